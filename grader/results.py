@@ -1,0 +1,158 @@
+"""Frozen result records and their JSON form (the stable results contract).
+
+Scoring, serialisation and rendering live apart: this module only holds data and converts it
+to and from plain JSON-able dicts.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+CheckStatus = Literal["pass", "fail", "partial", "error", "manual"]
+SubmissionStatus = Literal["graded", "error", "timeout"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    title: str
+    status: CheckStatus
+    points: float
+    max_points: float
+    message: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    figures: tuple[str, ...] = ()  # file names relative to the student's report folder
+    visibility: str = "visible"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["figures"] = list(self.figures)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CheckResult:
+        return cls(
+            id=str(data["id"]),
+            title=str(data.get("title", data["id"])),
+            status=data["status"],
+            points=float(data["points"]),
+            max_points=float(data["max_points"]),
+            message=str(data.get("message", "")),
+            metrics={str(k): float(v) for k, v in (data.get("metrics") or {}).items()},
+            figures=tuple(data.get("figures") or ()),
+            visibility=str(data.get("visibility", "visible")),
+        )
+
+
+@dataclass(frozen=True)
+class CellError:
+    """A student's cell that raised: where, what, and the student's own lines."""
+
+    cell: int  # 1-based number among the notebook's code cells
+    ename: str
+    evalue: str
+    traceback: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CellError:
+        return cls(int(data["cell"]), str(data["ename"]), str(data["evalue"]), str(data["traceback"]))
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    student: str
+    submission: str
+    sha256: str
+    status: SubmissionStatus
+    score: float
+    max_score: float
+    duration_s: float
+    error: str | None
+    checks: tuple[CheckResult, ...]
+    sandbox: str = ""  # which isolation was used, and why when it was a fallback
+    cell_errors: tuple[CellError, ...] = ()
+    notes: tuple[str, ...] = ()  # plain lines for the report (intake remarks, shims used)
+    figures: tuple[str, ...] = ()  # report-level figures (the student's own plots)
+    cache_key: str = ""  # submission + rubric + grader version; a resumed batch skips equal keys
+    lang: str = "ru"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "student": self.student,
+            "submission": self.submission,
+            "sha256": self.sha256,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.max_score,
+            "duration_s": round(self.duration_s, 3),
+            "error": self.error,
+            "checks": [c.to_json() for c in self.checks],
+            "sandbox": self.sandbox,
+            "cell_errors": [e.to_json() for e in self.cell_errors],
+            "notes": list(self.notes),
+            "figures": list(self.figures),
+            "cache_key": self.cache_key,
+            "lang": self.lang,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SubmissionResult:
+        return cls(
+            student=str(data["student"]),
+            submission=str(data.get("submission", "")),
+            sha256=str(data.get("sha256", "")),
+            status=data["status"],
+            score=float(data["score"]),
+            max_score=float(data["max_score"]),
+            duration_s=float(data.get("duration_s", 0.0)),
+            error=data.get("error"),
+            checks=tuple(CheckResult.from_json(c) for c in data.get("checks", [])),
+            sandbox=str(data.get("sandbox", "")),
+            cell_errors=tuple(CellError.from_json(e) for e in data.get("cell_errors", [])),
+            notes=tuple(data.get("notes", [])),
+            figures=tuple(data.get("figures", [])),
+            cache_key=str(data.get("cache_key", "")),
+            lang=str(data.get("lang", "ru")),
+        )
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    assignment: str
+    graded_at: str  # ISO 8601
+    students: tuple[SubmissionResult, ...]
+    sandbox: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "assignment": self.assignment,
+            "graded_at": self.graded_at,
+            "sandbox": self.sandbox,
+            "students": [s.to_json() for s in self.students],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BatchResult:
+        return cls(
+            assignment=str(data["assignment"]),
+            graded_at=str(data["graded_at"]),
+            students=tuple(SubmissionResult.from_json(s) for s in data.get("students", [])),
+            sandbox=str(data.get("sandbox", "")),
+        )
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that a kill mid-write never leaves a half file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(path)
+
+
+def load_batch(path: Path) -> BatchResult:
+    return BatchResult.from_json(json.loads(path.read_text(encoding="utf-8")))
