@@ -1,0 +1,323 @@
+"""HTML reports: one self-contained page per student and one class summary (index).
+
+Reads results only (see ARCHITECTURE.md): every number shown here was computed by grading and
+stored in the result records; this module formats, translates and embeds figures, nothing else.
+Every label comes from ``grader/messages/report.yaml`` through :func:`grader.i18n.tr`.
+"""
+from __future__ import annotations
+
+import base64
+import logging
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+
+from grader import __version__
+from grader.i18n import LANGS, tr
+from grader.results import BatchResult, CheckResult, SubmissionResult
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+STUDENT_REPORT_NAME = "report.html"
+INDEX_NAME = "index.html"
+HISTOGRAM_BINS = 10
+
+_IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
+# CSI sequences (colours, cursor moves) and the two-byte escapes IPython tracebacks may carry.
+_ANSI_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting helpers (pure; also used by tests)
+
+
+def strip_ansi(text: str) -> str:
+    """`text` without terminal colour codes (IPython colours its tracebacks)."""
+    return _ANSI_RE.sub("", text)
+
+
+def format_number(value: float, *, digits: int = 4) -> str:
+    """A float as a person reads it: 3 not 3.0, 0.9876 not 0.98765432, 1.2e-05 for tiny values."""
+    if value is None:
+        return ""
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    if abs(value) >= 1e6 or abs(value) < 10 ** -digits:
+        return f"{value:.{digits - 1}e}"
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".")
+
+
+def format_points(value: float) -> str:
+    """Points rounded to two decimals (rubrics give halves and quarters at most)."""
+    return format_number(round(float(value), 2), digits=2)
+
+
+def format_percent(share: float | None) -> str:
+    return "—" if share is None else f"{round(share * 100)}%"
+
+
+def is_plain_sandbox(sandbox: str) -> bool:
+    """Whether the isolation line says the submission ran without a sandbox."""
+    return "plain" in sandbox.lower()
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure ready for the page: a data URI, or a note saying why it is missing."""
+
+    name: str
+    data_uri: str | None
+    note: str | None
+
+
+def embed_figure(student_dir: Path, name: str, lang: str) -> Figure:
+    """Read figure `name` from `student_dir` as a base64 data URI, so the page travels alone.
+
+    A missing or unreadable file, a name pointing outside the folder, or an unknown format gives
+    a Figure with a note instead of raising: one lost plot must not cost the whole report.
+    """
+    base = student_dir.resolve()
+    path = (student_dir / name).resolve()
+    mime = _IMAGE_TYPES.get(path.suffix.lower())
+    if mime is None:
+        logger.warning("figure %s in %s: unsupported format, skipped", name, student_dir)
+        return Figure(name, None, tr(lang, "report.figure_unsupported", name=name))
+    if not path.is_relative_to(base) or not path.is_file():
+        logger.warning("figure %s not found in %s, skipped", name, student_dir)
+        return Figure(name, None, tr(lang, "report.figure_missing", name=name))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        logger.warning("figure %s in %s unreadable (%s), skipped", name, student_dir, exc)
+        return Figure(name, None, tr(lang, "report.figure_missing", name=name))
+    encoded = base64.b64encode(data).decode("ascii")
+    return Figure(name, f"data:{mime};base64,{encoded}", None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Jinja environment
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=True,  # student names, messages and tracebacks may contain HTML/JS
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["num"] = format_number
+    env.filters["pts"] = format_points
+    env.filters["pct"] = format_percent
+    env.filters["ansi"] = strip_ansi
+    return env
+
+
+_ENV: jinja2.Environment | None = None
+
+
+def _env() -> jinja2.Environment:
+    global _ENV
+    if _ENV is None:
+        _ENV = _environment()
+    return _ENV
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGS:
+        raise ValueError(f"report language must be one of {', '.join(LANGS)}, not {lang!r}")
+
+
+def _translator(lang: str) -> Callable[..., str]:
+    def t(key: str, **params: Any) -> str:
+        return tr(lang, key, **params)
+
+    return t
+
+
+def _common_context(lang: str) -> dict[str, Any]:
+    return {"lang": lang, "t": _translator(lang), "version": __version__, "is_plain": is_plain_sandbox}
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Student report
+
+
+def render_student_report(result: SubmissionResult, student_dir: Path, *, title: str, lang: str) -> Path:
+    """Write ``student_dir/report.html`` for one submission and return its path.
+
+    The page is self-contained: figures named in ``result.figures`` and in each check's
+    ``figures`` are read from `student_dir` and embedded as base64 images.
+    """
+    _check_lang(lang)
+    student_dir = Path(student_dir)
+    check_figures = {
+        check.id: [embed_figure(student_dir, name, lang) for name in check.figures] for check in result.checks
+    }
+    html = _env().get_template("student.html").render(
+        **_common_context(lang),
+        title=title,
+        r=result,
+        check_figures=check_figures,
+        report_figures=[embed_figure(student_dir, name, lang) for name in result.figures],
+        detailed_checks=[c for c in result.checks if c.metrics or c.figures],
+    )
+    path = student_dir / STUDENT_REPORT_NAME
+    _write_text_atomic(path, html)
+    logger.info("wrote %s", path)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Class summary
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    """One check across the class: pass rate and mean points among graded submissions."""
+
+    id: str
+    title: str
+    max_points: float
+    graded: int  # graded submissions that have this check
+    passed: int
+    mean_points: float | None
+
+    @property
+    def pass_rate(self) -> float | None:
+        return self.passed / self.graded if self.graded else None
+
+
+@dataclass(frozen=True)
+class HistogramBar:
+    lo: float
+    hi: float
+    count: int
+
+
+def check_order(students: Sequence[SubmissionResult]) -> list[tuple[str, str, float]]:
+    """(id, title, max_points) of every check, in rubric order as the results record it.
+
+    Each result lists its checks in rubric order; a submission that errored early may list
+    fewer, so the union keeps the first-seen order.
+    """
+    seen: dict[str, tuple[str, str, float]] = {}
+    for result in students:
+        for check in result.checks:
+            if check.id not in seen:
+                seen[check.id] = (check.id, check.title, check.max_points)
+    return list(seen.values())
+
+
+def summarise_checks(students: Sequence[SubmissionResult]) -> list[CheckSummary]:
+    """Pass rate (share of graded submissions with status pass) and mean points per check."""
+    summaries = []
+    for check_id, title, max_points in check_order(students):
+        found = [
+            check
+            for result in students
+            if result.status == "graded"
+            for check in result.checks
+            if check.id == check_id
+        ]
+        passed = sum(1 for c in found if c.status == "pass")
+        mean = sum(c.points for c in found) / len(found) if found else None
+        summaries.append(CheckSummary(check_id, title, max_points, len(found), passed, mean))
+    return summaries
+
+
+def score_histogram(students: Sequence[SubmissionResult], bins: int = HISTOGRAM_BINS) -> list[HistogramBar]:
+    """Equal-width bins over 0..max score; the last bin includes the full score."""
+    top = max((r.max_score for r in students), default=0.0)
+    top = max(top, max((r.score for r in students), default=0.0))
+    if top <= 0:
+        top = 1.0
+    width = top / bins
+    counts = [0] * bins
+    for result in students:
+        index = int(min(max(result.score, 0.0), top) / width)
+        counts[min(index, bins - 1)] += 1
+    return [HistogramBar(i * width, (i + 1) * width, n) for i, n in enumerate(counts)]
+
+
+def _points_by_check(result: SubmissionResult) -> dict[str, CheckResult]:
+    return {check.id: check for check in result.checks}
+
+
+def _first_line(text: str | None, limit: int = 160) -> str:
+    if not text:
+        return ""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def render_index(
+    batch: BatchResult,
+    out_dir: Path,
+    *,
+    title: str,
+    lang: str,
+    folder_of: Callable[[SubmissionResult], str] = lambda result: result.student,
+) -> Path:
+    """Write ``out_dir/index.html``, the class summary, and return its path.
+
+    `folder_of` names each student's report folder under `out_dir` (links go to
+    ``<folder>/report.html``); by default it is the student's name.
+    """
+    _check_lang(lang)
+    out_dir = Path(out_dir)
+    students = sorted(batch.students, key=lambda r: (r.student, r.submission))
+    counts = {status: sum(1 for r in students if r.status == status) for status in ("graded", "error", "timeout")}
+    rows = [
+        {
+            "r": result,
+            "href": quote(f"{folder_of(result)}/{STUDENT_REPORT_NAME}"),
+            "checks": _points_by_check(result),
+            "error": _first_line(result.error),
+        }
+        for result in students
+    ]
+    bars = score_histogram(students)
+    html = _env().get_template("index.html").render(
+        **_common_context(lang),
+        title=title,
+        batch=batch,
+        rows=rows,
+        checks=summarise_checks(students),
+        counts=counts,
+        total=len(students),
+        bars=bars,
+        bar_max=max((b.count for b in bars), default=0),
+        top_score=bars[-1].hi if bars else 0.0,
+    )
+    path = out_dir / INDEX_NAME
+    _write_text_atomic(path, html)
+    logger.info("wrote %s", path)
+    return path
