@@ -52,8 +52,6 @@ def strip_ansi(text: str) -> str:
 
 def format_number(value: float, *, digits: int = 4) -> str:
     """A float as a person reads it: 3 not 3.0, 0.9876 not 0.98765432, 1.2e-05 for tiny values."""
-    if value is None:
-        return ""
     value = float(value)
     if math.isnan(value):
         return "NaN"
