@@ -126,7 +126,9 @@ def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: in
         args += [flag, str(mount.source.resolve()), mount.target]
     if spec.device == "cuda":
         args += nvidia_args()
-    args += ["--chdir", scratch, "--clearenv"]
+    # The sandbox's root is bwrap's own tmpfs: made read-only so only scratch, outbox and /tmp
+    # (and writable mounts) take writes.
+    args += ["--remount-ro", "/", "--chdir", scratch, "--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
     if status_fd is not None:
