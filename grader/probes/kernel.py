@@ -1,0 +1,130 @@
+"""Set-up and wrap-up code the harness runs in the student's kernel, around the student's cells.
+
+`install()` runs in a grader cell before the student's first cell; `finish()` in a grader cell
+after the last one. Both only write plain data (JSON, PNG) into the outbox.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from grader.probes.capture import FigureCapture
+from grader.probes.trace import Tracer
+
+logger = logging.getLogger(__name__)
+
+
+
+class KernelSession:
+    def __init__(self, outbox: Path, probes: list[str], trace: bool, cell_files_dir: str) -> None:
+        self.outbox = outbox
+        self.probes = probes
+        self.capture = FigureCapture(outbox)
+        self.cell_files_dir = cell_files_dir
+        self.tracer = Tracer(self._is_student_file) if trace else None
+        self.cell: int | None = None
+        self.pending: int | None = None
+        self.cells_run: list[int] = []
+
+    def _is_student_file(self, filename: str) -> bool:
+        return (filename.startswith(self.cell_files_dir) or filename.startswith("<ipython-input")
+                or filename.startswith("<lambdifygenerated"))
+
+    # IPython event hooks --------------------------------------------------------------------
+    def pre_run_cell(self, info: Any) -> None:
+        # The harness runs `next_cell(n)` in a grader cell right before student cell n.
+        self.cell, self.pending = self.pending, None
+        if self.cell is None:
+            return
+        self.cells_run.append(self.cell)
+        self.capture.cell = self.cell
+        if self.tracer is not None:
+            self.tracer.start(self.cell)
+
+    def post_run_cell(self, result: Any) -> None:
+        if self.cell is None:
+            return
+        if self.tracer is not None:
+            self.tracer.stop()
+        self.capture.flush()
+
+
+_SESSION: KernelSession | None = None
+
+
+def next_cell(number: int) -> None:
+    """Announce that the next cell executed is the student's code cell `number`."""
+    if _SESSION is not None:
+        _SESSION.pending = number
+
+
+def install(outbox: str, probes: list[str], trace: bool, seed: int = 0) -> None:
+    """Prepare the kernel: seeds, Agg figures captured, tracing of student cells."""
+    global _SESSION
+    warnings.filterwarnings("ignore", message=".*non-interactive.*")
+    random.seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed)
+    except Exception:
+        pass
+    ip = _ipython()
+    cell_dir = os.path.dirname(sys._getframe(1).f_code.co_filename) if ip else ""
+    session = KernelSession(Path(outbox), probes, trace, cell_dir + os.sep if cell_dir else "\0")
+    session.capture.install()
+    if ip is not None:
+        ip.events.register("pre_run_cell", session.pre_run_cell)
+        ip.events.register("post_run_cell", session.post_run_cell)
+    _SESSION = session
+
+
+def finish(namespace: dict[str, Any]) -> None:
+    """Run the rubric's probes on what the student's code left behind; write plain data."""
+    session = _SESSION
+    if session is None:
+        return
+    if session.tracer is not None:
+        session.tracer.stop()
+    session.capture.flush()
+    out: dict[str, Any] = {"cells_run": session.cells_run}
+    if "gd" in session.probes:
+        from grader.probes import gd
+
+        try:
+            out["gd"] = gd.collect(namespace, session)
+        except Exception as exc:  # a probe failure is reported, never fatal
+            logger.exception("gd probe failed")
+            out["gd_error"] = f"{type(exc).__name__}: {exc}"
+    session.capture.dump()
+    (session.outbox / "probe.json").write_text(json.dumps(clean_json(out)), encoding="utf-8")
+
+
+def clean_json(obj: Any) -> Any:
+    """The same structure with NaN/inf floats as None, so the JSON is strict."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): clean_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean_json(v) for v in obj]
+    return obj
+
+
+def _ipython() -> Any:
+    try:
+        return get_ipython()  # type: ignore[name-defined]  # noqa: F821
+    except NameError:
+        try:
+            from IPython import get_ipython
+
+            return get_ipython()
+        except Exception:
+            return None

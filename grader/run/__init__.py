@@ -1,0 +1,1 @@
+"""Running a student's notebook or script inside the sandbox, and reading back plain data."""

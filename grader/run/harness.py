@@ -1,0 +1,218 @@
+"""The execution harness: runs INSIDE the sandbox, never in the grader's own process.
+
+    python -m grader.run.harness SPEC.json
+
+Executes the student's notebook (or script split into cells) with nbclient on a fresh kernel,
+with grader cells around the student's cells (set-up before, probes after), a per-cell timeout
+and a whole-notebook deadline, and writes plain data into the outbox:
+    run.json          what happened per cell (errors, timeouts, skipped Colab lines)
+    executed.ipynb    the student's cells with their outputs (capped)
+    probe.json        what the probes found; figures.json + figN.png: captured plots
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+from grader.run.notebook import Cell, neutralise_colab, read_cells
+
+logger = logging.getLogger("grader.harness")
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+PROBE_RESERVE_S = 20.0
+
+
+@dataclass
+class HarnessSpec:
+    entry: str
+    outbox: str
+    cell_timeout_s: float = 60.0
+    deadline_s: float = 300.0
+    probes: list[str] = field(default_factory=list)
+    trace: bool = False
+    seed: int = 0
+    output_bytes: int = 1_000_000
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+class CappedClient(NotebookClient):
+    """An nbclient client that stops keeping outputs past a byte budget per notebook."""
+
+    output_budget: int = 1_000_000
+    _used: int = 0
+    _truncated: bool = False
+
+    def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
+        content = msg.get("content", {})
+        size = len(json.dumps(content, default=str)) if msg.get("msg_type") != "status" else 0
+        if self._used + size > self.output_budget:
+            if not self._truncated:
+                self._truncated = True
+                outs.append(nbformat.v4.new_output(
+                    "stream", name="stderr", text="\n[grader: output truncated]\n"))
+            return None
+        self._used += size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _setup_source(spec: HarnessSpec) -> str:
+    return (
+        "from grader.probes import kernel as _grader_kernel\n"
+        f"_grader_kernel.install({spec.outbox!r}, {spec.probes!r}, {spec.trace!r}, {spec.seed!r})\n"
+    )
+
+
+def _parameters_source(params: dict[str, Any]) -> str:
+    return "".join(f"{k} = {v!r}\n" for k, v in params.items())
+
+
+PROBE_SOURCE = "_grader_kernel.finish(globals())\n"
+
+
+def _error_record(number: int, output: dict[str, Any]) -> dict[str, Any]:
+    tb = "\n".join(ANSI.sub("", line) for line in output.get("traceback", []))
+    return {"number": number, "status": "error", "ename": str(output.get("ename", "")),
+            "evalue": ANSI.sub("", str(output.get("evalue", "")))[:2000], "traceback": tb[-6000:]}
+
+
+def run(spec: HarnessSpec) -> dict[str, Any]:
+    outbox = Path(spec.outbox)
+    report: dict[str, Any] = {"cells": [], "skipped_lines": [], "error": None, "restarts": 0}
+    try:
+        cells = read_cells(Path(spec.entry))
+    except (ValueError, UnicodeDecodeError) as exc:
+        report["error"] = f"unreadable: {exc}"
+        return report
+    code_cells = [c for c in cells if c.kind == "code"]
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    setup = nbformat.v4.new_code_cell(_setup_source(spec))
+    setup.id = "grader-setup"
+    nb.cells.append(setup)
+    if spec.parameters:
+        params = nbformat.v4.new_code_cell(_parameters_source(spec.parameters))
+        params.id = "grader-parameters"
+        nb.cells.append(params)
+    numbers: dict[int, int] = {}
+    for cell in code_cells:
+        source, skipped = neutralise_colab(cell.source)
+        report["skipped_lines"].extend(skipped)
+        marker = nbformat.v4.new_code_cell(f"_grader_kernel.next_cell({cell.number})")
+        marker.id = f"grader-marker-{cell.number}"
+        nb.cells.append(marker)
+        nbcell = nbformat.v4.new_code_cell(source)
+        nbcell.id = f"student-{cell.number}"
+        numbers[len(nb.cells)] = cell.number
+        nb.cells.append(nbcell)
+    probe = nbformat.v4.new_code_cell(PROBE_SOURCE)
+    probe.id = "grader-probe"
+    nb.cells.append(probe)
+
+    client = CappedClient(nb, kernel_name="python3", timeout=int(spec.cell_timeout_s),
+                          allow_errors=True, interrupt_on_timeout=True, startup_timeout=60,
+                          error_on_timeout={"ename": "GraderTimeout", "evalue": "", "traceback": []},
+                          resources={"metadata": {"path": str(Path(spec.entry).parent)}})
+    client.output_budget = spec.output_bytes
+    deadline = time.monotonic() + spec.deadline_s
+    _execute_all(client, nb, numbers, deadline, spec, report)
+    student_nb = nbformat.v4.new_notebook()
+    student_nb.cells = [c for c in nb.cells if str(c.get("id", "")).startswith("student-")]
+    nbformat.write(student_nb, str(outbox / "executed.ipynb"))
+    report["output_truncated"] = client._truncated
+    return report
+
+
+def _execute_all(client: CappedClient, nb: Any, numbers: dict[int, int], deadline: float,
+                 spec: HarnessSpec, report: dict[str, Any]) -> None:
+    """Run every cell; on a kernel death restart once and replay the cells that ran before."""
+    queue = list(range(len(nb.cells)))
+    recorded: set[int] = set()
+    died: set[int] = set()
+    with client.setup_kernel():
+        pos = 0
+        while pos < len(queue):
+            i = queue[pos]
+            pos += 1
+            cell = nb.cells[i]
+            number = numbers.get(i)
+            remaining = deadline - time.monotonic()
+            if number is not None and remaining <= 1:
+                if number not in recorded:
+                    recorded.add(number)
+                    report["cells"].append({"number": number, "status": "skipped_deadline"})
+                continue
+            limit = min(spec.cell_timeout_s, remaining) if number is not None else PROBE_RESERVE_S * 3
+            client.timeout = int(max(1, limit))
+            start = time.monotonic()
+            try:
+                client.execute_cell(cell, i)
+            except DeadKernelError:
+                if number is None:
+                    report["error"] = "kernel died in the grader's probe cell"
+                    return
+                died.add(number)
+                recorded.add(number)
+                report["cells"].append({"number": number, "status": "died",
+                                        "duration_s": time.monotonic() - start})
+                if report["restarts"] >= 1:
+                    report["error"] = f"kernel died in cell {number}"
+                    return
+                report["restarts"] += 1
+                client.km.restart_kernel(now=True)
+                client.kc.wait_for_ready(timeout=60)
+                before = [j for j in queue[: pos - 1] if numbers.get(j) not in died]
+                queue = before + queue[pos:]
+                pos = 0
+                continue
+            if number is None or number in recorded:
+                continue
+            recorded.add(number)
+            duration = time.monotonic() - start
+            record: dict[str, Any] = {"number": number, "status": "ok", "duration_s": duration}
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    if out.get("ename") == "GraderTimeout":
+                        record = {"number": number, "status": "timeout", "duration_s": duration}
+                    else:
+                        record = _error_record(number, out) | {"duration_s": duration}
+                    break
+            report["cells"].append(record)
+
+
+def _add_shims_to_path() -> None:
+    """Offline stand-ins (google.colab ...) come first on the kernel's import path."""
+    import os
+
+    shims = str(Path(__file__).resolve().parent / "shims")
+    current = os.environ.get("PYTHONPATH", "")
+    os.environ["PYTHONPATH"] = f"{shims}:{current}" if current else shims
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    _add_shims_to_path()
+    spec = HarnessSpec(**json.loads(Path(args[0]).read_text(encoding="utf-8")))
+    outbox = Path(spec.outbox)
+    report: dict[str, Any]
+    try:
+        report = run(spec)
+    except Exception as exc:  # recorded for the grader; never a silent failure
+        logger.exception("harness failed")
+        report = {"cells": [], "error": f"harness: {type(exc).__name__}: {exc}"}
+    (outbox / "run.json").write_text(json.dumps(report, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    sys.exit(main())
