@@ -24,8 +24,8 @@ from pathlib import Path
 import grader
 from grader.errors import SandboxError
 from grader.sandbox.base import SandboxResult, SandboxSpec
-from grader.sandbox.limits import CgroupSupport, detect_cgroups
-from grader.sandbox.plain import limits_description, run_tree, sandbox_env
+from grader.sandbox.limits import CgroupSupport, detect_cgroups, format_gib
+from grader.sandbox.plain import limits_description, run_tree, sandbox_env, scratch_note
 
 logger = logging.getLogger(__name__)
 
@@ -209,7 +209,7 @@ class BwrapSandbox:
             memory_exceeded=outcome.memory_exceeded,
             output_truncated=outcome.output_truncated,
             killed_reason=outcome.killed_reason,
-            backend=self.description,
+            backend=f"{self.description}; /tmp: tmpfs of {format_gib(spec.limits.scratch_bytes)} GiB; {scratch_note(spec)}",
         )
 
 

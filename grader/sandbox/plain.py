@@ -31,6 +31,7 @@ from grader.sandbox.limits import (
     format_gib,
     make_preexec,
     rlimit_settings,
+    scratch_is_limited,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,13 @@ def sandbox_env(spec: SandboxSpec, home: str, tmpdir: str, pythonpath: str, pyth
     extra = spec.env.get("PYTHONPATH")
     env["PYTHONPATH"] = f"{pythonpath}:{extra}" if extra else pythonpath
     return env
+
+
+def scratch_note(spec: SandboxSpec) -> str:
+    """How the scratch folder's size is bounded in this run, for SandboxResult.backend."""
+    if scratch_is_limited(spec.scratch):
+        return "scratch: size-limited tmpfs"
+    return f"scratch: files up to {format_gib(spec.limits.max_file_bytes)} GiB each (no folder quota)"
 
 
 def limits_description(support: CgroupSupport) -> str:
@@ -370,5 +378,5 @@ class PlainSandbox:
             memory_exceeded=outcome.memory_exceeded,
             output_truncated=outcome.output_truncated,
             killed_reason=outcome.killed_reason,
-            backend=self.description,
+            backend=f"{self.description}; {scratch_note(spec)}",
         )

@@ -1,6 +1,7 @@
 """What the bubblewrap sandbox hides and protects: files, network, the grader's processes."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import sys
@@ -11,8 +12,9 @@ from pathlib import Path
 import pytest
 
 import grader
-from grader.sandbox import GIB, BwrapSandbox, Limits, Mount, SandboxSpec
+from grader.sandbox import GIB, BwrapSandbox, Limits, Mount, SandboxSpec, make_scratch, remove_scratch
 from grader.sandbox.bwrap import PACKAGE_ROOT
+from grader.sandbox.limits import scratch_is_limited
 
 pytestmark = pytest.mark.sandbox
 
@@ -177,16 +179,12 @@ def test_extra_mounts_are_read_only_unless_writable(
         "import sys\nprint(open('/data/x.txt').read())\n"
         "try:\n    open('/data/y.txt', 'w')\nexcept OSError:\n    print('read-only')"
     )
-    import dataclasses
-
     spec = dataclasses.replace(spec, mounts=(Mount(data, "/data"),))
     result = bwrap_box.run(spec)
     assert result.stdout.decode().split() == ["dataset", "read-only"], result.stderr
 
 
 def test_cuda_request_without_gpu_still_runs(bwrap_box: BwrapSandbox, make_spec: SpecFactory) -> None:
-    import dataclasses
-
     spec = dataclasses.replace(make_spec("print('ok')"), device="cuda")
     assert bwrap_box.run(spec).stdout == b"ok\n"
 
@@ -200,3 +198,28 @@ def test_torch_imports_under_the_default_memory_limit(
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout == b"3.0\n"
     assert Limits().memory_bytes == 4 * GIB
+
+
+def test_tmpfs_scratch_from_make_scratch_bounds_the_disk(
+    bwrap_box: BwrapSandbox, make_spec: SpecFactory, tmp_path: Path
+) -> None:
+    scratch = make_scratch(tmp_path / "scratches", 8 * 2**20)
+    try:
+        if not scratch_is_limited(scratch):
+            pytest.skip("make_scratch could not mount a tmpfs here (needs root)")
+        code = (
+            "total = 0\n"
+            "try:\n"
+            "    for i in range(12):\n"
+            "        open(f'f{i}', 'wb').write(b'\\0' * 2**20); total += 2**20\n"
+            "except OSError as exc:\n"
+            "    print('refused', exc.errno)\n"
+            "print(total)\n"
+        )
+        spec = dataclasses.replace(make_spec(code), scratch=scratch)
+        result = bwrap_box.run(spec)
+        out = result.stdout.decode().split()
+        assert out[0] == "refused", result.stderr
+        assert int(out[-1]) <= 8 * 2**20
+    finally:
+        remove_scratch(scratch)

@@ -1,0 +1,78 @@
+"""Choosing a backend, and the size-limited scratch helper."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from grader.errors import SandboxError
+from grader.sandbox import BwrapSandbox, PlainSandbox, get_sandbox, make_scratch, remove_scratch
+from grader.sandbox import detect
+from grader.sandbox.bwrap import probe_bwrap
+from grader.sandbox.limits import scratch_is_limited
+
+
+def test_auto_names_backend_and_limits() -> None:
+    box = get_sandbox("auto")
+    assert "limits:" in box.description
+    if detect.bwrap_unavailable_reason() is None:
+        assert isinstance(box, BwrapSandbox)
+        assert box.description.startswith("bubblewrap sandbox")
+    else:
+        assert isinstance(box, PlainSandbox)
+        assert "no isolation" in box.description
+
+
+def test_auto_falls_back_when_bwrap_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(detect.shutil, "which", lambda name: None)
+    box = get_sandbox("auto")
+    assert isinstance(box, PlainSandbox)
+    assert box.description.startswith("plain process (no isolation of files/network): bwrap not found")
+
+
+def test_explicit_bwrap_without_bwrap_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(detect.shutil, "which", lambda name: None)
+    with pytest.raises(SandboxError, match="bwrap not found"):
+        get_sandbox("bwrap")
+
+
+def test_auto_reports_why_bwrap_could_not_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(detect.shutil, "which", lambda name: "/bin/false-bwrap")
+    monkeypatch.setattr(detect, "probe_bwrap", lambda path: "setting up uid map: Permission denied")
+    box = get_sandbox("auto")
+    assert "bwrap could not start: setting up uid map: Permission denied" in box.description
+
+
+def test_probe_failure_is_reported_with_the_first_line(tmp_path: Path) -> None:
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    assert probe_bwrap(str(fake)) == "bwrap: No permissions to create new namespace"
+
+
+def test_plain_is_available_on_request() -> None:
+    box = get_sandbox("plain")
+    assert isinstance(box, PlainSandbox)
+    assert "no isolation" in box.description
+
+
+def test_unknown_kind_is_an_error() -> None:
+    with pytest.raises(SandboxError, match="unknown sandbox kind"):
+        get_sandbox("docker")  # type: ignore[arg-type]
+
+
+def test_make_scratch_limits_size_as_root(tmp_path: Path) -> None:
+    folder = make_scratch(tmp_path, 4 * 2**20)
+    try:
+        assert folder.is_dir() and folder.parent == tmp_path
+        if os.geteuid() != 0 or not scratch_is_limited(folder):
+            pytest.skip("no tmpfs mount here: scratch is a plain folder (RLIMIT_FSIZE only)")
+        with pytest.raises(OSError):
+            with open(folder / "big", "wb") as f:
+                for _ in range(8):
+                    f.write(b"\0" * 2**20)
+                    f.flush()
+    finally:
+        remove_scratch(folder)
+    assert not folder.exists()
