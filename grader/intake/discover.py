@@ -125,7 +125,9 @@ def discover(
     )
     if root.is_dir():
         if single:
-            return _build_all([_Unit(display=nfc(root.name), paths=(root,), source=root)], opts)
+            login = strip_classroom_prefix(root.name, classroom_prefix) if classroom_prefix else None
+            unit = _Unit(display=login or nfc(root.name), paths=(root,), source=root, login=login)
+            return _build_all([unit], opts)
         return _discover_dir(root, opts)
     if _is_zip_like(root) and single is not True:
         return _discover_root_zip(root, opts, single)
@@ -146,6 +148,7 @@ def _discover_root_zip(root: Path, opts: _Options, single: bool | None) -> list[
     if single is False or _looks_like_class(inner, opts):
         logger.info("%s holds a class folder; discovering inside", root)
         return _discover_dir(inner, opts)
+    _reset(dest)  # one student's zip: unpacked again into that student's own folder
     return _build_all([unit], opts)
 
 
@@ -231,7 +234,7 @@ def _build(unit: _Unit, sid: str, opts: _Options) -> Submission:
 
     notes: list[str] = []
     single = files[0] if len(files) == 1 else None
-    if single is not None and single.suffix.casefold() in _OTHER_ARCHIVES and not is_zip(single):
+    if single is not None and single.suffix.casefold() in _OTHER_ARCHIVES:
         return result(error=tr(lang, "intake.unsupported_archive", name=single.name,
                                fmt=_OTHER_ARCHIVES[single.suffix.casefold()]))
     owned = False
@@ -241,7 +244,7 @@ def _build(unit: _Unit, sid: str, opts: _Options) -> Submission:
             safe_extract(single, stage, opts.caps, lang=lang)
             files_root = _descend(stage)
             files, owned = _walk(files_root), True
-        elif not _has_candidate(files_root, files, opts) and any(is_zip(f) for f in files):
+        elif not _has_candidate(files_root, files, opts) and any(_is_zip_like(f) for f in files):
             files_root, files = _unpack_nested(files_root, files, stage, opts)
             owned = True
     except IntakeError as exc:
@@ -297,7 +300,7 @@ def _unpack_nested(
     """Copy the folder into `stage` and unpack its zips in place, like "Extract here" (one level)."""
     _reset(stage)
     stage.mkdir(parents=True)
-    zips = [f for f in files if is_zip(f)]
+    zips = [f for f in files if _is_zip_like(f)]
     for f in files:
         if f in zips:
             continue
@@ -396,7 +399,7 @@ def _looks_like_class(folder: Path, opts: _Options) -> bool:
         return True
     with_work = sum(
         1 for c in children
-        if (c.is_dir() and _has_candidate(c, _walk(c), opts)) or (c.is_file() and is_zip(c))
+        if (c.is_dir() and _has_candidate(c, _walk(c), opts)) or (c.is_file() and _is_zip_like(c))
     )
     return with_work >= 2 and 2 * with_work >= len(children)
 
@@ -410,8 +413,11 @@ def _listing(files_root: Path, files: Sequence[Path], lang: str) -> str:
 
 
 def _is_zip_like(path: Path) -> bool:
-    """A zip by content, or by name (a corrupt zip must be reported as one, not as "no notebook")."""
-    return path.suffix.casefold() == ".zip" or is_zip(path)
+    """A zip by name (a corrupt one must be reported as such, not as "no notebook"), or a zip
+    without any extension. Other zip-based files (.docx, .xlsx, a renamed .ipynb) are not
+    unpacked: the student is told what they are instead."""
+    suffix = path.suffix.casefold()
+    return suffix == ".zip" or (suffix == "" and is_zip(path))
 
 
 def _stem(path: Path) -> str:

@@ -7,8 +7,10 @@ rubric's pattern order (notebooks before scripts), not a draft (``Untitled*``) o
 from __future__ import annotations
 
 import fnmatch
+import io
 import json
 import logging
+import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -172,9 +174,15 @@ def check_entry(path: Path, display: str, lang: str) -> EntryCheck:
     if kind is not None:
         key = "intake.nb_not_notebook_binary" if is_notebook else "intake.script_binary"
         return EntryCheck(error=tr(lang, key, name=display, kind=tr(lang, f"intake.kind.{kind}")))
+    encoding = "utf-8-sig"
+    if not is_notebook:
+        try:  # a script may declare its encoding (# -*- coding: cp1251 -*-), as Python allows
+            encoding = tokenize.detect_encoding(io.BytesIO(raw).readline)[0]
+        except SyntaxError:
+            pass
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
+        text = raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
         return EntryCheck(error=tr(lang, "intake.not_utf8", name=display, detail=str(exc)))
     if not is_notebook:
         return EntryCheck(error=None)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 logger = logging.getLogger(__name__)
 
 _MOODLE = re.compile(
-    r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$", re.DOTALL
+    r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)(?:_(?P<rest>.*))?$", re.DOTALL
 )
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 _RESERVED = {
@@ -51,7 +51,7 @@ def parse_moodle(name: str) -> MoodleName | None:
         student=match["name"].strip(),
         moodle_id=match["id"],
         plugin=match["plugin"],
-        rest=match["rest"],
+        rest=match["rest"] or "",
     )
 
 

@@ -139,3 +139,15 @@ def test_utf8_names_with_and_without_flag(tmp_path: Path) -> None:
     z2 = _raw_name_zip(tmp_path / "g.zip", "Работа.py".encode("utf-8"))
     with zipfile.ZipFile(z2) as zf:
         assert entry_name(zf.infolist()[0]) == "Работа.py"
+
+
+def test_lying_size_header_cannot_write_more(tmp_path: Path) -> None:
+    z = make_zip(tmp_path / "liar.zip", {"zeros.bin": bytes(5 * MB)})
+    blob = bytearray(z.read_bytes())
+    blob[22:26] = (1000).to_bytes(4, "little")  # local header: uncompressed size
+    central = blob.find(b"PK\x01\x02")
+    blob[central + 24 : central + 28] = (1000).to_bytes(4, "little")
+    z.write_bytes(bytes(blob))
+    with pytest.raises(IntakeError):
+        safe_extract(z, tmp_path / "out", ArchiveCaps(max_total_bytes=MB))
+    assert not (tmp_path / "out").exists()

@@ -483,3 +483,61 @@ def test_one_bad_student_does_not_stop_the_batch(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(disc, "choose_entry", flaky)
     subs = by_student(run(root, tmp_path, lang="en"))
     assert "boom" in (subs["a"].error or "") and subs["b"].error is None
+
+
+# ---- odd hand-ins ------------------------------------------------------------------------------
+
+
+def test_zip_renamed_to_ipynb_is_explained_not_unpacked(tmp_path: Path) -> None:
+    root = tmp_path / "subs"
+    make_zip(root / "ivanov.ipynb", {"nb.ipynb": notebook("x = 1")})
+    [sub] = run(root, tmp_path, lang="en")
+    assert sub.error is not None and "zip archive with another extension" in sub.error
+
+
+def test_docx_is_not_unpacked(tmp_path: Path) -> None:
+    root = tmp_path / "subs"
+    make_zip(root / "ivanov" / "report.docx", {"word/document.xml": "<w/>"})
+    [sub] = run(root, tmp_path, lang="en")
+    assert sub.error is not None and "report.docx" in sub.error and "document.xml" not in sub.error
+
+
+def test_script_encodings(tmp_path: Path) -> None:
+    root = tmp_path / "subs"
+    write(root / "cookie.py", "# -*- coding: cp1251 -*-\nprint('привет')\n".encode("cp1251"))
+    write(root / "plain.py", "print('привет')\n".encode("cp1251"))
+    subs = by_student(run(root, tmp_path, lang="en"))
+    assert subs["cookie"].error is None
+    assert subs["plain"].error is not None and "UTF-8" in subs["plain"].error
+
+
+def test_moodle_folder_without_trailing_underscore(tmp_path: Path) -> None:
+    root = tmp_path / "subs"
+    write(root / "Ivanov Ivan_12345_assignsubmission_file" / "hw.ipynb", notebook("x = 1"))
+    [sub] = run(root, tmp_path)
+    assert (sub.student, sub.moodle_id) == ("Ivanov Ivan", "12345")
+
+
+def test_single_folder_root(tmp_path: Path) -> None:
+    root = tmp_path / "task1-ivanov"
+    write(root / "a" / "nb.ipynb", notebook("x = 1"))
+    write(root / "b" / "nb.ipynb", notebook("x = 1\ny = 2"))
+    [sub] = run(root, tmp_path, single=True, classroom_prefix="task1")
+    assert (sub.student, sub.login) == ("ivanov", "ivanov")
+    assert sub.entry == root / "b" / "nb.ipynb" and sub.notes
+
+
+def test_windows_class_zip_with_cp866_names(tmp_path: Path) -> None:
+    z = tmp_path / "class.zip"
+    names = {"Иванов/нб.ipynb": notebook("x = 1"), "Петров/нб.ipynb": notebook("x = 1")}
+    placeholders = {f"P{i}" + "x" * (len(n.encode("cp866")) - 2): n for i, n in enumerate(names)}
+    with zipfile.ZipFile(z, "w") as zf:
+        for ph, name in placeholders.items():
+            zf.writestr(ph, names[name])
+    blob = z.read_bytes()
+    for ph, name in placeholders.items():
+        blob = blob.replace(ph.encode(), name.encode("cp866"))
+    z.write_bytes(blob)
+    subs = run(z, tmp_path)
+    assert [s.student for s in subs] == ["Иванов", "Петров"]
+    assert all(s.entry is not None and s.entry.name == "нб.ipynb" for s in subs)
