@@ -1,0 +1,190 @@
+"""The rubric schema: what a rubric YAML may say, validated by pydantic.
+
+A rubric describes one assignment: its title, where the student's entry file is, which probes
+run, the resource limits, and the list of checks with their points. Every model forbids unknown
+keys, so a misspelt key is reported instead of silently ignored.
+
+Localised text (``Text``) is either a plain string or a mapping with ``ru`` and/or ``en``;
+``text(value, lang)`` picks the wanted language and falls back to the other one.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    PrivateAttr,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+Lang = Literal["ru", "en"]
+LANGS: tuple[str, ...] = ("ru", "en")
+
+
+def _validate_text(value: Any) -> str | dict[str, str]:
+    # One validator instead of a `str | dict` union, so a bad value gives one clear error
+    # rather than one per union member.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        if not value:
+            raise PydanticCustomError("text_empty", "text mapping needs a 'ru' or 'en' key")
+        unknown = [str(k) for k in value if k not in LANGS]
+        if unknown:
+            raise PydanticCustomError(
+                "text_unknown_lang",
+                "unknown language key(s) {keys} (allowed: ru, en)",
+                {"keys": ", ".join(unknown)},
+            )
+        bad = [str(k) for k, v in value.items() if not isinstance(v, str)]
+        if bad:
+            raise PydanticCustomError(
+                "text_not_string", "text for {keys} should be a string", {"keys": ", ".join(bad)}
+            )
+        return {k: value[k] for k in LANGS if k in value}
+    raise PydanticCustomError(
+        "text_type", "should be a string or a mapping with 'ru' and/or 'en'"
+    )
+
+
+Text = Annotated[
+    Union[str, dict[str, str]],
+    PlainValidator(_validate_text),
+    PlainSerializer(lambda v: v if isinstance(v, str) else dict(v)),
+]
+"""A string, or ``{"ru": ..., "en": ...}`` with at least one of the two keys."""
+
+
+def text(value: str | dict[str, str] | None, lang: str = "ru") -> str:
+    """The text of ``value`` in ``lang``, falling back to the other language ("" for None)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if value.get(lang):
+        return value[lang]
+    for other in LANGS:
+        if value.get(other):
+            return value[other]
+    return ""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CheckSpec(_Model):
+    """One graded check: which check kind runs, with what parameters, for how many points."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    """Stable identifier, used in reports and result files."""
+    title: Text
+    points: float = Field(ge=0)
+    kind: str = Field(min_length=1)
+    """Which check implementation runs it, e.g. ``gd.function``."""
+    visibility: Literal["visible", "hidden", "after_due"] = "visible"
+    """Whether students see this check's details now, never, or after the deadline."""
+    bonus: bool = False
+    """Bonus points are not counted in ``Rubric.max_score``."""
+    credit: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
+    """Outcome key -> fraction of ``points`` awarded for that outcome."""
+    params: dict[str, Any] = {}
+    """Parameters for the check kind; the kind itself validates them."""
+    description: Text | None = None
+
+
+class EntrySpec(_Model):
+    """How to find the student's entry file in a submission."""
+
+    patterns: list[str] = ["*.ipynb", "*.py"]
+    """Glob patterns, in order of preference."""
+    hints: list[str] = []
+    """Words expected in the entry file's name (e.g. ``task1``) to choose among candidates."""
+
+
+class LimitsSpec(_Model):
+    """Resource limits for running one submission."""
+
+    timeout_s: float = Field(default=300, gt=0)
+    """Wall-clock limit for the whole run."""
+    cell_timeout_s: float = Field(default=60, gt=0)
+    memory_gb: float = Field(default=4, gt=0)
+    max_processes: int = Field(default=256, gt=0)
+    output_mb: float = Field(default=2, gt=0)
+    """Cap on captured stdout/stderr."""
+    scratch_mb: float = Field(default=1024, gt=0)
+    """Size of the writable scratch directory."""
+
+
+class Rubric(_Model):
+    """A whole rubric. Build it with ``grader.rubric.load_rubric`` to get file-aware errors."""
+
+    assignment: str = Field(min_length=1)
+    title: Text
+    lang: Lang = "ru"
+    entry: EntrySpec = EntrySpec()
+    probes: list[str] = []
+    """Names of probes to install in the student's namespace."""
+    trace: bool = False
+    """Whether to trace the student's function calls."""
+    limits: LimitsSpec = LimitsSpec()
+    parameters: dict[str, Any] = {}
+    """Assignment-wide parameters, available to every check."""
+    checks: list[CheckSpec] = Field(min_length=1)
+
+    # Set by the loader, never read from the YAML.
+    _source_path: Path | None = PrivateAttr(default=None)
+    _digest: str | None = PrivateAttr(default=None)
+
+    @field_validator("checks")
+    @classmethod
+    def _unique_ids(cls, checks: list[CheckSpec]) -> list[CheckSpec]:
+        seen: dict[str, int] = {}
+        for index, check in enumerate(checks):
+            if check.id in seen:
+                # ctx["index"] lets the loader point at the duplicate's own line.
+                raise PydanticCustomError(
+                    "duplicate_check_id",
+                    "duplicate check id '{id}' (checks[{first}] and checks[{index}])",
+                    {"id": check.id, "first": seen[check.id], "index": index},
+                )
+            seen[check.id] = index
+        return checks
+
+    @property
+    def max_score(self) -> float:
+        """Sum of the points of all non-bonus checks."""
+        return sum(c.points for c in self.checks if not c.bonus)
+
+    @property
+    def source_path(self) -> Path | None:
+        """The file this rubric was loaded from, or None when built in code."""
+        return self._source_path
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the rubric file's bytes (of the canonical JSON when built in code)."""
+        if self._digest is not None:
+            return self._digest
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+
+    def check(self, check_id: str) -> CheckSpec:
+        """The check with this id; KeyError if there is none."""
+        for c in self.checks:
+            if c.id == check_id:
+                return c
+        raise KeyError(check_id)
+
+    def with_source(self, path: Path | None, digest: str | None) -> Rubric:
+        """A copy that remembers where it came from (used by the loader)."""
+        copy = self.model_copy()
+        copy._source_path = path
+        copy._digest = digest
+        return copy
