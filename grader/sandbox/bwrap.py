@@ -98,9 +98,18 @@ def nvidia_args() -> list[str]:
         name, _, path = line.strip().partition(" => ")
         if name.startswith(("libcuda.so", "libnvidia-")) and path:
             libs.update({path, os.path.realpath(path)})
+    bound: set[str] = set()
     for lib in sorted(libs):
-        if os.path.exists(lib) and not _under(lib, "/usr"):
-            args += ["--ro-bind", os.path.realpath(lib), lib]
+        if not os.path.exists(lib):
+            continue
+        # ldconfig may name a library through a merged-/usr link (/lib/x -> /usr/lib/x): the
+        # sandbox has the same links, so what matters is where the file and its folder really are.
+        real = os.path.realpath(lib)
+        canonical = os.path.join(os.path.realpath(os.path.dirname(lib)), os.path.basename(lib))
+        for dest in {real, canonical}:
+            if not _under(dest, "/usr") and dest not in bound:
+                bound.add(dest)
+                args += ["--ro-bind", real, dest]
     return args
 
 

@@ -92,16 +92,20 @@ def _detect_v2(own: dict[str, str]) -> CgroupSupport | None:
     controllers = controllers_file.read_text().split()
     if "memory" not in controllers or "pids" not in controllers:
         return CgroupSupport(None, reason="cgroup v2 without memory and pids controllers")
-    parent = CGROUP_ROOT / own.get("", "/").lstrip("/")
-    # v2 forbids processes in inner nodes ("no internal processes"), so our own group can only
-    # get children when it delegates memory and pids through cgroup.subtree_control.
-    try:
-        delegated = (parent / "cgroup.subtree_control").read_text().split()
-    except OSError:
-        delegated = []
-    if not {"memory", "pids"} <= set(delegated) or not _try_create(parent):
-        return CgroupSupport(None, reason=f"cgroup v2 group {parent} does not delegate memory, pids")
-    return CgroupSupport("v2", memory_parent=parent, pids_parent=parent)
+    # v2 forbids processes in inner nodes ("no internal processes"), so run groups go under the
+    # nearest group, starting at our own, that already delegates memory and pids to children.
+    group = CGROUP_ROOT / own.get("", "/").lstrip("/")
+    while True:
+        try:
+            delegated = set((group / "cgroup.subtree_control").read_text().split())
+        except OSError:
+            delegated = set()
+        if {"memory", "pids"} <= delegated and _try_create(group):
+            return CgroupSupport("v2", memory_parent=group, pids_parent=group)
+        if group == CGROUP_ROOT:
+            break
+        group = group.parent
+    return CgroupSupport(None, reason="no cgroup v2 group delegates memory and pids to the grader")
 
 
 def _detect_v1(own: dict[str, str]) -> CgroupSupport:
