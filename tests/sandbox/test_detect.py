@@ -76,3 +76,30 @@ def test_make_scratch_limits_size_as_root(tmp_path: Path) -> None:
     finally:
         remove_scratch(folder)
     assert not folder.exists()
+
+
+def test_nvidia_libraries_are_bound_where_they_really_are(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from types import SimpleNamespace
+
+    from grader.sandbox import bwrap
+
+    real_dir = tmp_path / "nvidia" / "lib64"
+    real_dir.mkdir(parents=True)
+    real = real_dir / "libcuda.so.580"
+    real.write_bytes(b"")
+    (tmp_path / "lib").symlink_to(real_dir)  # like merged-/usr: /lib -> usr/lib
+    listing = f"\tlibcuda.so.1 (libc6,x86-64) => {tmp_path}/lib/libcuda.so.580\n\tlibfoo.so => /x\n"
+    monkeypatch.setattr(bwrap.glob, "glob", lambda pattern: ["/dev/nvidia0"])
+    monkeypatch.setattr(bwrap.subprocess, "run", lambda *a, **k: SimpleNamespace(stdout=listing))
+    args = bwrap.nvidia_args()
+    assert args[:3] == ["--dev-bind", "/dev/nvidia0", "/dev/nvidia0"]
+    assert args[3:] == ["--ro-bind", str(real), str(real)]  # never via the link's path
+
+
+def test_no_gpu_means_no_gpu_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.sandbox import bwrap
+
+    monkeypatch.setattr(bwrap.glob, "glob", lambda pattern: [])
+    assert bwrap.nvidia_args() == []
