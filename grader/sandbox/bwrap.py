@@ -124,7 +124,9 @@ def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: in
         args += ["--ro-bind", os.path.realpath(path), path]
     args += ["--ro-bind", str(Path(grader.__file__).resolve().parent), f"{PACKAGE_ROOT}/grader"]
     args += ["--proc", "/proc", "--dev", "/dev"]
-    args += ["--size", str(spec.limits.scratch_bytes), "--tmpfs", SANDBOX_TMP]
+    if supports_tmpfs_size(bwrap):
+        args += ["--size", str(spec.limits.scratch_bytes)]
+    args += ["--tmpfs", SANDBOX_TMP]
     scratch = str(spec.scratch.resolve())
     outbox = str(spec.outbox.resolve())
     args += ["--bind", scratch, scratch, "--bind", outbox, outbox]
@@ -229,6 +231,16 @@ def _read_all(fd: int) -> bytes:
         if not data:
             return b"".join(chunks)
         chunks.append(data)
+
+
+@functools.lru_cache(maxsize=4)
+def supports_tmpfs_size(bwrap_path: str) -> bool:
+    """bwrap learnt `--size` (for --tmpfs) in 0.7; older ones leave /tmp unbounded."""
+    try:
+        done = subprocess.run([bwrap_path, "--help"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "--size" in done.stdout + done.stderr
 
 
 @functools.lru_cache(maxsize=4)
