@@ -1,0 +1,17 @@
+"""Check families. `CHECKS` maps a rubric `kind` to its function (an explicit table)."""
+from __future__ import annotations
+
+from grader.checks import gd
+from grader.checks.base import CheckContext, CheckFn, Outcome
+
+CHECKS: dict[str, CheckFn] = {
+    "gd.function": gd.check_function,
+    "gd.gradient": gd.check_gradient,
+    "gd.steps": gd.check_steps,
+    "gd.plot": gd.check_plot,
+    "gd.stop_rule": gd.check_stop_rule,
+    "gd.momentum": gd.check_momentum,
+    "gd.nesterov": gd.check_nesterov,
+}
+
+__all__ = ["CHECKS", "CheckContext", "CheckFn", "Outcome"]

@@ -1,0 +1,32 @@
+"""What every check takes and returns. Checks are pure: artifacts in, an Outcome out."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from grader.run.notebook import Cell
+from grader.run.runner import CellRecord
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A check's verdict: `key` selects the credit in the rubric (e.g. "ok", "partial")."""
+
+    key: str
+    message: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    figures: tuple[str, ...] = ()
+
+
+@dataclass
+class CheckContext:
+    lang: str
+    cells: list[Cell]  # the student's source (read as text, never executed here)
+    run_cells: tuple[CellRecord, ...]
+    probe: dict[str, Any]
+    figures: list[dict[str, Any]]
+    out_dir: Any  # the student's report folder (figures may be written there)
+    memo: dict[str, Any] = field(default_factory=dict)  # per-submission cache between checks
+
+
+CheckFn = Callable[[CheckContext, dict[str, Any]], Outcome]

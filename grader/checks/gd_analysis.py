@@ -1,0 +1,475 @@
+"""Task 1 analysis: from the probe's plain numbers to what the student actually did.
+
+Pure numpy over the artifacts (no kernel): which function the steps minimise, which update
+rule produced each recorded sequence (plain GD, momentum, Nesterov) with which step size and
+momentum, inferred from the sequence itself and replayed step by step with `reference.gd`.
+Names are used only to break ties and to word messages, never as proof.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from reference import gd as ref
+
+Model = Literal["gd", "momentum", "nesterov", "nesterov_torch", "nesterov_schedule"]
+BOUND = 1e4
+RTOL = 2e-3  # relative to the step size: room for numeric derivatives and float32 code
+CURVE_RTOL = 3e-2  # a function known only from a plotted curve is less exact
+
+
+@dataclass(frozen=True)
+class Func:
+    """A function of one variable, tabulated by the probe (or taken from a plotted curve)."""
+
+    id: str
+    name: str
+    origin: str  # callable | sympy | curve
+    x: np.ndarray
+    y: np.ndarray
+    dy: np.ndarray
+    source: str | None = None
+
+    @property
+    def exact(self) -> bool:
+        return self.origin != "curve"
+
+    def f(self, x: np.ndarray | float) -> np.ndarray:
+        return np.interp(x, self.x, self.y, left=np.nan, right=np.nan)
+
+    def grad(self, x: np.ndarray | float) -> np.ndarray:
+        return np.interp(x, self.x, self.dy, left=np.nan, right=np.nan)
+
+    def grad_scale(self) -> float:
+        finite = self.dy[np.isfinite(self.dy)]
+        return float(np.max(np.abs(finite))) if finite.size else 1.0
+
+
+@dataclass(frozen=True)
+class Fit:
+    model: Model
+    func: Func
+    lr: float  # the step size a (for averaged momentum: lr*(1-b))
+    beta: float
+    steps: int  # steps verified from the start
+    total_steps: int
+    max_error: float  # worst relative step error among verified steps
+    quantum: float  # rounding of the stored values (0: not rounded)
+
+
+@dataclass(frozen=True)
+class Sequence:
+    id: str
+    origin: str
+    name: str
+    scope: str | None
+    cell: int | None
+    values: tuple[float, ...]
+    order: int = 0
+
+    @property
+    def label(self) -> str:
+        where = f"{self.scope}()" if self.scope and self.scope != "<module>" else ""
+        cell = f"cell {self.cell}" if self.cell else ""
+        return " ".join(p for p in (self.name, where, cell) if p)
+
+
+@dataclass
+class Analysis:
+    functions: list[Func]
+    sequences: list[Sequence]
+    fits: dict[str, Fit] = field(default_factory=dict)  # sequence id -> best fit
+    figures: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    scalars: dict[str, float] = field(default_factory=dict)
+    main: Func | None = None
+
+    def fits_of(self, *models: str) -> list[tuple[Sequence, Fit]]:
+        by_id = {s.id: s for s in self.sequences}
+        found = [(by_id[k], f) for k, f in self.fits.items() if f.model in models]
+        return sorted(found, key=lambda sf: (-sf[1].steps, sf[0].order))
+
+
+# -- building ---------------------------------------------------------------------------------
+def _array(values: list[Any]) -> np.ndarray:
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+
+def _functions(gd: dict[str, Any]) -> list[Func]:
+    points = _array(gd.get("points", []))
+    out: list[Func] = []
+    for raw in gd.get("functions", []):
+        y, dy = _array(raw.get("values", [])), _array(raw.get("derivs", []))
+        if y.shape != points.shape or dy.shape != points.shape:
+            continue
+        ok = np.isfinite(y) & np.isfinite(dy)
+        if ok.sum() < 10:
+            continue
+        out.append(Func(str(raw.get("id")), str(raw.get("name", "?")), str(raw.get("origin", "")),
+                        points[ok], y[ok], dy[ok], raw.get("source")))
+    return out
+
+
+def curve_functions(figures: list[dict[str, Any]]) -> list[Func]:
+    """Functions known only from a plotted curve (x sorted, at least 20 points)."""
+    out: list[Func] = []
+    for fig in figures:
+        for a, ax in enumerate(fig.get("axes", [])):
+            for j, line in enumerate(ax.get("lines", [])):
+                x, y = _array(line.get("x", [])), _array(line.get("y", []))
+                ok = np.isfinite(x) & np.isfinite(y)
+                x, y = x[ok], y[ok]
+                if x.size < 20 or not line.get("line", True):
+                    continue
+                order = np.argsort(x)
+                x, y = x[order], y[order]
+                if np.any(np.diff(x) <= 0) or x[-1] - x[0] <= 0:
+                    keep = np.concatenate([[True], np.diff(x) > 0])
+                    x, y = x[keep], y[keep]
+                if x.size < 20:
+                    continue
+                out.append(Func(f"{fig.get('id')}-{a}-{j}", f"curve in {fig.get('id')}", "curve",
+                                x, y, np.gradient(y, x)))
+    return out
+
+
+def _sequences(gd: dict[str, Any]) -> list[Sequence]:
+    out: list[Sequence] = []
+    for raw in gd.get("sequences", []):
+        vals = [v for v in raw.get("values", []) if v is not None]
+        clean: list[float] = []
+        for v in vals:
+            if not math.isfinite(v) or abs(v) > BOUND:
+                break
+            if not clean or v != clean[-1]:
+                clean.append(float(v))
+        if len(clean) < 3:
+            continue
+        if all(float(v).is_integer() for v in clean) and np.all(np.abs(np.diff(clean)) == 1):
+            continue  # a loop counter
+        out.append(Sequence(str(raw.get("id")), str(raw.get("origin", "")), str(raw.get("name", "")),
+                            raw.get("scope"), raw.get("cell"), tuple(clean), int(raw.get("order", 0) or 0)))
+    return out
+
+
+def quantum(values: np.ndarray) -> float:
+    """The rounding step of the stored values (1e-3 for round(x, 3)); 0 when not rounded."""
+    for digits in range(0, 9):
+        scaled = values * 10.0**digits
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6):
+            return 10.0**-digits
+    return 0.0
+
+
+# -- fitting ----------------------------------------------------------------------------------
+def _tolerance(x: np.ndarray, d: np.ndarray, q: float, exact: bool) -> np.ndarray:
+    rtol = RTOL if exact else CURVE_RTOL
+    return rtol * np.abs(d) + 1e-9 * (1 + np.abs(x[:-1])) + 1.01 * q
+
+
+def _verified(err: np.ndarray, tol: np.ndarray) -> int:
+    ok = err <= tol
+    bad = np.flatnonzero(~ok)
+    return int(bad[0]) if bad.size else int(ok.size)
+
+
+def _relerr(err: np.ndarray, d: np.ndarray, n: int) -> float:
+    if n == 0:
+        return float("inf")
+    scale = np.maximum(np.abs(d[:n]), 1e-12)
+    return float(np.max(err[:n] / scale))
+
+
+def fit_gd(x: np.ndarray, func: Func, q: float) -> Fit | None:
+    g = func.grad(x[:-1])
+    d = np.diff(x)
+    mask = np.isfinite(g) & (np.abs(g) > 1e-12)
+    if mask.sum() < 1:
+        return None
+    lr = float(np.median(-d[mask] / g[mask]))
+    if not lr > 0:
+        return None
+    pred = np.array([ref.gd_step(xi, lambda _x, gi=gi: gi, lr) for xi, gi in zip(x[:-1], g)])
+    err = np.abs(x[1:] - pred)
+    n = _verified(err, _tolerance(x, d, q, func.exact))
+    return Fit("gd", func, lr, 0.0, n, d.size, _relerr(err, d, n), q)
+
+
+def _momentum_error(x: np.ndarray, func: Func, a: float, b: float, look_ahead: bool) -> np.ndarray:
+    d = np.diff(x)
+    d_prev = np.concatenate([[0.0], d[:-1]])
+    at = x[:-1] + b * d_prev if look_ahead else x[:-1]
+    g = func.grad(at)
+    step = ref.nesterov_step if look_ahead else ref.momentum_step
+    pred = np.array([step(xi, dp, lambda _x, gi=gi: gi, a, b) for xi, dp, gi in zip(x[:-1], d_prev, g)])
+    return np.abs(x[1:] - pred)
+
+
+def _ls_a(d: np.ndarray, d_prev: np.ndarray, g: np.ndarray, b: float) -> float:
+    target = d[1:] - b * d_prev[1:]
+    gg = g[1:]
+    denom = float(np.dot(gg, gg))
+    return float(-np.dot(gg, target) / denom) if denom > 0 else float("nan")
+
+
+def fit_momentum(x: np.ndarray, func: Func, q: float, look_ahead: bool) -> Fit | None:
+    """Fit d_k = b*d_{k-1} - a*g(x_k [+ b*d_{k-1}]) over k >= 1 (so any initial velocity works)."""
+    if x.size < 4:
+        return None
+    d = np.diff(x)
+    d_prev = np.concatenate([[0.0], d[:-1]])
+    if look_ahead:
+        best: tuple[float, float, float] | None = None
+        for grid in (np.linspace(0.0, 0.999, 1000), None):
+            if grid is None:
+                assert best is not None
+                grid = np.clip(np.linspace(best[1] - 0.002, best[1] + 0.002, 401), 0, 0.9999)
+            for b in grid:
+                g = func.grad(x[:-1] + b * d_prev)
+                if not np.all(np.isfinite(g[1:])):
+                    continue
+                a = _ls_a(d, d_prev, g, b)
+                if not math.isfinite(a):
+                    continue
+                res = float(np.sum((d[1:] - b * d_prev[1:] + a * g[1:]) ** 2))
+                if best is None or res < best[0]:
+                    best = (res, float(b), a)
+        if best is None:
+            return None
+        _, b, a = best
+    else:
+        g = func.grad(x[:-1])
+        if not np.all(np.isfinite(g)):
+            return None
+        A = np.stack([-g[1:], d_prev[1:]], axis=1)
+        sol, *_ = np.linalg.lstsq(A, d[1:], rcond=None)
+        a, b = float(sol[0]), float(sol[1])
+    if not (a > 0 and 0.0 <= b < 1.0):
+        return None
+    err = _momentum_error(x, func, a, b, look_ahead)
+    err[0] = 0.0 if _first_step_ok(x, func, a, look_ahead) else err[0]
+    tol = _tolerance(x, d, q, func.exact)
+    n = _verified(err, tol)
+    return Fit("nesterov" if look_ahead else "momentum", func, a, b, n, d.size, _relerr(err, d, n), q)
+
+
+def _first_step_ok(x: np.ndarray, func: Func, a: float, look_ahead: bool) -> bool:
+    """The first step may start from any velocity (often v=0, i.e. a plain GD step)."""
+    return True
+
+
+def fit_torch_nesterov(x: np.ndarray, func: Func, q: float) -> Fit | None:
+    if x.size < 4:
+        return None
+    d = np.diff(x)
+    g = func.grad(x[:-1])
+    if not np.all(np.isfinite(g)):
+        return None
+    best: tuple[float, float, float] | None = None
+    for b in np.linspace(0.0, 0.999, 1000):
+        buf = np.empty_like(g)
+        acc = 0.0
+        for k, gk in enumerate(g):
+            acc = gk if k == 0 else b * acc + gk
+            buf[k] = acc
+        h = g + b * buf
+        denom = float(np.dot(h, h))
+        if denom <= 0:
+            continue
+        lr = float(-np.dot(h, d) / denom)
+        res = float(np.sum((d + lr * h) ** 2))
+        if best is None or res < best[0]:
+            best = (res, float(b), lr)
+    if best is None:
+        return None
+    _, b, lr = best
+    if not (lr > 0 and b > 0):
+        return None
+    xs, buf_v = [x[0]], 0.0
+    preds = []
+    for k in range(d.size):
+        nxt, buf_v = ref.torch_nesterov_step(x[k], buf_v, lambda _x, gk=g[k]: gk, lr, b, k == 0)
+        preds.append(nxt)
+    err = np.abs(x[1:] - np.array(preds))
+    n = _verified(err, _tolerance(x, d, q, func.exact))
+    return Fit("nesterov_torch", func, lr, b, n, d.size, _relerr(err, d, n), q)
+
+
+def fit_schedule_nesterov(x: np.ndarray, func: Func, q: float) -> Fit | None:
+    """Nesterov with the (k-1)/(k+2) extrapolation: y = x_k + c_k*d_{k-1}; x_{k+1} = y - a*g(y)."""
+    if x.size < 4:
+        return None
+    d = np.diff(x)
+    d_prev = np.concatenate([[0.0], d[:-1]])
+    best: Fit | None = None
+    for offset in (0, 1, 2):
+        k = np.arange(d.size) + offset
+        c = np.where(k >= 1, (k - 1) / (k + 2), 0.0)
+        y = x[:-1] + c * d_prev
+        g = func.grad(y)
+        if not np.all(np.isfinite(g)):
+            continue
+        target = d - c * d_prev
+        denom = float(np.dot(g, g))
+        if denom <= 0:
+            continue
+        a = float(-np.dot(g, target) / denom)
+        if not a > 0:
+            continue
+        err = np.abs(target + a * g)
+        n = _verified(err, _tolerance(x, d, q, func.exact))
+        fit = Fit("nesterov_schedule", func, a, float("nan"), n, d.size, _relerr(err, d, n), q)
+        if best is None or fit.steps > best.steps:
+            best = fit
+    return best
+
+
+def _plausible(fit: Fit, x: np.ndarray) -> bool:
+    """A descent, not a grid: the gradient term matters, momentum < 1, and f goes down."""
+    func = fit.func
+    d = np.abs(np.diff(x))
+    if fit.model in ("momentum", "nesterov", "nesterov_torch") and not 0.01 <= fit.beta < 0.999:
+        return False
+    g = np.abs(func.grad(x[:-1]))
+    if not np.median(fit.lr * g) >= 0.05 * np.median(d):
+        return False
+    f0, f1 = float(func.f(x[0])), float(func.f(x[-1]))
+    return f1 < f0 or abs(f1 - f0) <= 1e-12 * (1 + abs(f0))
+
+
+def _fits_for(x: np.ndarray, funcs: list[Func]) -> list[Fit]:
+    q = quantum(x)
+    found: list[Fit] = []
+    for func in funcs:
+        if np.any(np.isnan(func.grad(x))):
+            continue
+        for fit in (fit_gd(x, func, q), fit_momentum(x, func, q, False),
+                    fit_momentum(x, func, q, True), fit_torch_nesterov(x, func, q),
+                    fit_schedule_nesterov(x, func, q)):
+            if fit is not None and fit.steps == fit.total_steps and fit.steps >= 1 and _plausible(fit, x):
+                found.append(fit)
+    return found
+
+
+def best_fit(seq: Sequence, funcs: list[Func]) -> Fit | None:
+    """The simplest update rule that explains the whole sequence, over the candidate functions.
+
+    A traced variable often starts with a value left by an earlier cell, so a sequence that
+    fits only without its first value is accepted too.
+    """
+    x = np.asarray(seq.values, dtype=float)
+    found = _fits_for(x, funcs)
+    if not found and x.size >= 4:
+        found = _fits_for(x[1:], funcs)
+    if not found:
+        return None
+    rank = {"gd": 0, "momentum": 1, "nesterov": 2, "nesterov_torch": 2, "nesterov_schedule": 2}
+    found.sort(key=lambda f: (0 if f.func.exact else 1, rank[f.model], f.max_error))
+    winner = found[0]
+    if winner.model == "momentum":
+        # both heavy-ball and look-ahead explain it: decide by which error is clearly smaller
+        rivals = [f for f in found if f.model.startswith("nesterov") and f.func is winner.func]
+        if rivals and rivals[0].max_error * 10 < winner.max_error:
+            winner = rivals[0]
+    return winner
+
+
+def analyse(probe: dict[str, Any], figures: list[dict[str, Any]]) -> Analysis:
+    gd = probe.get("gd") or {}
+    funcs = _functions(gd)
+    curves = curve_functions(figures)
+    seqs = _sequences(gd)
+    # steps marked on plots are sequences too
+    for fig in figures:
+        for ax in fig.get("axes", []):
+            for k, pts in enumerate(_marked_points(ax)):
+                xs = [float(v) for v in pts[0]]
+                if len(xs) >= 3:
+                    seqs.append(Sequence(f"{fig.get('id')}-pts{k}", "plot", "plot", None,
+                                         fig.get("cell"), tuple(xs), 10**9))
+    analysis = Analysis(funcs, seqs, figures=figures, calls=list(gd.get("calls", [])),
+                        scalars=dict(gd.get("scalars", {})))
+    for seq in seqs:
+        fit = best_fit(seq, funcs + curves)
+        if fit is not None:
+            analysis.fits[seq.id] = fit
+    analysis.main = _main_function(analysis, curves)
+    return analysis
+
+
+def _marked_points(ax: dict[str, Any]) -> list[tuple[list[float], list[float]]]:
+    """Point sets drawn on an axes: scatter points, lines with markers, annotations."""
+    out: list[tuple[list[float], list[float]]] = []
+    ann_x: list[float] = []
+    ann_y: list[float] = []
+    for pts in ax.get("points", []):
+        xs, ys = pts.get("x", []), pts.get("y", [])
+        if pts.get("annotation"):
+            ann_x += xs
+            ann_y += ys
+        else:
+            out.append((xs, ys))
+    for line in ax.get("lines", []):
+        if line.get("marker") and len(line.get("x", [])) <= 500:
+            out.append((line["x"], line["y"]))
+    if ann_x:
+        out.append((ann_x, ann_y))
+    return [(
+        [x for x, y in zip(xs, ys) if x is not None and y is not None],
+        [y for x, y in zip(xs, ys) if x is not None and y is not None],
+    ) for xs, ys in out]
+
+
+def _main_function(analysis: Analysis, curves: list[Func]) -> Func | None:
+    """The student's function: the one their steps minimise, else the plotted one, else any."""
+    counts: dict[str, int] = {}
+    by_id: dict[str, Func] = {}
+    for fit in analysis.fits.values():
+        counts[fit.func.id] = counts.get(fit.func.id, 0) + fit.steps
+        by_id[fit.func.id] = fit.func
+    if counts:
+        return by_id[max(counts, key=lambda k: counts[k])]
+    for func in analysis.functions:
+        if any(curve_matches(c, func) for c in curves):
+            return func
+    if analysis.functions:
+        hints = ("f", "l", "func", "loss", "cost", "function")
+        named = [f for f in analysis.functions if f.name.lower() in hints]
+        return (named or analysis.functions)[0]
+    return curves[0] if curves else None
+
+
+def curve_matches(curve: Func, func: Func) -> bool:
+    """Whether a plotted curve draws `func` (values agree over the plotted range)."""
+    y = func.f(curve.x)
+    ok = np.isfinite(y)
+    if ok.sum() < 0.8 * curve.x.size:
+        return False
+    span = float(np.ptp(curve.y[ok])) or 1.0
+    return bool(np.max(np.abs(y[ok] - curve.y[ok])) <= 1e-2 * span + 1e-9)
+
+
+def derivative_error(g: Func, f: Func) -> tuple[float, float]:
+    """Worst relative difference between g and f' on f's range, and where it happens."""
+    x = f.x
+    gv = g.f(x)
+    ok = np.isfinite(gv)
+    if ok.sum() < 0.8 * x.size:
+        return float("inf"), float("nan")
+    scale = max(f.grad_scale(), 1e-9)
+    diff = np.abs(gv[ok] - f.dy[ok]) / scale
+    i = int(np.argmax(diff))
+    return float(diff[i]), float(x[ok][i])
+
+
+def is_simple(func: Func) -> bool:
+    """A polynomial of degree <= 2 (x**2, a parabola, a line): simpler than the task asks."""
+    x, y = func.x, func.y
+    if x.size < 5:
+        return False
+    coeffs = np.polyfit(x, y, 2)
+    resid = np.max(np.abs(np.polyval(coeffs, x) - y))
+    return bool(resid <= 1e-6 * (float(np.ptp(y)) or 1.0))

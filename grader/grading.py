@@ -1,0 +1,248 @@
+"""The grading pipeline: rubric -> intake -> run (sandbox) -> checks -> results.
+
+The only module that wires the others together. Each student's result is written to
+`<out>/<student_id>/result.json` as soon as it is done; a re-run skips students whose
+submission, rubric and grader version are unchanged (unless forced).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import grader
+from grader.checks import CHECKS, CheckContext, Outcome
+from grader.errors import GraderError
+from grader.i18n import tr
+from grader.intake import Submission, discover
+from grader.results import BatchResult, CellError, CheckResult, SubmissionResult, write_json_atomic
+from grader.rubric import Rubric
+from grader.rubric.schema import CheckSpec, text
+from grader.run.notebook import Cell, read_cells
+from grader.run.runner import RunOutcome, RunRequest, run_submission
+from grader.sandbox import GIB, MIB, Limits, Sandbox
+from grader.sandbox.detect import get_sandbox
+
+logger = logging.getLogger(__name__)
+
+RESULT_FILE = "result.json"
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    out_dir: Path
+    lang: str | None = None  # None: the rubric's language
+    workers: int = 1
+    timeout_s: float | None = None  # overrides the rubric's whole-submission time
+    force: bool = False
+    sandbox: str = "auto"
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    running: tuple[str, ...]
+    last: SubmissionResult | None
+
+
+def cache_key(sub: Submission, rubric: Rubric, options: GradeOptions, lang: str) -> str:
+    parts = [sub.sha256, rubric.digest, grader.__version__, lang, str(options.timeout_s)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
+                on_progress: Callable[[Progress], None] | None = None,
+                sandbox: Sandbox | None = None) -> BatchResult:
+    lang = options.lang or rubric.lang
+    out = options.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    subs = discover(root, patterns=tuple(rubric.entry.patterns), unpack_dir=out / ".unpacked",
+                    lang=lang, entry_hints=tuple(rubric.entry.hints))
+    box = sandbox or get_sandbox(options.sandbox)  # type: ignore[arg-type]
+    results: dict[str, SubmissionResult] = {}
+    todo: list[Submission] = []
+    for sub in subs:
+        key = cache_key(sub, rubric, options, lang)
+        cached = None if options.force else _cached(out / sub.student_id / RESULT_FILE, key)
+        if cached is not None:
+            results[sub.student_id] = cached
+        else:
+            todo.append(sub)
+    done = len(results)
+    running: set[str] = set()
+    lock = threading.Lock()
+
+    def work(sub: Submission) -> SubmissionResult:
+        with lock:
+            running.add(sub.student)
+            if on_progress:
+                on_progress(Progress(done, len(subs), tuple(sorted(running)), None))
+        try:
+            result = grade_one(sub, rubric, box, out, lang, options)
+        except Exception as exc:  # one bad submission never stops the batch
+            logger.exception("grading %s failed", sub.student)
+            result = _error_result(sub, rubric, lang, box, f"internal grader error: {type(exc).__name__}: {exc}")
+        write_json_atomic(out / sub.student_id / RESULT_FILE, result.to_json())
+        return result
+
+    workers = max(1, options.workers)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(work, sub): sub for sub in todo}
+        for fut in as_completed(futures):
+            sub = futures[fut]
+            result = fut.result()
+            with lock:
+                results[sub.student_id] = result
+                running.discard(sub.student)
+                done += 1
+                if on_progress:
+                    on_progress(Progress(done, len(subs), tuple(sorted(running)), result))
+    ordered = tuple(results[s.student_id] for s in subs)
+    batch = BatchResult(rubric.assignment, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        ordered, sandbox=box.description)
+    write_json_atomic(out / "results.json", batch.to_json())
+    folders = {s.student: s.student_id for s in subs}
+    (out / ".folders.json").write_text(json.dumps(folders, ensure_ascii=False), encoding="utf-8")
+    return batch
+
+
+def _cached(path: Path, key: str) -> SubmissionResult | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("cache_key") != key:
+        return None
+    try:
+        return SubmissionResult.from_json(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _limits(rubric: Rubric) -> Limits:
+    lim = rubric.limits
+    return Limits(memory_bytes=int(lim.memory_gb * GIB), max_processes=lim.max_processes,
+                  output_bytes=int(lim.output_mb * MIB), scratch_bytes=int(lim.scratch_mb * MIB))
+
+
+def _error_result(sub: Submission, rubric: Rubric, lang: str, box: Sandbox, message: str,
+                  status: str = "error", cache: str = "") -> SubmissionResult:
+    checks = tuple(
+        CheckResult(c.id, text(c.title, lang), "error", 0.0, c.points, tr(lang, "run.not_graded"),
+                    visibility=c.visibility)
+        for c in rubric.checks
+    )
+    return SubmissionResult(sub.student, str(sub.entry or sub.source), sub.sha256, status,  # type: ignore[arg-type]
+                            0.0, rubric.max_score, 0.0, message, checks, sandbox=box.description,
+                            notes=sub.notes, cache_key=cache, lang=lang)
+
+
+def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
+              options: GradeOptions) -> SubmissionResult:
+    start = time.monotonic()
+    key = cache_key(sub, rubric, options, lang)
+    student_dir = out / sub.student_id
+    student_dir.mkdir(parents=True, exist_ok=True)
+    if sub.error or sub.entry is None:
+        return _error_result(sub, rubric, lang, box, sub.error or tr(lang, "run.no_entry"), cache=key)
+    timeout = options.timeout_s or rubric.limits.timeout_s
+    request = RunRequest(entry=sub.entry, files=sub.files, files_root=sub.files_root,
+                         probes=tuple(rubric.probes), trace=rubric.trace,
+                         cell_timeout_s=min(rubric.limits.cell_timeout_s, timeout), timeout_s=timeout,
+                         limits=_limits(rubric), parameters=dict(rubric.parameters))
+    run = run_submission(request, box, student_dir / "run")
+    if run.status == "unreadable":
+        return _error_result(sub, rubric, lang, box, tr(lang, "run.unreadable", file=sub.entry.name,
+                                                          detail=run.message), cache=key)
+    try:
+        cells = read_cells(sub.entry)
+    except (ValueError, OSError, UnicodeDecodeError):
+        cells = []
+    ctx = CheckContext(lang=lang, cells=cells, run_cells=run.cells, probe=run.probe,
+                       figures=list(run.figures), out_dir=student_dir)
+    results = tuple(_score(spec, ctx, run, lang) for spec in rubric.checks)
+    score = sum(r.points for r in results)
+    status, error = _submission_status(run, lang, timeout)
+    notes = list(sub.notes) + _run_notes(run, lang)
+    figures = tuple(f"run/{f['png']}" for f in run.figures if f.get("png"))
+    return SubmissionResult(
+        student=sub.student, submission=str(sub.entry.relative_to(sub.files_root)
+                                             if sub.entry.is_relative_to(sub.files_root) else sub.entry.name),
+        sha256=sub.sha256, status=status, score=round(score, 4), max_score=rubric.max_score,
+        duration_s=time.monotonic() - start, error=error, checks=results, sandbox=box.description,
+        cell_errors=_cell_errors(run), notes=tuple(notes), figures=figures, cache_key=key, lang=lang)
+
+
+def _submission_status(run: RunOutcome, lang: str, timeout: float) -> tuple[str, str | None]:
+    if run.status == "timeout":
+        return "timeout", tr(lang, "run.timeout", seconds=int(timeout))
+    if run.status == "memory":
+        return "error", tr(lang, "run.memory", detail=run.message)
+    if run.status == "crashed":
+        return "error", tr(lang, "run.crashed", detail=run.message)
+    if run.harness_error:
+        return "graded", tr(lang, "run.harness_error", detail=run.harness_error)
+    return "graded", None
+
+
+def _run_notes(run: RunOutcome, lang: str) -> list[str]:
+    notes: list[str] = []
+    for cell in run.cells:
+        if cell.status == "timeout":
+            notes.append(tr(lang, "run.cell_timeout", cell=cell.number, seconds=int(cell.duration_s)))
+        elif cell.status == "skipped_deadline":
+            notes.append(tr(lang, "run.cell_skipped", cell=cell.number))
+        elif cell.status == "died":
+            notes.append(tr(lang, "run.cell_died", cell=cell.number))
+    if run.skipped_lines:
+        shown = "; ".join(run.skipped_lines[:5])
+        notes.append(tr(lang, "run.colab_skipped", lines=shown))
+    if run.kernel_restarts:
+        notes.append(tr(lang, "run.restarted"))
+    return notes
+
+
+def _cell_errors(run: RunOutcome) -> tuple[CellError, ...]:
+    return tuple(CellError(c.number, c.ename, c.evalue, c.traceback)
+                 for c in run.cells if c.status == "error")
+
+
+def _score(spec: CheckSpec, ctx: CheckContext, run: RunOutcome, lang: str) -> CheckResult:
+    title = text(spec.title, lang)
+    fn = CHECKS.get(spec.kind)
+    if fn is None:
+        return CheckResult(spec.id, title, "error", 0.0, spec.points,
+                           tr(lang, "run.unknown_check", kind=spec.kind), visibility=spec.visibility)
+    try:
+        outcome: Outcome = fn(ctx, dict(spec.params))
+    except GraderError as exc:
+        return CheckResult(spec.id, title, "error", 0.0, spec.points, str(exc), visibility=spec.visibility)
+    except Exception:
+        logger.exception("check %s failed", spec.id)
+        return CheckResult(spec.id, title, "error", 0.0, spec.points,
+                           tr(lang, "run.check_crashed", check=spec.id), visibility=spec.visibility)
+    share = spec.credit.get(outcome.key, 1.0 if outcome.key == "ok" else 0.0)
+    points = round(spec.points * share, 4)
+    status = "pass" if share >= 1.0 else ("fail" if share <= 0.0 else "partial")
+    message = outcome.message
+    if share < 1.0:
+        failed = [c for c in run.cells if c.status in ("error", "timeout", "died")]
+        if failed:
+            first = failed[0]
+            what = first.ename or first.status
+            message += tr(lang, "gd.after_error", cell=first.number, error=what)
+    return CheckResult(spec.id, title, status, points, spec.points, message,  # type: ignore[arg-type]
+                       metrics=dict(outcome.metrics), figures=outcome.figures, visibility=spec.visibility)
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)

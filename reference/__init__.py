@@ -1,0 +1,1 @@
+"""Reference implementations the grader checks student work against."""
