@@ -31,12 +31,13 @@ from reference import gd as ref
 logger = logging.getLogger(__name__)
 
 NESTEROV_WORDS = re.compile(r"nesterov|nag|нестеров", re.IGNORECASE)
-DERIVATIVE_TOL = 1e-3
+DERIVATIVE_TOL = 2e-2  # numeric derivatives (forward differences) are accepted
 
 
 def analysis_of(ctx: CheckContext) -> Analysis:
     if "gd" not in ctx.memo:
-        ctx.memo["gd"] = analyse(ctx.probe, ctx.figures)
+        unfinished = frozenset(c.number for c in ctx.run_cells if c.status in ("timeout", "died"))
+        ctx.memo["gd"] = analyse(ctx.probe, ctx.figures, unfinished)
     return ctx.memo["gd"]
 
 

@@ -8,7 +8,7 @@ Names are used only to break ties and to word messages, never as proof.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -69,6 +69,7 @@ class Sequence:
     cell: int | None
     values: tuple[float, ...]
     order: int = 0
+    finished: bool = True  # False when its cell timed out or the kernel died in it
 
     @property
     def label(self) -> str:
@@ -88,8 +89,10 @@ class Analysis:
     main: Func | None = None
 
     def fits_of(self, *models: str) -> list[tuple[Sequence, Fit]]:
+        """Fitted sequences of these models; work from cells that never finished is left out."""
         by_id = {s.id: s for s in self.sequences}
-        found = [(by_id[k], f) for k, f in self.fits.items() if f.model in models]
+        found = [(by_id[k], f) for k, f in self.fits.items()
+                 if f.model in models and by_id[k].finished]
         return sorted(found, key=lambda sf: (-sf[1].steps, sf[0].order))
 
 
@@ -377,11 +380,12 @@ def best_fit(seq: Sequence, funcs: list[Func]) -> Fit | None:
     return winner
 
 
-def analyse(probe: dict[str, Any], figures: list[dict[str, Any]]) -> Analysis:
+def analyse(probe: dict[str, Any], figures: list[dict[str, Any]],
+            unfinished_cells: frozenset[int] = frozenset()) -> Analysis:
     gd = probe.get("gd") or {}
     funcs = _functions(gd)
     curves = curve_functions(figures)
-    seqs = _sequences(gd)
+    seqs = [s if s.cell not in unfinished_cells else replace(s, finished=False) for s in _sequences(gd)]
     # steps marked on plots are sequences too
     for fig in figures:
         for ax in fig.get("axes", []):
@@ -453,14 +457,19 @@ def curve_matches(curve: Func, func: Func) -> bool:
 
 
 def derivative_error(g: Func, f: Func) -> tuple[float, float]:
-    """Worst relative difference between g and f' on f's range, and where it happens."""
+    """Worst pointwise relative difference between g and f' on f's range, and where.
+
+    Pointwise (with a small floor near f' = 0), so a huge range (exp(x) at x = 200) does not
+    hide a wrong derivative elsewhere.
+    """
     x = f.x
     gv = g.f(x)
     ok = np.isfinite(gv)
     if ok.sum() < 0.8 * x.size:
         return float("inf"), float("nan")
-    scale = max(f.grad_scale(), 1e-9)
-    diff = np.abs(gv[ok] - f.dy[ok]) / scale
+    ref_d = f.dy[ok]
+    floor = 2e-2 * float(np.median(np.abs(ref_d))) + 1e-9
+    diff = np.abs(gv[ok] - ref_d) / np.maximum(np.abs(ref_d), floor)
     i = int(np.argmax(diff))
     return float(diff[i]), float(x[ok][i])
 

@@ -51,7 +51,10 @@ class FigureCapture:
             capture_ref = self
 
             def show(*args: Any, **kwargs: Any) -> None:
-                capture_ref.flush()
+                try:
+                    capture_ref.flush()
+                except Exception:  # capturing must never break the student's cell
+                    logger.debug("figure capture failed", exc_info=True)
 
             plt.show = show  # type: ignore[assignment]
             from matplotlib.figure import Figure
@@ -60,7 +63,10 @@ class FigureCapture:
             capture = self
 
             def savefig(fig: Any, *args: Any, **kwargs: Any) -> Any:
-                capture.snapshot_matplotlib(fig)
+                try:
+                    capture.snapshot_matplotlib(fig)
+                except Exception:
+                    logger.debug("figure capture failed", exc_info=True)
                 return orig_savefig(fig, *args, **kwargs)
 
             Figure.savefig = savefig  # type: ignore[method-assign]
@@ -139,7 +145,10 @@ class FigureCapture:
         capture = self
 
         def show(fig: Any, *args: Any, **kwargs: Any) -> None:
-            capture.snapshot_plotly(fig)
+            try:
+                capture.snapshot_plotly(fig)
+            except Exception:  # capturing must never break the student's cell
+                logger.debug("plotly capture failed", exc_info=True)
 
         bdt.BaseFigure.show = show  # type: ignore[method-assign]
         pio.show = show  # type: ignore[assignment]
@@ -148,18 +157,22 @@ class FigureCapture:
         if len(self.figures) >= MAX_FIGURES:
             return
         try:
-            data = fig.to_dict().get("data", [])
+            traces = list(fig.data)
         except Exception:
             return
         lines, points = [], []
-        for trace in data:
-            xs, ys = _floats(trace.get("x", [])), _floats(trace.get("y", []))
+        for trace in traces:
+            kind = getattr(trace, "type", None)
+            if kind not in (None, "scatter", "scattergl"):
+                continue
+            raw_x, raw_y = getattr(trace, "x", None), getattr(trace, "y", None)
+            if raw_x is None or raw_y is None:
+                continue
+            xs, ys = _floats(raw_x), _floats(raw_y)
             if not xs or ys is None or len(xs) != len(ys):
                 continue
-            mode = str(trace.get("mode", "lines" if trace.get("type") == "scatter" else ""))
-            if trace.get("type") not in (None, "scatter", "scattergl"):
-                continue
-            if "lines" in mode or mode == "":
+            mode = str(getattr(trace, "mode", None) or ("lines" if len(xs) > 20 else "lines+markers"))
+            if "lines" in mode:
                 lines.append({"x": xs, "y": ys, "marker": "markers" in mode, "line": True, "label": ""})
             else:
                 points.append({"x": xs, "y": ys})

@@ -66,7 +66,8 @@ def _student_callables(ns: dict[str, Any], is_student_file: Any) -> list[tuple[s
             continue
         # sympy expression in one symbol
         free = getattr(obj, "free_symbols", None)
-        if free is not None and not callable(obj) and len(free) == 1:
+        if (free is not None and not callable(obj) and len(free) == 1
+                and not getattr(obj, "is_Symbol", False)):
             try:
                 import sympy
 

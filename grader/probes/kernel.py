@@ -53,7 +53,10 @@ class KernelSession:
             return
         if self.tracer is not None:
             self.tracer.stop()
-        self.capture.flush()
+        try:
+            self.capture.flush()
+        except Exception:  # capturing must never break the student's cell
+            logger.debug("figure capture failed", exc_info=True)
 
 
 _SESSION: KernelSession | None = None

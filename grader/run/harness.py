@@ -51,6 +51,11 @@ class CappedClient(NotebookClient):
     output_budget: int = 1_000_000
     _used: int = 0
     _truncated: bool = False
+    timed_out: bool = False
+
+    async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> Any:
+        self.timed_out = True
+        return await super()._async_handle_timeout(timeout, cell)
 
     def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
         content = msg.get("content", {})
@@ -154,6 +159,7 @@ def _execute_all(client: CappedClient, nb: Any, numbers: dict[int, int], deadlin
             limit = min(spec.cell_timeout_s, remaining) if number is not None else PROBE_RESERVE_S * 3
             client.timeout = int(max(1, limit))
             start = time.monotonic()
+            client.timed_out = False
             try:
                 client.execute_cell(cell, i)
             except DeadKernelError:
@@ -179,6 +185,9 @@ def _execute_all(client: CappedClient, nb: Any, numbers: dict[int, int], deadlin
             recorded.add(number)
             duration = time.monotonic() - start
             record: dict[str, Any] = {"number": number, "status": "ok", "duration_s": duration}
+            if client.timed_out:
+                report["cells"].append({"number": number, "status": "timeout", "duration_s": duration})
+                continue
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":
                     if out.get("ename") == "GraderTimeout":

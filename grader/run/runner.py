@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from grader.sandbox import Limits, Mount, Sandbox, SandboxSpec
+from grader.sandbox.limits import make_scratch, remove_scratch
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
     if outbox.exists():
         shutil.rmtree(outbox)
     outbox.mkdir(parents=True)
-    scratch = Path(tempfile.mkdtemp(prefix="grader-run-"))
+    scratch = make_scratch(Path(tempfile.gettempdir()), req.limits.scratch_bytes)
     try:
         entry = _copy_submission(req, scratch)
         harness_spec = {
@@ -118,7 +119,7 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
         )
         result = sandbox.run(spec)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        remove_scratch(scratch)
     return _outcome(result, outbox, sandbox.description)
 
 
