@@ -11,6 +11,7 @@ One bad student never stops the rest: whatever goes wrong becomes that student's
 from __future__ import annotations
 
 import hashlib
+import fnmatch
 import logging
 import os
 import shutil
@@ -152,8 +153,17 @@ def _discover_root_zip(root: Path, opts: _Options, single: bool | None) -> list[
     return _build_all([unit], opts)
 
 
+# Files an instructor keeps beside the students' work in the class folder: never a student.
+_CLASS_METADATA = ("readme*", "expected*", "*.yaml", "*.yml", "*.md", "*.csv", "*.tsv")
+
+
+def _is_class_metadata(path: Path) -> bool:
+    return (path.is_file() and parse_moodle(path.name) is None
+            and any(fnmatch.fnmatch(path.name.lower(), pat) for pat in _CLASS_METADATA))
+
+
 def _discover_dir(root: Path, opts: _Options) -> list[Submission]:
-    entries = [p for p in _children(root) if not _is_skipped(p, opts)]
+    entries = [p for p in _children(root) if not _is_skipped(p, opts) and not _is_class_metadata(p)]
     moodle = {p: parse_moodle(p.name) for p in entries}
     prefix = opts.classroom_prefix
     if prefix is None and entries and not any(moodle.values()) and all(p.is_dir() for p in entries):
