@@ -120,13 +120,15 @@ def namespace_args() -> list[str]:
 
 def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: int | None) -> list[str]:
     args = [bwrap, *namespace_args(), *system_args()]
-    for path in python_dirs():
-        args += ["--ro-bind", os.path.realpath(path), path]
-    args += ["--ro-bind", str(Path(grader.__file__).resolve().parent), f"{PACKAGE_ROOT}/grader"]
     args += ["--proc", "/proc", "--dev", "/dev"]
+    # the private /tmp first: a Python environment or checkout that lives under /tmp is bound
+    # on top of it afterwards instead of being hidden by it
     if supports_tmpfs_size(bwrap):
         args += ["--size", str(spec.limits.scratch_bytes)]
     args += ["--tmpfs", SANDBOX_TMP]
+    for path in python_dirs():
+        args += ["--ro-bind", os.path.realpath(path), path]
+    args += ["--ro-bind", str(Path(grader.__file__).resolve().parent), f"{PACKAGE_ROOT}/grader"]
     scratch = str(spec.scratch.resolve())
     outbox = str(spec.outbox.resolve())
     args += ["--bind", scratch, scratch, "--bind", outbox, outbox]
