@@ -183,12 +183,10 @@ def check_steps(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
         if fit.steps < min_steps:
             return Outcome("too_few", tr(ctx.lang, "gd.steps.too_few", steps=fit.steps,
                                          min_steps=min_steps), metrics)
-        if an.main is not None and fit.func.id != an.main.id and not fit.func.exact:
-            pass
         wrong = _wrong_gradient_used(an, fit.func)
         figs = _reference_figure(ctx, seq, fit, "steps_gd.png")
         if wrong is not None and fit.func.exact and _gd_follows(an, wrong) is not None \
-                and _derivative_fit_better(an, wrong, fit):
+                and fit.func.id == wrong.id:
             return Outcome("wrong_gradient", tr(ctx.lang, "gd.steps.wrong_gradient", label=seq.label,
                                                 name=wrong.name, func=fit.func.name), metrics, figs)
         return Outcome("ok", tr(ctx.lang, "gd.steps.ok", steps=fit.steps, label=seq.label, lr=fit.lr),
@@ -203,10 +201,6 @@ def check_steps(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     if any(len(s.values) >= 3 and s.origin in ("trace", "calls", "namespace") for s in an.sequences):
         return Outcome("not_gd", tr(ctx.lang, "gd.steps.not_gd"))
     return Outcome("missing", tr(ctx.lang, "gd.steps.missing", min_steps=min_steps))
-
-
-def _derivative_fit_better(an: Analysis, wrong: Func, fit: Fit) -> bool:
-    return fit.func.id == wrong.id
 
 
 # -- plot -----------------------------------------------------------------------------------

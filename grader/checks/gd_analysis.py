@@ -253,15 +253,10 @@ def fit_momentum(x: np.ndarray, func: Func, q: float, look_ahead: bool) -> Fit |
     if not (a > 0 and 0.0 <= b < 1.0):
         return None
     err = _momentum_error(x, func, a, b, look_ahead)
-    err[0] = 0.0 if _first_step_ok(x, func, a, look_ahead) else err[0]
+    err[0] = 0.0  # the first step may start from any velocity (often v=0: a plain GD step)
     tol = _tolerance(x, d, q, func.exact)
     n = _verified(err, tol)
     return Fit("nesterov" if look_ahead else "momentum", func, a, b, n, d.size, _relerr(err, d, n), q)
-
-
-def _first_step_ok(x: np.ndarray, func: Func, a: float, look_ahead: bool) -> bool:
-    """The first step may start from any velocity (often v=0, i.e. a plain GD step)."""
-    return True
 
 
 def fit_torch_nesterov(x: np.ndarray, func: Func, q: float) -> Fit | None:
