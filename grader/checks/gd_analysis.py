@@ -218,6 +218,37 @@ def _ls_a(d: np.ndarray, d_prev: np.ndarray, g: np.ndarray, b: float) -> float:
     return float(-np.dot(gg, target) / denom) if denom > 0 else float("nan")
 
 
+def _look_ahead_search(x: np.ndarray, d: np.ndarray, d_prev: np.ndarray, func: Func,
+                       grid: np.ndarray) -> tuple[float, float, float] | None:
+    """(residual, b, a) of the best momentum b on the grid, with a least-squares step size a.
+
+    All grid values of a chunk at once: one row of look-ahead points per b.
+    """
+    found = [r for chunk in _grid_chunks(grid, d.size) if (r := _look_ahead_chunk(x, d, d_prev, func, chunk))]
+    return min(found) if found else None
+
+
+def _grid_chunks(grid: np.ndarray, width: int) -> list[np.ndarray]:
+    """Split a grid so that a (rows x width) work array stays around a million cells."""
+    rows = max(1, 1_000_000 // max(width, 1))
+    return [grid[i:i + rows] for i in range(0, grid.size, rows)]
+
+
+def _look_ahead_chunk(x: np.ndarray, d: np.ndarray, d_prev: np.ndarray, func: Func,
+                      grid: np.ndarray) -> tuple[float, float, float] | None:
+    g = func.grad(x[None, :-1] + grid[:, None] * d_prev[None, :])[:, 1:]
+    target = d[None, 1:] - grid[:, None] * d_prev[None, 1:]
+    denom = np.einsum("ij,ij->i", g, g)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = -np.einsum("ij,ij->i", g, target) / denom
+        res = np.sum((target + a[:, None] * g) ** 2, axis=1)
+    ok = np.all(np.isfinite(g), axis=1) & (denom > 0) & np.isfinite(a) & np.isfinite(res)
+    if not ok.any():
+        return None
+    i = int(np.flatnonzero(ok)[np.argmin(res[ok])])
+    return float(res[i]), float(grid[i]), float(a[i])
+
+
 def fit_momentum(x: np.ndarray, func: Func, q: float, look_ahead: bool) -> Fit | None:
     """Fit d_k = b*d_{k-1} - a*g(x_k [+ b*d_{k-1}]) over k >= 1 (so any initial velocity works)."""
     if x.size < 4:
@@ -225,23 +256,11 @@ def fit_momentum(x: np.ndarray, func: Func, q: float, look_ahead: bool) -> Fit |
     d = np.diff(x)
     d_prev = np.concatenate([[0.0], d[:-1]])
     if look_ahead:
-        best: tuple[float, float, float] | None = None
-        for grid in (np.linspace(0.0, 0.999, 1000), None):
-            if grid is None:
-                assert best is not None
-                grid = np.clip(np.linspace(best[1] - 0.002, best[1] + 0.002, 401), 0, 0.9999)
-            for b in grid:
-                g = func.grad(x[:-1] + b * d_prev)
-                if not np.all(np.isfinite(g[1:])):
-                    continue
-                a = _ls_a(d, d_prev, g, b)
-                if not math.isfinite(a):
-                    continue
-                res = float(np.sum((d[1:] - b * d_prev[1:] + a * g[1:]) ** 2))
-                if best is None or res < best[0]:
-                    best = (res, float(b), a)
-        if best is None:
+        coarse = _look_ahead_search(x, d, d_prev, func, np.linspace(0.0, 0.999, 1000))
+        if coarse is None:
             return None
+        fine = np.clip(np.linspace(coarse[1] - 0.002, coarse[1] + 0.002, 401), 0, 0.9999)
+        best = min(coarse, _look_ahead_search(x, d, d_prev, func, fine) or coarse)
         _, b, a = best
     else:
         g = func.grad(x[:-1])
@@ -266,27 +285,14 @@ def fit_torch_nesterov(x: np.ndarray, func: Func, q: float) -> Fit | None:
     g = func.grad(x[:-1])
     if not np.all(np.isfinite(g)):
         return None
-    best: tuple[float, float, float] | None = None
-    for b in np.linspace(0.0, 0.999, 1000):
-        buf = np.empty_like(g)
-        acc = 0.0
-        for k, gk in enumerate(g):
-            acc = gk if k == 0 else b * acc + gk
-            buf[k] = acc
-        h = g + b * buf
-        denom = float(np.dot(h, h))
-        if denom <= 0:
-            continue
-        lr = float(-np.dot(h, d) / denom)
-        res = float(np.sum((d + lr * h) ** 2))
-        if best is None or res < best[0]:
-            best = (res, float(b), lr)
-    if best is None:
+    found = [r for chunk in _grid_chunks(np.linspace(0.0, 0.999, 1000), g.size)
+             if (r := _torch_nesterov_chunk(d, g, chunk))]
+    if not found:
         return None
-    _, b, lr = best
+    _, b, lr = min(found)
     if not (lr > 0 and b > 0):
         return None
-    xs, buf_v = [x[0]], 0.0
+    buf_v = 0.0
     preds = []
     for k in range(d.size):
         nxt, buf_v = ref.torch_nesterov_step(x[k], buf_v, lambda _x, gk=g[k]: gk, lr, b, k == 0)
@@ -294,6 +300,28 @@ def fit_torch_nesterov(x: np.ndarray, func: Func, q: float) -> Fit | None:
     err = np.abs(x[1:] - np.array(preds))
     n = _verified(err, _tolerance(x, d, q, func.exact))
     return Fit("nesterov_torch", func, lr, b, n, d.size, _relerr(err, d, n), q)
+
+
+def _torch_nesterov_chunk(d: np.ndarray, g: np.ndarray,
+                          grid: np.ndarray) -> tuple[float, float, float] | None:
+    """(residual, b, lr) of the best momentum on the grid for PyTorch's nesterov=True update."""
+    # the momentum buffer of every grid value at once: buf_k = b*buf_{k-1} + g_k
+    buf = np.empty((grid.size, g.size))
+    acc = np.full(grid.size, g[0])
+    buf[:, 0] = acc
+    for k in range(1, g.size):
+        acc = g[k] + grid * acc
+        buf[:, k] = acc
+    h = g[None, :] + grid[:, None] * buf
+    denom = np.einsum("ij,ij->i", h, h)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        lrs = -(h @ d) / denom
+        res = np.sum((d[None, :] + lrs[:, None] * h) ** 2, axis=1)
+    ok = (denom > 0) & np.isfinite(res)
+    if not ok.any():
+        return None
+    i = int(np.flatnonzero(ok)[np.argmin(res[ok])])
+    return float(res[i]), float(grid[i]), float(lrs[i])
 
 
 def fit_schedule_nesterov(x: np.ndarray, func: Func, q: float) -> Fit | None:
@@ -338,16 +366,24 @@ def _plausible(fit: Fit, x: np.ndarray) -> bool:
     return f1 < f0 or abs(f1 - f0) <= 1e-12 * (1 + abs(f0))
 
 
+def _complete(fit: Fit, x: np.ndarray) -> bool:
+    """The fit explains every step and is a plausible descent."""
+    return fit.steps == fit.total_steps and fit.steps >= 1 and _plausible(fit, x)
+
+
 def _fits_for(x: np.ndarray, funcs: list[Func]) -> list[Fit]:
     q = quantum(x)
     found: list[Fit] = []
     for func in funcs:
         if np.any(np.isnan(func.grad(x))):
             continue
-        for fit in (fit_gd(x, func, q), fit_momentum(x, func, q, False),
-                    fit_momentum(x, func, q, True), fit_torch_nesterov(x, func, q),
-                    fit_schedule_nesterov(x, func, q)):
-            if fit is not None and fit.steps == fit.total_steps and fit.steps >= 1 and _plausible(fit, x):
+        gd = fit_gd(x, func, q)
+        if gd is not None and _complete(gd, x):
+            found.append(gd)
+            continue  # plain GD outranks every momentum model on the same function
+        for fit in (fit_momentum(x, func, q, False), fit_momentum(x, func, q, True),
+                    fit_torch_nesterov(x, func, q), fit_schedule_nesterov(x, func, q)):
+            if fit is not None and _complete(fit, x):
                 found.append(fit)
     return found
 
