@@ -16,6 +16,20 @@ def _setup_logging(verbose: bool) -> None:
                         format="%(levelname)s %(name)s: %(message)s")
 
 
+def _data_options(values: tuple[str, ...]) -> dict[str, Path]:
+    """`--data mnist=<folder>` options as {name: folder}."""
+    out: dict[str, Path] = {}
+    for value in values:
+        name, sep, folder = value.partition("=")
+        if not sep or not name.strip() or not folder.strip():
+            raise click.BadParameter(f"expected NAME=FOLDER (e.g. mnist=./mnist), got {value!r}", param_hint="--data")
+        path = Path(folder.strip()).expanduser()
+        if not path.is_dir():
+            raise click.BadParameter(f"{path} is not a folder", param_hint="--data")
+        out[name.strip().lower()] = path
+    return out
+
+
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log what the grader does.")
 @click.version_option(package_name="grader")
@@ -35,8 +49,13 @@ def main(verbose: bool) -> None:
 @click.option("--force", is_flag=True, help="Re-grade everyone, even unchanged submissions.")
 @click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto",
               help="Isolation: bubblewrap (auto when available) or a plain process (trusted code only).")
+@click.option("--data", "data", multiple=True, metavar="NAME=FOLDER",
+              help="Dataset for the runs, e.g. mnist=<folder> with the four MNIST IDX files (plain or .gz) "
+                   "or a torchvision root (Task 2; default: the built-in demo data).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
+              help="Where student models are evaluated (Task 2): a GPU when there is one (auto), or forced.")
 def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None, workers: int | None,
-          timeout_s: float | None, force: bool, sandbox: str) -> None:
+          timeout_s: float | None, force: bool, sandbox: str, data: tuple[str, ...], device: str) -> None:
     """Grade every submission in FOLDER (one sub-folder or file per student)."""
     from grader.grading import GradeOptions, Progress, default_workers, grade_batch
     from grader.report.batch import render_batch
@@ -47,7 +66,8 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
         rubric = load_rubric(assignment)
         out = out_dir or Path("reports") / rubric.assignment
         options = GradeOptions(out_dir=out, lang=lang, workers=workers or default_workers(),
-                               timeout_s=timeout_s, force=force, sandbox=sandbox)
+                               timeout_s=timeout_s, force=force, sandbox=sandbox,
+                               data=_data_options(data), device=device)
         tty = sys.stderr.isatty()
 
         def progress(p: Progress) -> None:

@@ -12,17 +12,19 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import grader
 from grader.checks import CHECKS, CheckContext, Outcome
 from grader.errors import GraderError
 from grader.i18n import tr
 from grader.intake import Submission, discover
+from grader.models.setup import DeviceChoice, ModelsSetup, prepare_setup, shim_notes
 from grader.results import BatchResult, CellError, CheckResult, SubmissionResult, write_json_atomic
 from grader.rubric import Rubric
 from grader.rubric.schema import CheckSpec, text
@@ -44,6 +46,8 @@ class GradeOptions:
     timeout_s: float | None = None  # overrides the rubric's whole-submission time
     force: bool = False
     sandbox: str = "auto"
+    data: Mapping[str, Path] = field(default_factory=dict)  # --data NAME=FOLDER (Task 2: mnist)
+    device: DeviceChoice = "auto"  # where student models are evaluated: auto | cpu | cuda
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class Progress:
 
 def cache_key(sub: Submission, rubric: Rubric, options: GradeOptions, lang: str) -> str:
     parts = [sub.sha256, rubric.digest, grader.__version__, lang, str(options.timeout_s)]
+    if options.data or options.device != "auto":
+        parts.append(repr(sorted((k, str(v)) for k, v in options.data.items())) + options.device)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -68,6 +74,7 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
     subs = discover(root, patterns=tuple(rubric.entry.patterns), unpack_dir=out / ".unpacked",
                     lang=lang, entry_hints=tuple(rubric.entry.hints))
     box = sandbox or get_sandbox(options.sandbox)  # type: ignore[arg-type]
+    setup = prepare_setup(rubric, options.data, options.device, out / ".data")
     results: dict[str, SubmissionResult] = {}
     todo: list[Submission] = []
     for sub in subs:
@@ -87,7 +94,7 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
             if on_progress:
                 on_progress(Progress(done, len(subs), tuple(sorted(running)), None))
         try:
-            result = grade_one(sub, rubric, box, out, lang, options)
+            result = grade_one(sub, rubric, box, out, lang, options, setup=setup)
         except Exception as exc:  # one bad submission never stops the batch
             logger.exception("grading %s failed", sub.student)
             result = _error_result(sub, rubric, lang, box, f"internal grader error: {type(exc).__name__}: {exc}")
@@ -147,7 +154,8 @@ def _error_result(sub: Submission, rubric: Rubric, lang: str, box: Sandbox, mess
 
 
 def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
-              options: GradeOptions) -> SubmissionResult:
+              options: GradeOptions, setup: ModelsSetup | None = None) -> SubmissionResult:
+    """Grade one submission; `setup` (Task 2) brings the data splits, their mounts and the models probe."""
     start = time.monotonic()
     key = cache_key(sub, rubric, options, lang)
     student_dir = out / sub.student_id
@@ -155,10 +163,12 @@ def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: st
     if sub.error or sub.entry is None:
         return _error_result(sub, rubric, lang, box, sub.error or tr(lang, "run.no_entry"), cache=key)
     timeout = options.timeout_s or rubric.limits.timeout_s
+    params = setup.parameters(rubric.parameters) if setup is not None else dict(rubric.parameters)
     request = RunRequest(entry=sub.entry, files=sub.files, files_root=sub.files_root,
                          probes=tuple(rubric.probes), trace=rubric.trace,
                          cell_timeout_s=min(rubric.limits.cell_timeout_s, timeout), timeout_s=timeout,
-                         limits=_limits(rubric), parameters=dict(rubric.parameters))
+                         limits=_limits(rubric), parameters=params,
+                         **(_data_request(setup) if setup is not None else {}))
     run = run_submission(request, box, student_dir / "run")
     if run.status == "unreadable":
         return _error_result(sub, rubric, lang, box, tr(lang, "run.unreadable", file=sub.entry.name,
@@ -168,11 +178,13 @@ def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: st
     except (ValueError, OSError, UnicodeDecodeError):
         cells = []
     ctx = CheckContext(lang=lang, cells=cells, run_cells=run.cells, probe=run.probe,
-                       figures=list(run.figures), out_dir=student_dir)
+                       figures=list(run.figures), out_dir=student_dir, data=setup)
     results = tuple(_score(spec, ctx, run, lang) for spec in rubric.checks)
     score = sum(r.points for r in results)
     status, error = _submission_status(run, lang, timeout)
     notes = list(sub.notes) + _run_notes(run, lang)
+    if setup is not None:
+        notes += setup.notes(lang) + shim_notes(run.outbox, lang)
     figures = tuple(f"run/{f['png']}" for f in run.figures if f.get("png"))
     return SubmissionResult(
         student=sub.student, submission=str(sub.entry.relative_to(sub.files_root)
@@ -180,6 +192,11 @@ def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: st
         sha256=sub.sha256, status=status, score=round(score, 4), max_score=rubric.max_score,
         duration_s=time.monotonic() - start, error=error, checks=results, sandbox=box.description,
         cell_errors=_cell_errors(run), notes=tuple(notes), figures=figures, cache_key=key, lang=lang)
+
+
+def _data_request(setup: ModelsSetup) -> dict[str, Any]:
+    return {"mounts": setup.mnist.mounts(), "env": setup.env(), "models": setup.probe_config(),
+            "device": setup.sandbox_device()}
 
 
 def _submission_status(run: RunOutcome, lang: str, timeout: float) -> tuple[str, str | None]:

@@ -1,7 +1,7 @@
 """Check families. `CHECKS` maps a rubric `kind` to its function (an explicit table)."""
 from __future__ import annotations
 
-from grader.checks import gd
+from grader.checks import gd, models
 from grader.checks.base import CheckContext, CheckFn, Outcome
 
 CHECKS: dict[str, CheckFn] = {
@@ -12,6 +12,10 @@ CHECKS: dict[str, CheckFn] = {
     "gd.stop_rule": gd.check_stop_rule,
     "gd.momentum": gd.check_momentum,
     "gd.nesterov": gd.check_nesterov,
+    "models.inventory": models.check_inventory,
+    "models.accuracy": models.check_accuracy,
+    "models.beats_example": models.check_beats_example,
+    "models.convolutional": models.check_convolutional,
 }
 
 __all__ = ["CHECKS", "CheckContext", "CheckFn", "Outcome"]

@@ -27,6 +27,7 @@ class CheckContext:
     figures: list[dict[str, Any]]
     out_dir: Any  # the student's report folder (figures may be written there)
     memo: dict[str, Any] = field(default_factory=dict)  # per-submission cache between checks
+    data: Any = None  # Task 2: grader.models.setup.ModelsSetup (hidden labels, baseline); None elsewhere
 
 
 CheckFn = Callable[[CheckContext, dict[str, Any]], Outcome]

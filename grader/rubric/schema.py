@@ -123,6 +123,41 @@ class LimitsSpec(_Model):
     """Size of the writable scratch directory."""
 
 
+class MnistDataSpec(_Model):
+    """An MNIST-like dataset for the runs (Task 2): how the official files are split.
+
+    The student's code gets the training files minus a seeded validation part (and that part
+    wherever it asks for test data); the official test files are the hidden test split.
+    """
+
+    validation: float = Field(default=0.1, gt=0, lt=1)
+    """Share of the training files held out and handed out as the student's test data."""
+    seed: int = 0
+    train_limit: int | None = Field(default=None, gt=0)
+    """Keep at most this many training images (short runs for tests and demos)."""
+
+
+class BaselineSpec(_Model):
+    """How the course example's models are trained for the "beats the example" comparison."""
+
+    epochs: int = Field(default=2, gt=0)
+    batch_size: int = Field(default=64, gt=0)
+    lr: float = Field(default=1e-3, gt=0)
+    subset: int | None = Field(default=None, gt=0)
+    seeds: int = Field(default=1, gt=0, le=20)
+
+
+class EvaluationSpec(_Model):
+    """Evaluation of the student's models on the hidden test split (inside the sandbox)."""
+
+    batch_size: int = Field(default=500, gt=0)
+    format_images: int = Field(default=1000, gt=0)
+    """Validation images used to work out each model's input format."""
+    timeout_s: float = Field(default=300, gt=0)
+    """Time for discovering and evaluating every model, after the student's cells."""
+    baseline: BaselineSpec = BaselineSpec()
+
+
 class Rubric(_Model):
     """A whole rubric. Build it with ``grader.rubric.load_rubric`` to get file-aware errors."""
 
@@ -137,6 +172,10 @@ class Rubric(_Model):
     limits: LimitsSpec = LimitsSpec()
     parameters: dict[str, Any] = {}
     """Assignment-wide parameters, available to every check."""
+    data: dict[Literal["mnist"], MnistDataSpec] = {}
+    """Datasets the runs use; `--data mnist=<folder>` names the files (default: the demo data)."""
+    evaluation: EvaluationSpec | None = None
+    """Set to evaluate the student's models on the hidden split (the models probe)."""
     checks: list[CheckSpec] = Field(min_length=1)
 
     # Set by the loader, never read from the YAML.

@@ -44,6 +44,7 @@ class HarnessSpec:
     seed: int = 0
     output_bytes: int = 1_000_000
     parameters: dict[str, Any] = field(default_factory=dict)
+    models: dict[str, Any] = field(default_factory=dict)  # Task 2 models probe config ({}: not run)
 
 
 class CappedClient(NotebookClient):
@@ -75,7 +76,32 @@ def _setup_source(spec: HarnessSpec) -> str:
     return (
         "from grader.probes import kernel as _grader_kernel\n"
         f"_grader_kernel.install({spec.outbox!r}, {spec.probes!r}, {spec.trace!r}, {spec.seed!r})\n"
+        "import grader_offline as _grader_offline\n"
+        f"_grader_offline.install({spec.outbox!r})\n"
     )
+
+
+def _models_source(config: dict[str, Any]) -> str:
+    return f"from grader.probes import models as _grader_models\n_grader_models.run(globals(), {config!r})\n"
+
+
+def _tagged_parameters_cell(entry: Path) -> int | None:
+    """The number of the code cell tagged `parameters` (papermill's convention), if any."""
+    if entry.suffix.lower() != ".ipynb":
+        return None
+    try:
+        raw = json.loads(entry.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    number = 0
+    for cell in raw.get("cells", []) if isinstance(raw, dict) else []:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        number += 1
+        tags = (cell.get("metadata") or {}).get("tags") or []
+        if isinstance(tags, list) and "parameters" in tags:
+            return number
+    return None
 
 
 def _parameters_source(params: dict[str, Any]) -> str:
@@ -83,6 +109,12 @@ def _parameters_source(params: dict[str, Any]) -> str:
 
 
 PROBE_SOURCE = "_grader_kernel.finish(globals())\n"
+
+
+def _parameters_cell(params: dict[str, Any]) -> Any:
+    cell = nbformat.v4.new_code_cell(_parameters_source(params))
+    cell.id = "grader-parameters"
+    return cell
 
 
 def _error_record(number: int, output: dict[str, Any]) -> dict[str, Any]:
@@ -105,10 +137,11 @@ def run(spec: HarnessSpec) -> dict[str, Any]:
     setup = nbformat.v4.new_code_cell(_setup_source(spec))
     setup.id = "grader-setup"
     nb.cells.append(setup)
-    if spec.parameters:
-        params = nbformat.v4.new_code_cell(_parameters_source(spec.parameters))
-        params.id = "grader-parameters"
-        nb.cells.append(params)
+    # papermill's rule: the rubric's parameters go right after the student's `parameters` cell
+    # (so they override its defaults), or first when there is none
+    tagged = _tagged_parameters_cell(Path(spec.entry)) if spec.parameters else None
+    if spec.parameters and tagged is None:
+        nb.cells.append(_parameters_cell(spec.parameters))
     numbers: dict[int, int] = {}
     for cell in code_cells:
         source, skipped = neutralise_colab(cell.source)
@@ -120,6 +153,12 @@ def run(spec: HarnessSpec) -> dict[str, Any]:
         nbcell.id = f"student-{cell.number}"
         numbers[len(nb.cells)] = cell.number
         nb.cells.append(nbcell)
+        if tagged == cell.number:
+            nb.cells.append(_parameters_cell(spec.parameters))
+    if spec.models:
+        models = nbformat.v4.new_code_cell(_models_source(spec.models))
+        models.id = "grader-models"
+        nb.cells.append(models)
     probe = nbformat.v4.new_code_cell(PROBE_SOURCE)
     probe.id = "grader-probe"
     nb.cells.append(probe)
@@ -158,6 +197,8 @@ def _execute_all(client: CappedClient, nb: Any, numbers: dict[int, int], deadlin
                     report["cells"].append({"number": number, "status": "skipped_deadline"})
                 continue
             limit = min(spec.cell_timeout_s, remaining) if number is not None else PROBE_RESERVE_S * 3
+            if cell.get("id") == "grader-models":
+                limit = float(spec.models.get("timeout_s", PROBE_RESERVE_S * 3))
             client.timeout = int(max(1, limit))
             start = time.monotonic()
             client.timed_out = False

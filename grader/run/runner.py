@@ -45,6 +45,9 @@ class RunRequest:
     parameters: dict[str, Any] = field(default_factory=dict)
     mounts: tuple[Mount, ...] = ()
     seed: int = 0
+    env: dict[str, str] = field(default_factory=dict)  # extra environment (data folders, WandB offline)
+    models: dict[str, Any] = field(default_factory=dict)  # Task 2 models probe config ({}: none)
+    device: Literal["cpu", "cuda"] = "cpu"
 
 
 @dataclass(frozen=True)
@@ -105,17 +108,19 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
             "cell_timeout_s": req.cell_timeout_s, "deadline_s": req.timeout_s,
             "probes": list(req.probes), "trace": req.trace, "seed": req.seed,
             "output_bytes": req.limits.output_bytes, "parameters": req.parameters,
+            "models": {**req.models, "outbox": str(outbox.resolve())} if req.models else {},
         }
         spec_path = outbox / "spec.json"
         spec_path.write_text(json.dumps(harness_spec), encoding="utf-8")
         limits = req.limits
-        wall = req.timeout_s + HARNESS_GRACE_S
+        wall = req.timeout_s + HARNESS_GRACE_S + float(req.models.get("timeout_s", 0) if req.models else 0)
         if limits.wall_time_s != wall:
             limits = Limits(**{**limits.__dict__, "wall_time_s": wall})
         spec = SandboxSpec(
             argv=(sys.executable, "-m", "grader.run.harness", str(spec_path.resolve())),
             scratch=scratch, outbox=outbox.resolve(), mounts=req.mounts, limits=limits,
-            env={"GRADER_SEED": str(req.seed), "PYTHONHASHSEED": str(req.seed)},
+            env={**req.env, "GRADER_SEED": str(req.seed), "PYTHONHASHSEED": str(req.seed)},
+            device=req.device,
         )
         result = sandbox.run(spec)
     finally:

@@ -1,0 +1,254 @@
+"""Task 2 checks: the student's models, scored on the hidden test split.
+
+The models probe (in the sandbox) found the models, chose each one's input format and predicted
+the hidden images; here the grader compares those predictions with the hidden labels, which never
+left the grader. Every check that scores a model names it in its message and records the figures
+(`accuracy` in 0..1 of the hidden split, ...) in `metrics`.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from grader.checks.base import CheckContext, Outcome
+from grader.errors import GraderError
+from grader.i18n import tr
+from grader.models.artifacts import ModelRecord, ProbeReport, read_probe_report
+from grader.models.baseline import BaselineModel
+from grader.models.evaluate import ModelScore, score_predictions
+from grader.models.figures import save_confusion
+from grader.models.setup import ModelsSetup
+
+logger = logging.getLogger(__name__)
+
+FRAMEWORKS = {"torch": "PyTorch", "keras": "Keras"}
+CNN_WORDS = re.compile(r"cnn|conv|сверт|сверст", re.IGNORECASE)
+DEFAULT_MIN_ACCURACY = 0.5  # clearly learnt something (chance is 0.1)
+
+
+@dataclass(frozen=True)
+class Scored:
+    record: ModelRecord
+    score: ModelScore | None  # None: the model could not be evaluated (record.error says why)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    report: ProbeReport
+    scored: tuple[Scored, ...]
+    setup: ModelsSetup
+
+
+def evaluation_of(ctx: CheckContext) -> Evaluation:
+    if "models" not in ctx.memo:
+        setup = ctx.data
+        if not isinstance(setup, ModelsSetup) or not setup.evaluate:
+            raise GraderError(tr(ctx.lang, "models.not_configured"))
+        report = read_probe_report(ctx.out_dir / "run")
+        labels = setup.mnist.hidden_labels()
+        scored = []
+        for rec in report.models:
+            score = None
+            if rec.predictions is not None and len(rec.predictions) == len(labels):
+                score = score_predictions(rec.predictions, labels, rec.inference_s)
+            scored.append(Scored(rec, score))
+        ctx.memo["models"] = Evaluation(report, tuple(scored), setup)
+    return ctx.memo["models"]
+
+
+def _framework_ok(rec: ModelRecord, framework: str) -> bool:
+    return framework in ("any", rec.framework)
+
+
+def _best(items: list[Scored]) -> Scored | None:
+    scored = [s for s in items if s.score is not None]
+    if scored:
+        return max(scored, key=lambda s: s.score.accuracy)  # type: ignore[union-attr]
+    return items[0] if items else None
+
+
+def label(rec: ModelRecord) -> str:
+    return f"{rec.name} ({FRAMEWORKS.get(rec.framework, rec.framework)}, {rec.cls})"
+
+
+def _framework_name(lang: str, framework: str) -> str:
+    return FRAMEWORKS.get(framework) or tr(lang, "models.any_framework")
+
+
+def _metrics(s: Scored, example: BaselineModel | None = None, per_class: bool = False) -> dict[str, float]:
+    rec, score = s.record, s.score
+    out: dict[str, float] = {"params": float(rec.params)}
+    if rec.val_accuracy is not None:
+        out["validation_accuracy"] = rec.val_accuracy
+    if score is not None:
+        out["accuracy"] = score.accuracy
+        out["dominant_class_share"] = score.dominant_share
+        if score.images_per_s is not None:
+            out["images_per_s"] = round(score.images_per_s, 1)
+        if per_class:
+            out.update({f"accuracy_class_{i}": v for i, v in enumerate(score.per_class) if v == v})
+    if rec.inference_s is not None:
+        out["inference_s"] = round(rec.inference_s, 4)
+    if example is not None:
+        out["example_accuracy"] = example.mean
+        if len(example.accuracies) > 1:
+            out["example_spread"] = example.spread
+    return out
+
+
+def _missing(ctx: CheckContext, ev: Evaluation, framework: str) -> Outcome:
+    fw = _framework_name(ctx.lang, framework)
+    if not ev.report.ran:
+        return Outcome("missing", tr(ctx.lang, "models.probe_missing", framework=fw))
+    broken = [s.record for s in ev.scored if _framework_ok(s.record, framework) and s.score is None]
+    if broken:
+        rec = broken[0]
+        return Outcome("missing", tr(ctx.lang, "models.not_evaluated", model=label(rec),
+                                     detail=rec.error or "?"), {"params": float(rec.params)})
+    return Outcome("missing", tr(ctx.lang, "models.none_found", framework=fw))
+
+
+def _constant(ctx: CheckContext, s: Scored, example: BaselineModel | None = None) -> Outcome | None:
+    score = s.score
+    if score is None or not score.constant:
+        return None
+    return Outcome("constant", tr(ctx.lang, "models.constant", model=label(s.record),
+                                  share=score.dominant_share * 100, cls=score.dominant_class,
+                                  accuracy=score.accuracy * 100), _metrics(s, example))
+
+
+def _example(ev: Evaluation, which: str) -> BaselineModel | None:
+    base = ev.setup.baseline
+    if base is None or not base.models:
+        return None
+    if which == "best":
+        return base.best()
+    return base.models.get(which)
+
+
+def _figure(ctx: CheckContext, s: Scored) -> tuple[str, ...]:
+    if s.score is None:
+        return ()
+    title = f"{s.record.name}: {s.score.accuracy * 100:.1f}%"
+    try:
+        return (save_confusion(s.score, s.record.name, title, ctx.out_dir),)
+    except Exception:  # a missing picture never costs points
+        logger.exception("confusion matrix for %s failed", s.record.name)
+        return ()
+
+
+def _candidates(ev: Evaluation, framework: str) -> list[Scored]:
+    return [s for s in ev.scored if _framework_ok(s.record, framework)]
+
+
+# -- inventory ------------------------------------------------------------------------------
+def check_inventory(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+    """Which models the notebook left behind: PyTorch and Keras both, one of them, or none."""
+    ev = evaluation_of(ctx)
+    if not ev.scored:
+        return _missing(ctx, ev, "any")
+    lines = [_inventory_line(ctx.lang, s) for s in ev.scored]
+    frameworks = {s.record.framework for s in ev.scored}
+    key = "both" if {"torch", "keras"} <= frameworks else f"{next(iter(frameworks))}_only"
+    best = _best(list(ev.scored))
+    metrics = {"models": float(len(ev.scored))}
+    if best is not None and best.score is not None:
+        metrics["accuracy"] = best.score.accuracy
+    message = tr(ctx.lang, f"models.inventory.{key}", count=len(ev.scored), models="; ".join(lines))
+    if ev.report.skipped:
+        message += " " + tr(ctx.lang, "models.inventory.skipped", count=ev.report.skipped)
+    return Outcome(key, message, metrics)
+
+
+def _inventory_line(lang: str, s: Scored) -> str:
+    rec = s.record
+    kind = tr(lang, "models.kind.cnn" if rec.convolutional else "models.kind.dense")
+    if s.score is None:
+        return tr(lang, "models.inventory.line_failed", model=label(rec), params=rec.params, kind=kind,
+                  detail=rec.error or "?")
+    speed = f"{s.score.images_per_s:,.0f}" if s.score.images_per_s else "?"
+    return tr(lang, "models.inventory.line", model=label(rec), params=rec.params, kind=kind,
+              shape=rec.shape, scale=rec.scale, accuracy=s.score.accuracy * 100, speed=speed)
+
+
+# -- accuracy -------------------------------------------------------------------------------
+def check_accuracy(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+    """The framework's best model on the hidden split, against the example's accuracy."""
+    ev = evaluation_of(ctx)
+    framework = str(params.get("framework", "any"))
+    best = _best(_candidates(ev, framework))
+    if best is None or best.score is None:
+        return _missing(ctx, ev, framework)
+    example = _example(ev, str(params.get("example", "cnn")))
+    figures = _figure(ctx, best)
+    constant = _constant(ctx, best, example)
+    if constant is not None:
+        return Outcome(constant.key, constant.message, constant.metrics, figures)
+    acc = best.score.accuracy
+    gap = float(params.get("good_gap", 0.02))
+    good = example.mean - gap if example is not None else float(params.get("good_accuracy", 0.9))
+    floor = float(params.get("min_accuracy", DEFAULT_MIN_ACCURACY))
+    key = "good" if acc >= good else ("fair" if acc >= floor else "low")
+    ref = (tr(ctx.lang, "models.vs_example", example=example.mean * 100) if example is not None
+           else tr(ctx.lang, "models.no_example", good=good * 100))
+    message = tr(ctx.lang, f"models.accuracy.{key}", model=label(best.record), accuracy=acc * 100,
+                 good=good * 100, floor=floor * 100, reference=ref, shape=best.record.shape,
+                 scale=best.record.scale)
+    return Outcome(key, message, _metrics(best, example, per_class=True), figures)
+
+
+# -- beats the example ----------------------------------------------------------------------
+def check_beats_example(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+    """Better than the course example on the hidden split, by more than the seeds' spread."""
+    ev = evaluation_of(ctx)
+    framework = str(params.get("framework", "any"))
+    best = _best(_candidates(ev, framework))
+    if best is None or best.score is None:
+        return _missing(ctx, ev, framework)
+    which = str(params.get("example", "best"))
+    example = _example(ev, which)
+    if example is None:
+        raise GraderError(tr(ctx.lang, "models.no_baseline", example=which))
+    constant = _constant(ctx, best, example)
+    if constant is not None:
+        return constant
+    acc = best.score.accuracy
+    margin = max(float(params.get("margin", 0.0)), example.spread)
+    gap = acc - example.mean
+    key = "beats" if gap > margin else ("tie" if gap >= -margin else "below")
+    message = tr(ctx.lang, f"models.beats.{key}", model=label(best.record), accuracy=acc * 100,
+                 example=example.mean * 100, example_name=example.name.upper(), gap=gap * 100,
+                 margin=margin * 100)
+    return Outcome(key, message, _metrics(best, example))
+
+
+# -- convolutional --------------------------------------------------------------------------
+def check_convolutional(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+    """A trained convolutional network in this framework; an MLP sold as a CNN gets no credit."""
+    ev = evaluation_of(ctx)
+    framework = str(params.get("framework", "any"))
+    items = _candidates(ev, framework)
+    if not items:
+        return _missing(ctx, ev, framework)
+    conv = [s for s in items if s.record.convolutional]
+    if not conv:
+        named = [s for s in items if CNN_WORDS.search(s.record.name) or CNN_WORDS.search(s.record.cls)]
+        s = _best(named or items)
+        assert s is not None
+        key = "models.cnn.sold_as_cnn" if named else "models.cnn.no_conv"
+        return Outcome("not_convolutional", tr(ctx.lang, key, model=label(s.record),
+                                               layers=", ".join(s.record.layers[:12])), _metrics(s))
+    best = _best(conv)
+    assert best is not None
+    if best.score is None:
+        return Outcome("missing", tr(ctx.lang, "models.not_evaluated", model=label(best.record),
+                                     detail=best.record.error or "?"), _metrics(best))
+    floor = float(params.get("min_accuracy", DEFAULT_MIN_ACCURACY))
+    if best.score.constant or best.score.accuracy < floor:
+        return Outcome("untrained", tr(ctx.lang, "models.cnn.untrained", model=label(best.record),
+                                       accuracy=best.score.accuracy * 100, floor=floor * 100), _metrics(best))
+    conv_layers = [name for name in best.record.layers if "conv" in name.lower()]
+    return Outcome("ok", tr(ctx.lang, "models.cnn.ok", model=label(best.record), convs=len(conv_layers) or
+                            best.record.conv_weights, accuracy=best.score.accuracy * 100), _metrics(best))

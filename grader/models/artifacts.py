@@ -1,0 +1,108 @@
+"""What the models probe left in the outbox, read back as plain data (nothing is unpickled)."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+MAX_JSON_BYTES = 8 * 1024 * 1024
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One model the probe found in the student's namespace."""
+
+    name: str
+    framework: str  # torch | keras
+    cls: str
+    params: int
+    trainable_params: int
+    conv_weights: int  # weight tensors of 3+ dimensions: convolution kernels
+    layers: tuple[str, ...]
+    shape: str | None  # chosen input layout, e.g. "N,1,28,28" (None: none worked)
+    scale: str | None  # chosen value range, e.g. "mnist-norm"
+    val_accuracy: float | None
+    tried: dict[str, float] = field(default_factory=dict)
+    predictions: np.ndarray | None = None  # class per hidden image
+    inference_s: float | None = None
+    batch_size: int | None = None
+    error: str | None = None
+
+    @property
+    def convolutional(self) -> bool:
+        return self.conv_weights > 0
+
+    @property
+    def family(self) -> str:
+        return "cnn" if self.convolutional else "mlp"
+
+
+@dataclass(frozen=True)
+class ProbeReport:
+    models: tuple[ModelRecord, ...]
+    device: str = "cpu"
+    hidden_images: int = 0
+    skipped: int = 0  # models beyond the probe's limit
+    error: str | None = None
+    ran: bool = True  # False: the probe left no report (the run died before it)
+
+
+def _clean(text: Any) -> str | None:
+    return ANSI.sub("", str(text)) if text else None
+
+
+def _predictions(folder: Path, name: Any, n_hidden: int) -> tuple[np.ndarray | None, str | None]:
+    if not isinstance(name, str) or "/" in name or not name.endswith(".npy"):
+        return None, None
+    path = folder / name
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        return None, f"unreadable predictions ({exc})"
+    if arr.ndim != 1 or len(arr) != n_hidden or not np.issubdtype(arr.dtype, np.integer):
+        return None, f"predictions of shape {arr.shape} and type {arr.dtype}; expected {n_hidden} integers"
+    return arr.astype(np.int64), None
+
+
+def read_probe_report(outbox: Path) -> ProbeReport:
+    """The models probe's report from a run's outbox; an empty report when there is none."""
+    folder = outbox / "models"
+    path = folder / "models.json"
+    if not path.is_file() or path.stat().st_size > MAX_JSON_BYTES:
+        return ProbeReport((), ran=False)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        logger.warning("unreadable models.json in %s", outbox)
+        return ProbeReport((), ran=False, error="unreadable models.json")
+    n_hidden = int(data.get("hidden_images") or 0)
+    records = []
+    for raw in data.get("models", []):
+        if not isinstance(raw, dict):
+            continue
+        preds, pred_error = _predictions(folder, raw.get("predictions"), n_hidden)
+        tried = {str(k): float(v) for k, v in (raw.get("tried") or {}).items() if isinstance(v, (int, float))}
+        records.append(ModelRecord(
+            name=str(raw.get("name", "?")), framework=str(raw.get("framework", "?")),
+            cls=str(raw.get("class", "?")), params=int(raw.get("params") or 0),
+            trainable_params=int(raw.get("trainable_params") or 0),
+            conv_weights=int(raw.get("conv_weights") or 0),
+            layers=tuple(str(x) for x in raw.get("layers") or ()),
+            shape=raw.get("shape") if isinstance(raw.get("shape"), str) else None,
+            scale=raw.get("scale") if isinstance(raw.get("scale"), str) else None,
+            val_accuracy=float(raw["val_accuracy"]) if isinstance(raw.get("val_accuracy"), (int, float)) else None,
+            tried=tried, predictions=preds,
+            inference_s=float(raw["inference_s"]) if isinstance(raw.get("inference_s"), (int, float)) else None,
+            batch_size=int(raw["batch_size"]) if isinstance(raw.get("batch_size"), int) else None,
+            error=_clean(raw.get("error")) or pred_error,
+        ))
+    return ProbeReport(tuple(records), device=str(data.get("device", "cpu")), hidden_images=n_hidden,
+                       skipped=int(data.get("skipped") or 0), error=_clean(data.get("error")))
