@@ -1,7 +1,7 @@
 """Check families. `CHECKS` maps a rubric `kind` to its function (an explicit table)."""
 from __future__ import annotations
 
-from grader.checks import gd, models
+from grader.checks import gd, manual, models, notebook, notebook_answers
 from grader.checks.base import CheckContext, CheckFn, Outcome
 
 CHECKS: dict[str, CheckFn] = {
@@ -16,6 +16,12 @@ CHECKS: dict[str, CheckFn] = {
     "models.accuracy": models.check_accuracy,
     "models.beats_example": models.check_beats_example,
     "models.convolutional": models.check_convolutional,
+    "notebook.augmentation": notebook.check_augmentation,
+    "notebook.pretrained": notebook.check_pretrained,
+    "notebook.curves": notebook.check_curves,
+    "notebook.save_load": notebook.check_save_load,
+    "notebook.answers": notebook_answers.check_answers,
+    "manual": manual.check_manual,
 }
 
 __all__ = ["CHECKS", "CheckContext", "CheckFn", "Outcome"]

@@ -5,12 +5,14 @@ after the last one. Both only write plain data (JSON, PNG) into the outbox.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import math
 import os
 import random
 import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,9 @@ from grader.probes.capture import FigureCapture
 from grader.probes.trace import Tracer
 
 logger = logging.getLogger(__name__)
+
+# Probe name (as the rubric's `probes:` list spells it) -> module with `collect(namespace, session)`.
+PROBE_MODULES = {"gd": "grader.probes.gd", "notebook": "grader.probes.notebook"}
 
 
 
@@ -32,6 +37,7 @@ class KernelSession:
         self.cell: int | None = None
         self.pending: int | None = None
         self.cells_run: list[int] = []
+        self.started = time.time()  # files newer than this were written by the student's run
 
     def _is_student_file(self, filename: str) -> bool:
         return (filename.startswith(self.cell_files_dir) or filename.startswith("<ipython-input")
@@ -98,14 +104,16 @@ def finish(namespace: dict[str, Any]) -> None:
         session.tracer.stop()
     session.capture.flush()
     out: dict[str, Any] = {"cells_run": session.cells_run}
-    if "gd" in session.probes:
-        from grader.probes import gd
-
+    for name in session.probes:
+        module = PROBE_MODULES.get(name)
+        if module is None:
+            out[f"{name}_error"] = f"unknown probe {name!r}"
+            continue
         try:
-            out["gd"] = gd.collect(namespace, session)
+            out[name] = importlib.import_module(module).collect(namespace, session)
         except Exception as exc:  # a probe failure is reported, never fatal
-            logger.exception("gd probe failed")
-            out["gd_error"] = f"{type(exc).__name__}: {exc}"
+            logger.exception("%s probe failed", name)
+            out[f"{name}_error"] = f"{type(exc).__name__}: {exc}"
     session.capture.dump()
     (session.outbox / "probe.json").write_text(json.dumps(clean_json(out)), encoding="utf-8")
 

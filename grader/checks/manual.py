@@ -1,0 +1,48 @@
+"""Manual checks: items the instructor grades by reading (quality of answers, conclusions).
+
+The check awards nothing by itself: its outcome key `manual` gives the result the status
+"manual" ("awaiting review") until an overrides file (grader/overrides.py) supplies the points.
+To save the reviewer a search it points at the markdown cells on the topic, found by the words
+in `params.look_for` (stems, e.g. ["вывод", "заключен", "conclusion"]).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from grader.checks.base import CheckContext, Outcome
+from grader.checks.notebook_answers import normalise, validate_params, words
+from grader.i18n import tr
+
+MANUAL_KEY = "manual"
+MAX_POINTERS = 5
+
+
+class ManualParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    look_for: list[str] = []
+
+
+def check_manual(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+    spec = validate_params(ManualParams, params, "manual")
+    if not spec.look_for:
+        return Outcome(MANUAL_KEY, tr(ctx.lang, "manual.awaiting"))
+    wanted = [normalise(w) for w in spec.look_for if w.strip()]
+    hits = []
+    for i, cell in enumerate(ctx.cells):
+        if cell.kind != "markdown" or not any(w in normalise(cell.source) for w in wanted):
+            continue
+        # a heading cell ("## Выводы") is followed by the text itself: count the cells up to the next code cell
+        text = cell.source
+        for nxt in ctx.cells[i + 1:]:
+            if nxt.kind != "markdown":
+                break
+            text += "\n" + nxt.source
+        hits.append((cell.number, len(words(text))))
+    if not hits:
+        return Outcome(MANUAL_KEY, tr(ctx.lang, "manual.nothing_found", words=", ".join(spec.look_for)))
+    cells = ", ".join(tr(ctx.lang, "manual.pointer_cell", cell=n, words=w) for n, w in hits[:MAX_POINTERS])
+    return Outcome(MANUAL_KEY, tr(ctx.lang, "manual.pointers", cells=cells),
+                   metrics={"words": float(max(w for _, w in hits))})
