@@ -23,6 +23,7 @@ from grader.checks.gd_analysis import (
     curve_matches,
     derivative_error,
     is_simple,
+    marked_points,
 )
 from grader.checks.gd_stoprule import LoopRule, Roles, loop_rules
 from grader.i18n import tr
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 NESTEROV_WORDS = re.compile(r"nesterov|nag|нестеров", re.IGNORECASE)
 DERIVATIVE_TOL = 2e-2  # numeric derivatives (forward differences) are accepted
+SHORT_MARKED_LINE = 500  # a marked line longer than this must itself be a step sequence
+MAX_MARKED_LINE = 20000
 
 
 def analysis_of(ctx: CheckContext) -> Analysis:
@@ -101,7 +104,7 @@ def _wrong(ctx: CheckContext, g: Func, func: Func) -> Outcome:
 
 
 def _steps_on(an: Analysis, func: Func) -> bool:
-    return any(f.func.id == func.id and f.model == "gd" for f in an.fits.values())
+    return any(f.func.id == func.id and f.model in ("gd", "gd_schedule") for f in an.fits.values())
 
 
 def _wrong_gradient_used(an: Analysis, func: Func) -> Func | None:
@@ -189,8 +192,13 @@ def check_steps(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
                 and fit.func.id == wrong.id:
             return Outcome("wrong_gradient", tr(ctx.lang, "gd.steps.wrong_gradient", label=seq.label,
                                                 name=wrong.name, func=fit.func.name), metrics, figs)
-        return Outcome("ok", tr(ctx.lang, "gd.steps.ok", steps=fit.steps, label=seq.label, lr=fit.lr),
-                       metrics, figs)
+        key = "gd.steps.ok_diverging" if _diverges(seq, fit) else "gd.steps.ok"
+        return Outcome("ok", tr(ctx.lang, key, steps=fit.steps, label=seq.label, lr=fit.lr), metrics, figs)
+    scheduled = [(s, f) for s, f in an.fits_of("gd_schedule") if s.origin != "plot"]
+    if scheduled:
+        seq, fit = scheduled[0]
+        return Outcome("variable_lr", tr(ctx.lang, "gd.steps.variable_lr", steps=fit.steps, label=seq.label,
+                                         lr=fit.lr), {"steps": float(fit.steps), "lr": fit.lr})
     if an.main is not None:
         wrong = _wrong_gradient_used(an, an.main)
         seq = _gd_follows(an, wrong) if wrong is not None else None
@@ -203,12 +211,17 @@ def check_steps(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     return Outcome("missing", tr(ctx.lang, "gd.steps.missing", min_steps=min_steps))
 
 
+def _diverges(seq: Sequence, fit: Fit) -> bool:
+    """The run ends higher than it started: the step size is too large."""
+    return float(fit.func.f(seq.values[-1])) > float(fit.func.f(seq.values[0]))
+
+
 # -- plot -----------------------------------------------------------------------------------
 def check_plot(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     an = analysis_of(ctx)
     func = an.main
     min_points = int(params.get("min_points", 3))
-    step_values = [np.asarray(s.values) for s, _ in an.fits_of("gd", "momentum", "nesterov",
+    step_values = [np.asarray(s.values) for s, _ in an.fits_of("gd", "gd_schedule", "momentum", "nesterov",
                                                                 "nesterov_torch", "nesterov_schedule")
                    if s.origin != "plot"]
     best: tuple[int, str, str] | None = None  # (rank, key, figure id)
@@ -240,33 +253,47 @@ def check_plot(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
 
 
 def _marked_on_curve(ax: dict[str, Any], curve: Func, step_values: list[np.ndarray]) -> int:
-    """How many marked points lie on the curve (and, where steps are known, are steps)."""
-    from grader.checks.gd_analysis import _marked_points
+    """How many marked points lie on the curve (and, where steps are known, are steps).
 
+    A long line drawn with markers counts only when it is itself a step sequence (most of its
+    points are steps): otherwise it is a curve drawn with markers.
+    """
     best = 0
     span = float(np.ptp(curve.y)) or 1.0
     xspan = float(np.ptp(curve.x)) or 1.0
-    for xs, ys in _marked_points(ax):
+    steps = np.sort(np.concatenate(step_values)) if step_values else np.empty(0)
+    groups = marked_points(ax, max_line=MAX_MARKED_LINE)
+    for xs, ys in groups:
         if len(xs) < 1:
             continue
         x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
         on = np.abs(curve.f(x) - y) <= 2e-2 * span + 1e-9
-        if step_values:
-            steps = np.concatenate(step_values)
-            near = np.array([np.min(np.abs(steps - xi)) <= 1e-3 * xspan for xi in x])
-            if near[on].sum() >= 3:
-                on = on & near
+        near = _near_any(x, steps, 1e-3 * xspan)
+        if len(xs) > SHORT_MARKED_LINE and near.mean() < 0.9:
+            continue
+        if steps.size and near[on].sum() >= 3:
+            on = on & near
         if len(xs) >= 3 and np.unique(np.round(x[on], 9)).size >= min(3, len(xs)):
             best = max(best, int(on.sum()))
         elif on.sum() > best and len(xs) < 3:
             best = max(best, int(on.sum()))
     # points spread over several scatter calls (one per step)
-    singles = [(xs[0], ys[0]) for xs, ys in _marked_points(ax) if len(xs) == 1]
+    singles = [(xs[0], ys[0]) for xs, ys in groups if len(xs) == 1]
     if len(singles) >= 3:
         x = np.array([p[0] for p in singles])
         y = np.array([p[1] for p in singles])
         best = max(best, int((np.abs(curve.f(x) - y) <= 2e-2 * span + 1e-9).sum()))
     return best
+
+
+def _near_any(x: np.ndarray, sorted_steps: np.ndarray, tol: float) -> np.ndarray:
+    """For each x: whether some step value lies within tol of it."""
+    if sorted_steps.size == 0:
+        return np.zeros(x.shape, dtype=bool)
+    i = np.clip(np.searchsorted(sorted_steps, x), 1, sorted_steps.size - 1) if sorted_steps.size > 1 \
+        else np.zeros(x.shape, dtype=int)
+    nearest = np.minimum(np.abs(sorted_steps[i] - x), np.abs(sorted_steps[np.maximum(i - 1, 0)] - x))
+    return nearest <= tol
 
 
 # -- stop rule ------------------------------------------------------------------------------
@@ -287,7 +314,33 @@ def _roles(an: Analysis) -> Roles:
             g_names.add(short)
         else:
             f_names.add(short)
-    return Roles(frozenset(f_names), frozenset(g_names))
+    f_values, x_values = _value_holders(an)
+    return Roles(frozenset(f_names), frozenset(g_names), f_values, x_values)
+
+
+def _value_holders(an: Analysis) -> tuple[frozenset[str], frozenset[str]]:
+    """Names whose recorded values were the steps of a descent, or f at those steps.
+
+    Read from the run, not from names: `ys` in `abs(ys[-1] - ys[-2]) < eps` is a change of f
+    when the run shows ys held f(x_k).
+    """
+    f_values: set[str] = set()
+    x_values: set[str] = set()
+    fitted = an.fits_of("gd", "gd_schedule", "momentum", "nesterov", "nesterov_torch", "nesterov_schedule")
+    for seq, fit in fitted:
+        if seq.origin in ("trace", "namespace") and seq.name.isidentifier():
+            x_values.add(seq.name)
+        fx = fit.func.f(np.asarray(seq.values))
+        span = float(np.nanmax(fx) - np.nanmin(fx)) if np.isfinite(fx).any() else 0.0
+        # a plotted curve is interpolated between its points: allow for that
+        slack = 1e-9 if fit.func.exact else 2e-3 * float(np.ptp(fit.func.y))
+        for other in an.sequences:
+            if other.origin not in ("trace", "namespace") or not other.name.isidentifier():
+                continue
+            vals = np.asarray(other.values[:fx.size])
+            if vals.size >= 3 and np.all(np.abs(vals - fx[:vals.size]) <= 5e-3 * span + slack):
+                f_values.add(other.name)
+    return frozenset(f_values), frozenset(x_values - f_values)
 
 
 def _same_values(a: Func, b: Func) -> bool:
@@ -300,7 +353,7 @@ def check_stop_rule(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     an = analysis_of(ctx)
     rules = loop_rules(ctx.cells, _roles(an))
     order = {"delta_f": 0, "delta_x": 1, "grad_norm": 2, "unknown": 3, "fixed_steps": 4}
-    gd_fits = an.fits_of("gd")
+    gd_fits = an.fits_of("gd", "gd_schedule")
     # loops that drive a GD sequence: same cell, same function
     candidates: list[tuple[LoopRule, tuple[Sequence, Fit] | None]] = []
     for rule in rules:
@@ -332,6 +385,10 @@ def check_stop_rule(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     seq, fit = seq_fit
     x_last = float(seq.values[-1])
     g_last = float(fit.func.grad(x_last))
+    if _diverges(seq, fit):
+        return Outcome("diverged", tr(ctx.lang, "gd.stop_rule.diverged", condition=rule.condition, cell=rule.cell,
+                                      x0=float(seq.values[0]), x=x_last, lr=fit.lr),
+                       {"x_final": x_last, "grad_final": g_last, "steps": float(fit.steps)})
     if not _near_minimum(fit, x_last):
         return Outcome("not_converged", tr(ctx.lang, "gd.stop_rule.not_converged", condition=rule.condition,
                                            cell=rule.cell, x=x_last, g=g_last),

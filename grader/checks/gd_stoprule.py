@@ -33,8 +33,10 @@ class LoopRule:
 
 @dataclass(frozen=True)
 class Roles:
-    f_names: frozenset[str]
-    g_names: frozenset[str]
+    f_names: frozenset[str]  # callables that compute the function
+    g_names: frozenset[str]  # callables that compute the derivative
+    f_values: frozenset[str] = frozenset()  # variables/lists that held f at the steps (from the run)
+    x_values: frozenset[str] = frozenset()  # variables/lists that held the steps themselves
 
 
 def _stem(name: str) -> str:
@@ -84,6 +86,12 @@ def _names(expr: ast.AST) -> set[str]:
 
 def _value_role(expr: ast.expr, assigns: dict[str, list[ast.expr]], roles: Roles, depth: int) -> str:
     """What one side of a difference holds: "f" (a function value), "x" (a position), "g", "?"."""
+    base = expr.value if isinstance(expr, ast.Subscript) else expr  # ys[-1] holds what ys holds
+    if isinstance(base, ast.Name):
+        if base.id in roles.f_values:
+            return "f"
+        if base.id in roles.x_values:
+            return "x"
     calls = _called(expr)
     if calls & roles.f_names:
         return "f"

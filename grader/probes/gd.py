@@ -25,6 +25,7 @@ MAX_POINTS = 30000
 MAX_SEQUENCES = 300
 BOUND = 1e4
 CALL_SECONDS = 3.0
+CENTRAL = 10.0
 
 
 class _Timeout(Exception):
@@ -199,6 +200,10 @@ def collect(ns: dict[str, Any], session: Any) -> dict[str, Any]:
         lo, hi = lo - 1.0, hi + 1.0
     pad = 0.05 * (hi - lo)
     grid = np.linspace(lo - pad, hi + pad, GRID)
+    # a fine grid where textbook functions live, so a wide (diverging) range keeps their shape
+    near_lo, near_hi = max(lo - pad, -CENTRAL), min(hi + pad, CENTRAL)
+    if near_hi > near_lo:
+        grid = np.concatenate([grid, np.linspace(near_lo, near_hi, 401)])
     exact = np.unique(np.asarray(xs[: MAX_POINTS], dtype=float))
     points = np.unique(np.concatenate([grid, exact]))
 

@@ -184,3 +184,97 @@ def test_delta_f_rule_that_stops_at_the_minimum(tmp_path: Path) -> None:
     out = CHECKS["gd.stop_rule"](_ctx(_probe({"f": f, "df": df}, [seq]), tmp_path,
                                       cells=[Cell("code", src, 1)]), {})
     assert out.key == "delta_f"
+
+
+def test_decaying_step_size_is_a_gd_variant_not_plain_gd(tmp_path: Path) -> None:
+    xs = [2.0]
+    for k in range(20):
+        xs.append(xs[-1] - 0.4 / (k + 1) * df(xs[-1]))
+    ctx = _ctx(_probe({"f": f, "df": df}, [xs]), tmp_path)
+    out = CHECKS["gd.steps"](ctx, {})
+    assert out.key == "variable_lr"
+    assert out.metrics["lr"] == pytest.approx(0.4, rel=1e-3)
+    assert CHECKS["gd.momentum"](ctx, {}).key == "missing"
+
+
+def test_diverging_gd_is_gd_but_its_stop_rule_earns_nothing(tmp_path: Path) -> None:
+    g = lambda x: x * x + 5 * math.sin(x)  # noqa: E731
+    dg = lambda x: 2 * x + 5 * math.cos(x)  # noqa: E731
+    xs = ref.run_gd(dg, 1.0, 1.1, 12)  # lr too large: the iterates grow
+    assert abs(xs[-1]) > 50
+    src = ("x = 1.0\nfor i in range(12):\n    x_new = x - 1.1*df(x)\n"
+           "    if abs(f(x_new) - f(x)) < 1e-6:\n        break\n    x = x_new\n")
+    probe = _probe({"f": g, "df": dg}, [xs], lo=min(xs), hi=max(xs))
+    ctx = _ctx(probe, tmp_path, cells=[Cell("code", src, 1)])
+    steps = CHECKS["gd.steps"](ctx, {})
+    assert steps.key == "ok" and "diverge" in steps.message
+    assert CHECKS["gd.stop_rule"](ctx, {}).key == "diverged"
+
+
+def _retabulate(probe: dict, funcs: tuple, extra: np.ndarray) -> dict:
+    """The probe with more tabulation points (as the in-kernel probe adds them)."""
+    points = np.unique(np.concatenate([np.asarray(probe["gd"]["points"]), extra]))
+    probe["gd"]["points"] = points.tolist()
+    for fn, spec in zip(funcs, probe["gd"]["functions"]):
+        spec["values"] = [fn(p) for p in points]
+        spec["derivs"] = [(fn(p + 1e-6) - fn(p - 1e-6)) / 2e-6 for p in points]
+    return probe
+
+
+def test_wide_range_does_not_make_a_sine_term_look_quadratic(tmp_path: Path) -> None:
+    g = lambda x: x * x + 5 * math.sin(x)  # noqa: E731
+    dg = lambda x: 2 * x + 5 * math.cos(x)  # noqa: E731
+    probe = _probe({"f": g, "df": dg}, [ref.run_gd(dg, 1.0, 0.1, 8)], lo=-2000, hi=8000)
+    probe = _retabulate(probe, (g, dg), np.linspace(-10, 10, 401))  # the probe's central grid
+    assert CHECKS["gd.function"](_ctx(probe, tmp_path), {}).key == "ok"
+
+
+def test_correct_derivative_near_its_zero_is_accepted(tmp_path: Path) -> None:
+    # f'(0) = 0 here; a long run crowds thousands of points at the minimum, where a numeric
+    # f' is pure rounding noise (about 1e-10) and the median slope is tiny
+    probe = _probe({"f": f, "grad_f": df}, [ref.run_gd(df, 1.2, 0.05, 30)], lo=-2, hi=2)
+    probe = _retabulate(probe, (f, df), np.linspace(-1e-11, 1e-11, 4001))
+    assert CHECKS["gd.gradient"](_ctx(probe, tmp_path), {}).key in ("ok", "ok_steps")
+
+
+def test_inline_function_known_only_from_its_curve(tmp_path: Path) -> None:
+    # F.append(x**2 + 10*math.sin(x)) on a 0.05 grid; the update writes the derivative inline
+    g = lambda x: x * x + 10 * math.sin(x)  # noqa: E731
+    grid = np.arange(-6, 6.0001, 0.05)
+    xs, ys = [4.0], [g(4.0)]
+    while True:
+        xs.append(xs[-1] - 0.05 * (2 * xs[-1] + 10 * math.cos(xs[-1])))
+        ys.append(g(xs[-1]))
+        if abs(ys[-1] - ys[-2]) < 1e-4:
+            break
+    curve = {"x": grid.tolist(), "y": [g(v) for v in grid], "marker": False, "line": True}
+    marks = {"x": xs, "y": ys, "marker": True, "line": False}
+    figure = {"id": "fig1", "png": "fig1.png", "cell": 3, "library": "matplotlib",
+              "axes": [{"title": "", "lines": [curve, marks], "points": []}]}
+    probe = {"gd": {"points": [], "functions": [], "calls": [], "scalars": {}, "sequences": [
+        {"id": "sq0", "origin": "trace", "name": "x_cur", "scope": "<module>", "cell": 3, "values": xs},
+        {"id": "sq1", "origin": "namespace", "name": "ys", "scope": None, "cell": None, "values": ys}]}}
+    src = ("lr = 0.05\neps = 0.0001\nx_cur = 4\nxs = [x_cur]\nys = [x_cur**2 + 10*math.sin(x_cur)]\n"
+           "while True:\n    x_cur = x_cur - lr*(2*x_cur + 10*math.cos(x_cur))\n    xs.append(x_cur)\n"
+           "    ys.append(x_cur**2 + 10*math.sin(x_cur))\n    if abs(ys[-1] - ys[-2]) < eps:\n        break\n")
+    ctx = _ctx(probe, tmp_path, [figure], cells=[Cell("code", src, 3)])
+    assert CHECKS["gd.steps"](ctx, {}).key == "ok"
+    assert CHECKS["gd.gradient"](ctx, {}).key in ("ok", "ok_steps")
+    assert CHECKS["gd.stop_rule"](ctx, {}).key == "delta_f"
+    assert CHECKS["gd.momentum"](ctx, {}).key == "missing"
+
+
+def test_long_marked_line_counts_only_when_it_is_the_steps(tmp_path: Path) -> None:
+    seq = ref.run_gd(df, 1.5, 0.002, 900)
+    grid = np.linspace(-3, 3, 200)
+    curve = {"x": grid.tolist(), "y": [f(v) for v in grid], "marker": False, "line": True}
+    steps_line = {"x": seq, "y": [f(v) for v in seq], "marker": True, "line": True}
+    dense = np.linspace(-3, 3, 900)
+    dotted_curve = {"x": dense.tolist(), "y": [f(v) for v in dense], "marker": True, "line": True}
+    figure = {"id": "fig1", "png": "fig1.png", "cell": 2, "library": "matplotlib",
+              "axes": [{"title": "", "lines": [curve, steps_line], "points": []}]}
+    ctx = _ctx(_probe({"f": f, "df": df}, [seq]), tmp_path, [figure])
+    assert CHECKS["gd.plot"](ctx, {}).key == "ok"
+    figure["axes"][0]["lines"] = [curve, dotted_curve]
+    ctx = _ctx(_probe({"f": f, "df": df}, [seq]), tmp_path, [figure])
+    assert CHECKS["gd.plot"](ctx, {}).key == "no_steps"

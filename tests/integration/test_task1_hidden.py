@@ -1,0 +1,48 @@
+"""Grade the Task 1 generalisation set (tests/fixtures/task1_hidden: written the way real
+students write, not tuned to the shipped samples) and assert every check's grade."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from grader.grading import GradeOptions, grade_batch
+from grader.results import BatchResult, SubmissionResult
+from grader.rubric import load_rubric
+
+HIDDEN = Path(__file__).resolve().parents[1] / "fixtures" / "task1_hidden"
+EXPECTED = yaml.safe_load((HIDDEN / "EXPECTED.yaml").read_text(encoding="utf-8"))
+
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> BatchResult:
+    out = tmp_path_factory.mktemp("task1_hidden")
+    return grade_batch(HIDDEN, load_rubric("task1"), GradeOptions(out_dir=out, workers=2, lang="en"))
+
+
+def _result(batch: BatchResult, key: str) -> SubmissionResult:
+    # Moodle folders ("Name_12345_assignsubmission_file_") are graded under the student's name
+    for r in batch.students:
+        if key == r.student or key.split("_")[0] == r.student:
+            return r
+    raise AssertionError(f"{key} not graded; got {[r.student for r in batch.students]}")
+
+
+def test_every_student_is_graded(graded: BatchResult) -> None:
+    assert len(graded.students) == len(EXPECTED)
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED))
+def test_hidden_grade(graded: BatchResult, key: str) -> None:
+    expected = EXPECTED[key]
+    result = _result(graded, key)
+    assert result.status == expected["status"], result.error
+    for check in result.checks:
+        if check.id in expected["checks"]:
+            share = check.points / check.max_points if check.max_points else 0.0
+            assert share == pytest.approx(expected["checks"][check.id], abs=0.01), \
+                f"{key}/{check.id}: {check.message}"
+        assert check.message
