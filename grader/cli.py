@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from grader.errors import GraderError
 from grader.results import load_batch
+
+if TYPE_CHECKING:
+    from grader.rubric import Rubric
+
+T = TypeVar("T")
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -49,24 +58,36 @@ def main(verbose: bool) -> None:
 @click.option("--force", is_flag=True, help="Re-grade everyone, even unchanged submissions.")
 @click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto",
               help="Isolation: bubblewrap (auto when available) or a plain process (trusted code only).")
+@click.option("--allow-file-times", is_flag=True,
+              help="Use file modification times as submission times when nothing better is known (late penalties).")
+@click.option("--moodle-worksheet", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Moodle grading worksheet (CSV): submission times, and the template of moodle_grades.csv "
+                   "(default: one found in FOLDER).")
+@click.option("--moodle-lang", type=click.Choice(["ru", "en"]), default=None,
+              help="Language of the Moodle interface the grades are uploaded in (column titles).")
 @click.option("--data", "data", multiple=True, metavar="NAME=FOLDER",
               help="Dataset for the runs, e.g. mnist=<folder> with the four MNIST IDX files (plain or .gz) "
                    "or a torchvision root (Task 2; default: the built-in demo data).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
               help="Where student models are evaluated (Task 2): a GPU when there is one (auto), or forced.")
 def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None, workers: int | None,
-          timeout_s: float | None, force: bool, sandbox: str, data: tuple[str, ...], device: str) -> None:
+          timeout_s: float | None, force: bool, sandbox: str, allow_file_times: bool,
+          moodle_worksheet: Path | None, moodle_lang: str | None, data: tuple[str, ...], device: str) -> None:
     """Grade every submission in FOLDER (one sub-folder or file per student)."""
     from grader.grading import GradeOptions, Progress, default_workers, grade_batch
+    from grader.late import find_moodle_worksheet
     from grader.report.batch import render_batch
+    from grader.report.exports import write_exports
     from grader.rubric import load_rubric
     from grader.rubric.schema import text
 
     try:
         rubric = load_rubric(assignment)
         out = out_dir or Path("reports") / rubric.assignment
+        worksheet = moodle_worksheet or find_moodle_worksheet(folder)
         options = GradeOptions(out_dir=out, lang=lang, workers=workers or default_workers(),
                                timeout_s=timeout_s, force=force, sandbox=sandbox,
+                               allow_file_times=allow_file_times, moodle_worksheet=worksheet,
                                data=_data_options(data), device=device)
         tty = sys.stderr.isatty()
 
@@ -86,13 +107,20 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
         shown_lang = lang or rubric.lang
         index = render_batch(batch, out, title=text(rubric.title, shown_lang), lang=shown_lang,
                              check_ids=[c.id for c in rubric.checks])
+        kinds = ["gradescope"] + (["moodle"] if any(r.moodle_id for r in batch.students) else [])
+        exported = write_exports(batch, out, kinds, lang=shown_lang, moodle_lang=moodle_lang,
+                                 moodle_worksheet=worksheet)
     except GraderError as exc:
         raise click.ClickException(str(exc)) from exc
+    for warning in exported.warnings:
+        click.echo(f"Moodle: {warning}", err=True)
     counts = {s: sum(1 for r in batch.students if r.status == s) for s in ("graded", "error", "timeout")}
     click.echo(f"{len(batch.students)} submissions: {counts['graded']} graded, {counts['error']} error, "
                f"{counts['timeout']} timeout.")
     click.echo(f"Sandbox: {batch.sandbox}")
     click.echo(f"Results: {out / 'results.json'}\nReport:  {index}")
+    if any(path.name == "moodle_grades.csv" for path in exported.paths):
+        click.echo(f"Moodle:  {out / 'moodle_grades.csv'}")
 
 
 @main.command()
@@ -126,3 +154,151 @@ def validate_rubric(path: Path) -> None:
     if problems:
         raise click.ClickException("\n".join(problems))
     click.echo(f"{path}: OK")
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--to", "kinds", type=click.Choice(["gradebook", "gradescope", "moodle", "all"]), multiple=True,
+              default=("all",), show_default=True, help="Which export (repeatable).")
+@click.option("-a", "--assignment", default=None, help="Rubric (default: the one named in results.json).")
+@click.option("--lang", type=click.Choice(["ru", "en"]), default=None, help="Language of feedback texts.")
+@click.option("--moodle-lang", type=click.Choice(["ru", "en"]), default=None,
+              help="Language of the Moodle interface the grades are uploaded in (column titles).")
+@click.option("--moodle-worksheet", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Fill this grading worksheet downloaded from Moodle instead of writing a new CSV.")
+def export(out_dir: Path, kinds: tuple[str, ...], assignment: str | None, lang: str | None,
+           moodle_lang: str | None, moodle_worksheet: Path | None) -> None:
+    """Write gradebook exports of a graded batch in OUT_DIR (nothing is re-run)."""
+    from grader.report.exports import EXPORT_KINDS, write_exports
+    from grader.rubric import load_rubric
+
+    wanted = list(EXPORT_KINDS) if "all" in kinds else list(dict.fromkeys(kinds))
+    try:
+        batch = load_batch(out_dir / "results.json")
+        rubric = load_rubric(assignment or batch.assignment)
+        done = write_exports(batch, out_dir, wanted, lang=lang or rubric.lang, check_ids=[c.id for c in rubric.checks],
+                             moodle_lang=moodle_lang, moodle_worksheet=moodle_worksheet)
+    except (GraderError, OSError, ValueError, KeyError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for warning in done.warnings:
+        click.echo(f"Moodle: {warning}", err=True)
+    for path in done.paths:
+        click.echo(str(path))
+
+
+def _with_rubric(assignment: str, lang: str | None, work: Callable[[Rubric, str], T]) -> tuple[T | None, str, str]:
+    """Load the rubric and run ``work(rubric, language)``: (its result, the language, "") or, on
+    failure, (None, the language, a plain message): a student never sees our traceback."""
+    from grader.rubric import load_rubric
+
+    shown = lang or "ru"
+    try:
+        rubric = load_rubric(assignment)
+        shown = lang or rubric.lang
+        return work(rubric, shown), shown, ""
+    except GraderError as exc:
+        return None, shown, str(exc)
+    except Exception as exc:
+        logging.getLogger(__name__).info("the grader failed", exc_info=True)
+        return None, shown, f"internal grader error: {type(exc).__name__}: {exc}"
+
+
+def _colour_wanted() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("-a", "--assignment", required=True, help="Rubric name (e.g. task1) or a YAML path.")
+@click.option("--lang", type=click.Choice(["ru", "en"]), default=None, help="Language (default: the rubric's).")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto",
+              help="Isolation: bubblewrap when it works here, else a plain process (said in the output).")
+@click.option("--timeout", "timeout_s", type=float, default=None, help="Seconds for the whole run.")
+def check(path: Path, assignment: str, lang: str | None, sandbox: str, timeout_s: float | None) -> None:
+    """Self-check: run the checks a student may see on a notebook or work folder.
+
+    Exit status: 0 when every required visible check passes, 1 otherwise, 2 when the grader
+    itself failed.
+    """
+    from grader.i18n import tr
+    from grader.selfcheck import render, run_self_check
+
+    result, shown_lang, error = _with_rubric(assignment, lang, lambda rubric, shown: run_self_check(
+        path, rubric, lang=shown, sandbox=sandbox, timeout_s=timeout_s))  # type: ignore[arg-type]
+    if result is None:
+        click.echo(tr(shown_lang, "selfcheck.grader_error", error=error), err=True)
+        sys.exit(2)
+    width = min(shutil.get_terminal_size((100, 24)).columns, 140)
+    click.echo(render(result, shown_lang, colour=_colour_wanted(), width=width))
+    sys.exit(0 if result.passed else 1)
+
+
+@main.command()
+@click.option("-a", "--assignment", required=True, help="Rubric name or YAML path (e.g. .github/classroom/task1.yaml).")
+@click.option("--path", "repo", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
+              help="The repository to grade (default: the current folder).")
+@click.option("--lang", type=click.Choice(["ru", "en"]), default=None, help="Language (default: the rubric's).")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep the run's files here (default: a temporary folder, removed).")
+def ci(assignment: str, repo: Path, lang: str | None, sandbox: str, out_dir: Path | None) -> None:
+    """GitHub Classroom: grade this repository, write the reporter's `result` step output.
+
+    Exit status 0 whenever a result was written (the Classroom reporter fails the job on a
+    failing result), 2 when no result could be written.
+    """
+    from grader.classroom import RUNNER_ID, append_summary, encode_payload, failed_outcome, grade_repository, \
+        write_step_output
+
+    graded, shown_lang, error = _with_rubric(assignment, lang, lambda rubric, shown: grade_repository(
+        repo, rubric, lang=shown, sandbox=sandbox, out_dir=out_dir))  # type: ignore[arg-type]
+    outcome = graded or failed_outcome(error or "", shown_lang)  # the reporter still gets a result
+    encoded = encode_payload(outcome.payload)
+    output = os.environ.get("GITHUB_OUTPUT")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    try:
+        if output:
+            write_step_output(Path(output), "result", encoded)
+        if summary:
+            append_summary(Path(summary), outcome.summary)
+    except OSError as exc:
+        click.echo(f"cannot write the GitHub Actions files: {exc}", err=True)
+        sys.exit(2)
+    if not output:
+        from grader.i18n import tr
+
+        click.echo(tr(shown_lang, "ci.no_output"), err=True)
+        click.echo(outcome.summary)
+        click.echo(f"{RUNNER_ID.upper()}_RESULTS={encoded}")
+    click.echo(outcome.points_line)
+
+
+@main.command("init-classroom")
+@click.option("-a", "--assignment", required=True, help="Rubric name (e.g. task1) or a YAML path.")
+@click.option("--path", "repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              help="The student template repository (default: the current folder).")
+@click.option("--grader-spec", default=None,
+              help="What the workflow pip-installs (default: this grader's git origin at its current commit).")
+@click.option("--python", "python_version", default="3.11", show_default=True, help="Python version in Actions.")
+@click.option("--force", is_flag=True, help="Overwrite an existing workflow or rubric copy.")
+def init_classroom(assignment: str, repo: Path, grader_spec: str | None, python_version: str, force: bool) -> None:
+    """Write .github/workflows/classroom.yml (and a rubric copy) for a GitHub Classroom template."""
+    from grader.classroom import default_grader_spec, write_classroom_files
+    from grader.i18n import tr
+    from grader.rubric import load_rubric
+
+    try:
+        rubric = load_rubric(assignment)
+        spec = grader_spec or default_grader_spec()
+        if not spec:
+            raise click.UsageError(tr(rubric.lang, "classroom.no_spec"))
+        written = write_classroom_files(repo, rubric, grader_spec=spec, python=python_version, force=force,
+                                        lang=rubric.lang)
+    except GraderError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in written:
+        click.echo(f"wrote {path}")
+    hidden = sum(1 for c in rubric.checks if c.visibility != "visible")
+    if hidden:
+        click.echo(tr(rubric.lang, "classroom.hidden_warning", count=hidden), err=True)

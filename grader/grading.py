@@ -24,6 +24,7 @@ from grader.checks import CHECKS, CheckContext, Outcome
 from grader.errors import GraderError
 from grader.i18n import tr
 from grader.intake import Submission, discover
+from grader.late import SubmissionClock, SubmissionTime, apply_lateness
 from grader.models.setup import DeviceChoice, ModelsSetup, prepare_setup, shim_notes
 from grader.results import BatchResult, CellError, CheckResult, SubmissionResult, write_json_atomic
 from grader.rubric import Rubric
@@ -46,6 +47,8 @@ class GradeOptions:
     timeout_s: float | None = None  # overrides the rubric's whole-submission time
     force: bool = False
     sandbox: str = "auto"
+    allow_file_times: bool = False  # file mtimes may serve as submission times (late penalties)
+    moodle_worksheet: Path | None = None  # Moodle grading worksheet with submission times
     data: Mapping[str, Path] = field(default_factory=dict)  # --data NAME=FOLDER (Task 2: mnist)
     device: DeviceChoice = "auto"  # where student models are evaluated: auto | cpu | cuda
 
@@ -58,8 +61,11 @@ class Progress:
     last: SubmissionResult | None
 
 
-def cache_key(sub: Submission, rubric: Rubric, options: GradeOptions, lang: str) -> str:
+def cache_key(sub: Submission, rubric: Rubric, options: GradeOptions, lang: str,
+              when: SubmissionTime | None = None) -> str:
     parts = [sub.sha256, rubric.digest, grader.__version__, lang, str(options.timeout_s)]
+    if when is not None and when.at is not None:  # a changed submission time re-grades
+        parts.append(when.at.isoformat())
     if options.data or options.device != "auto":
         parts.append(repr(sorted((k, str(v)) for k, v in options.data.items())) + options.device)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
@@ -74,11 +80,15 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
     subs = discover(root, patterns=tuple(rubric.entry.patterns), unpack_dir=out / ".unpacked",
                     lang=lang, entry_hints=tuple(rubric.entry.hints))
     box = sandbox or get_sandbox(options.sandbox)  # type: ignore[arg-type]
+    clock = (SubmissionClock.for_class(root, zone=rubric.due.tzinfo, allow_file_times=options.allow_file_times,
+                                       worksheet=options.moodle_worksheet)
+             if rubric.due is not None else None)
+    times = {sub.student_id: clock.time_of(sub, lang) for sub in subs} if clock is not None else {}
     setup = prepare_setup(rubric, options.data, options.device, out / ".data")
     results: dict[str, SubmissionResult] = {}
     todo: list[Submission] = []
     for sub in subs:
-        key = cache_key(sub, rubric, options, lang)
+        key = cache_key(sub, rubric, options, lang, times.get(sub.student_id))
         cached = None if options.force else _cached(out / sub.student_id / RESULT_FILE, key)
         if cached is not None:
             results[sub.student_id] = cached
@@ -94,7 +104,8 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
             if on_progress:
                 on_progress(Progress(done, len(subs), tuple(sorted(running)), None))
         try:
-            result = grade_one(sub, rubric, box, out, lang, options, setup=setup)
+            result = grade_one(sub, rubric, box, out, lang, options, when=times.get(sub.student_id),
+                               setup=setup)
         except Exception as exc:  # one bad submission never stops the batch
             logger.exception("grading %s failed", sub.student)
             result = _error_result(sub, rubric, lang, box, f"internal grader error: {type(exc).__name__}: {exc}")
@@ -150,14 +161,16 @@ def _error_result(sub: Submission, rubric: Rubric, lang: str, box: Sandbox, mess
     )
     return SubmissionResult(sub.student, str(sub.entry or sub.source), sub.sha256, status,  # type: ignore[arg-type]
                             0.0, rubric.max_score, 0.0, message, checks, sandbox=box.description,
-                            notes=sub.notes, cache_key=cache, lang=lang)
+                            notes=sub.notes, cache_key=cache, lang=lang, moodle_id=sub.moodle_id)
 
 
 def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
-              options: GradeOptions, setup: ModelsSetup | None = None) -> SubmissionResult:
-    """Grade one submission; `setup` (Task 2) brings the data splits, their mounts and the models probe."""
+              options: GradeOptions, when: SubmissionTime | None = None,
+              setup: ModelsSetup | None = None) -> SubmissionResult:
+    """Grade one submission; `when` (its hand-in time) applies the rubric's late policy;
+    `setup` (Task 2) brings the data splits, their mounts and the models probe."""
     start = time.monotonic()
-    key = cache_key(sub, rubric, options, lang)
+    key = cache_key(sub, rubric, options, lang, when)
     student_dir = out / sub.student_id
     student_dir.mkdir(parents=True, exist_ok=True)
     if sub.error or sub.entry is None:
@@ -186,12 +199,14 @@ def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: st
     if setup is not None:
         notes += setup.notes(lang) + shim_notes(run.outbox, lang)
     figures = tuple(f"run/{f['png']}" for f in run.figures if f.get("png"))
-    return SubmissionResult(
+    result = SubmissionResult(
         student=sub.student, submission=str(sub.entry.relative_to(sub.files_root)
                                              if sub.entry.is_relative_to(sub.files_root) else sub.entry.name),
         sha256=sub.sha256, status=status, score=round(score, 4), max_score=rubric.max_score,
         duration_s=time.monotonic() - start, error=error, checks=results, sandbox=box.description,
-        cell_errors=_cell_errors(run), notes=tuple(notes), figures=figures, cache_key=key, lang=lang)
+        cell_errors=_cell_errors(run), notes=tuple(notes), figures=figures, cache_key=key, lang=lang,
+        moodle_id=sub.moodle_id)
+    return apply_lateness(result, when, rubric, lang)
 
 
 def _data_request(setup: ModelsSetup) -> dict[str, Any]:

@@ -14,8 +14,8 @@ import yaml
 
 Lang = Literal["ru", "en"]
 LANGS: tuple[Lang, ...] = ("ru", "en")
-CATALOGUE_FILES = ("common.yaml", "run.yaml", "intake.yaml", "gd.yaml", "report.yaml", "models.yaml",
-                   "notebook.yaml", "manual.yaml")
+CATALOGUE_FILES = ("common.yaml", "run.yaml", "intake.yaml", "gd.yaml", "report.yaml", "selfcheck.yaml",
+                   "models.yaml", "notebook.yaml", "manual.yaml")
 
 
 @functools.lru_cache(maxsize=1)

@@ -80,6 +80,10 @@ class SubmissionResult:
     figures: tuple[str, ...] = ()  # report-level figures (the student's own plots)
     cache_key: str = ""  # submission + rubric + grader version; a resumed batch skips equal keys
     lang: str = "ru"
+    submitted_at: str | None = None  # ISO 8601, when the time is known (Moodle, git, file times)
+    late_days: int = 0  # started days after the deadline (and its grace), 0 when on time
+    penalty: float = 0.0  # points taken off for lateness; `score` is already net of it
+    moodle_id: str | None = None  # Moodle participant number, from the download folder name
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +102,10 @@ class SubmissionResult:
             "figures": list(self.figures),
             "cache_key": self.cache_key,
             "lang": self.lang,
+            "submitted_at": self.submitted_at,
+            "late_days": self.late_days,
+            "penalty": self.penalty,
+            "moodle_id": self.moodle_id,
         }
 
     @classmethod
@@ -118,6 +126,10 @@ class SubmissionResult:
             figures=tuple(data.get("figures", [])),
             cache_key=str(data.get("cache_key", "")),
             lang=str(data.get("lang", "ru")),
+            submitted_at=data.get("submitted_at"),
+            late_days=int(data.get("late_days") or 0),
+            penalty=float(data.get("penalty") or 0.0),
+            moodle_id=data.get("moodle_id"),
         )
 
 

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
     PlainValidator,
     PrivateAttr,
+    ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -123,6 +125,17 @@ class LimitsSpec(_Model):
     """Size of the writable scratch directory."""
 
 
+class LateSpec(_Model):
+    """Late-submission penalty: a share of the earned score per started day after ``due``."""
+
+    per_day: float = Field(gt=0, le=1)
+    """Share of the earned score taken off per started day late (0.1 = 10 %)."""
+    max_days: int | None = Field(default=None, ge=0)
+    """Work more than this many days late gets no points; None: no cut-off."""
+    grace_minutes: float = Field(default=0, ge=0)
+    """Minutes after ``due`` that still count as on time (upload delays)."""
+
+
 class MnistDataSpec(_Model):
     """An MNIST-like dataset for the runs (Task 2): how the official files are split.
 
@@ -172,6 +185,10 @@ class Rubric(_Model):
     limits: LimitsSpec = LimitsSpec()
     parameters: dict[str, Any] = {}
     """Assignment-wide parameters, available to every check."""
+    due: AwareDatetime | None = None
+    """Deadline, ISO 8601 with a timezone (``2025-03-01T23:59:00+03:00``)."""
+    late: LateSpec | None = None
+    """Penalty for work handed in after ``due``; None: lateness is recorded, not penalised."""
     data: dict[Literal["mnist"], MnistDataSpec] = {}
     """Datasets the runs use; `--data mnist=<folder>` names the files (default: the demo data)."""
     evaluation: EvaluationSpec | None = None
@@ -196,6 +213,14 @@ class Rubric(_Model):
                 )
             seen[check.id] = index
         return checks
+
+    @field_validator("late")
+    @classmethod
+    def _late_needs_due(cls, late: LateSpec | None, info: ValidationInfo) -> LateSpec | None:
+        # "due" absent from info.data means it failed validation itself: no second error then.
+        if late is not None and "due" in info.data and info.data["due"] is None:
+            raise PydanticCustomError("late_without_due", "a late policy needs a 'due' date")
+        return late
 
     @property
     def max_score(self) -> float:
