@@ -127,9 +127,16 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
 @click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-a", "--assignment", default=None, help="Rubric (default: the one named in results.json).")
 @click.option("--lang", type=click.Choice(["ru", "en"]), default=None)
-def report(out_dir: Path, assignment: str | None, lang: str | None) -> None:
-    """Re-render the HTML reports and gradebook of a graded batch (nothing is re-run)."""
-    from grader.report.batch import render_batch
+@click.option("--overrides", "overrides_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Instructor's grades (YAML or CSV: student, check, points, comment) merged into "
+                                 "the results (default: grades/overrides.yaml|.yml|.csv in the current folder "
+                                 "or in OUT_DIR).")
+def report(out_dir: Path, assignment: str | None, lang: str | None, overrides_path: Path | None) -> None:
+    """Re-render the HTML reports and gradebook of a graded batch (nothing is re-run), with the
+    instructor's grades from the overrides file merged in."""
+    from grader.overrides import awaiting_review, find_overrides_file, merge_overrides
+    from grader.report.batch import render_batch, student_folders
+    from grader.results import write_json_atomic
     from grader.rubric import load_rubric
     from grader.rubric.schema import text
 
@@ -137,10 +144,20 @@ def report(out_dir: Path, assignment: str | None, lang: str | None) -> None:
         batch = load_batch(out_dir / "results.json")
         rubric = load_rubric(assignment or batch.assignment)
         shown = lang or rubric.lang
+        path = overrides_path or find_overrides_file(Path.cwd(), out_dir)
+        applied = 0
+        if path is not None:
+            batch, applied = merge_overrides(batch, path, shown, student_folders(out_dir))
+            write_json_atomic(out_dir / "results.json", batch.to_json())
         index = render_batch(batch, out_dir, title=text(rubric.title, shown), lang=shown,
                              check_ids=[c.id for c in rubric.checks])
     except (GraderError, OSError, ValueError, KeyError) as exc:
         raise click.ClickException(str(exc)) from exc
+    if path is not None:
+        click.echo(f"Overrides: {path} ({applied} applied)")
+    waiting = awaiting_review(batch)
+    if waiting:
+        click.echo(f"Awaiting review: {waiting} check{'s' if waiting != 1 else ''} (grade them in grades/overrides.yaml)")
     click.echo(f"Report: {index}")
 
 

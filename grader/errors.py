@@ -2,6 +2,7 @@
 
     GraderError                  anything the grader reports instead of a traceback
     ├── RubricError              a rubric YAML is missing, malformed or invalid (names file, key, line)
+    ├── OverridesError           the instructor's overrides file is invalid (names file, line)
     ├── IntakeError              a submission cannot be found, unpacked or read
     │   └── UnsafeArchiveError   an archive tries path traversal or is a zip bomb
     ├── SandboxError             the sandbox could not be set up or started
@@ -19,6 +20,10 @@ class GraderError(Exception):
 
 class RubricError(GraderError):
     """A rubric file is invalid. The message names the file, the key and the line."""
+
+
+class OverridesError(GraderError):
+    """The overrides file (instructor's grades) is invalid. The message names the file and line."""
 
 
 class IntakeError(GraderError):

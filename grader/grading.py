@@ -21,6 +21,7 @@ from typing import Any
 
 import grader
 from grader.checks import CHECKS, CheckContext, Outcome
+from grader.checks.manual import MANUAL_KEY
 from grader.errors import GraderError
 from grader.i18n import tr
 from grader.intake import Submission, discover
@@ -155,7 +156,8 @@ def _limits(rubric: Rubric) -> Limits:
 def _error_result(sub: Submission, rubric: Rubric, lang: str, box: Sandbox, message: str,
                   status: str = "error", cache: str = "") -> SubmissionResult:
     checks = tuple(
-        CheckResult(c.id, text(c.title, lang), "error", 0.0, c.points, tr(lang, "run.not_graded"),
+        CheckResult(c.id, text(c.title, lang), "manual" if c.kind == "manual" else "error", 0.0, c.points,
+                    tr(lang, "manual.awaiting" if c.kind == "manual" else "run.not_graded"),
                     visibility=c.visibility)
         for c in rubric.checks
     )
@@ -262,6 +264,9 @@ def _score(spec: CheckSpec, ctx: CheckContext, run: RunOutcome, lang: str) -> Ch
         logger.exception("check %s failed", spec.id)
         return CheckResult(spec.id, title, "error", 0.0, spec.points,
                            tr(lang, "run.check_crashed", check=spec.id), visibility=spec.visibility)
+    if outcome.key == MANUAL_KEY:  # the instructor's points come later, from the overrides file
+        return CheckResult(spec.id, title, "manual", 0.0, spec.points, outcome.message,
+                           metrics=dict(outcome.metrics), figures=outcome.figures, visibility=spec.visibility)
     share = spec.credit.get(outcome.key, 1.0 if outcome.key == "ok" else 0.0)
     points = round(spec.points * share, 4)
     status = "pass" if share >= 1.0 else ("fail" if share <= 0.0 else "partial")

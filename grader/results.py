@@ -15,6 +15,21 @@ SubmissionStatus = Literal["graded", "error", "timeout"]
 
 
 @dataclass(frozen=True)
+class Review:
+    """The instructor's word on a check (from the overrides file) and what the grader said before."""
+
+    comment: str
+    auto_status: CheckStatus  # "manual" for a check only the instructor grades
+    auto_points: float
+    auto_message: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Review:
+        return cls(str(data.get("comment", "")), data.get("auto_status", "manual"),
+                   float(data.get("auto_points") or 0.0), str(data.get("auto_message", "")))
+
+
+@dataclass(frozen=True)
 class CheckResult:
     id: str
     title: str
@@ -25,6 +40,7 @@ class CheckResult:
     metrics: dict[str, float] = field(default_factory=dict)
     figures: tuple[str, ...] = ()  # file names relative to the student's report folder
     visibility: str = "visible"
+    review: Review | None = None  # set when the instructor graded or overrode this check
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -43,6 +59,7 @@ class CheckResult:
             metrics={str(k): float(v) for k, v in (data.get("metrics") or {}).items()},
             figures=tuple(data.get("figures") or ()),
             visibility=str(data.get("visibility", "visible")),
+            review=Review.from_json(data["review"]) if isinstance(data.get("review"), dict) else None,
         )
 
 
