@@ -174,3 +174,19 @@ def test_secret_check_kind_never_leaks_in_a_real_run(monkeypatch, tmp_path: Path
     assert ran == []
     assert "MESSAGE-OF-THE-SECRET-CHECK" not in out.output and "SECRET-TITLE" not in out.output
     assert "Hidden checks: 1" in out.output
+
+
+def test_without_bubblewrap_auto_falls_back_and_says_so(monkeypatch, work: Path) -> None:
+    import grader.sandbox.detect as detect
+
+    monkeypatch.setattr(detect, "bwrap_unavailable_reason", lambda: "bwrap not found")
+    seen: list[str] = []
+
+    def grade(sub, rubric, box, out, lang, options, **kw):  # type: ignore[no-untyped-def]
+        seen.append(box.description)
+        return fake_grade({"func": 1.0, "steps": 1.0, "secret": 1.0})(sub, rubric, box, out, lang, options)
+
+    monkeypatch.setattr(selfcheck, "grade_one", grade)
+    out = check([str(work / "my_work"), "-a", str(work / "rubric.yaml"), "--lang", "en"])
+    assert out.exit_code == 0, out.output
+    assert "bwrap not found" in seen[0] and "without isolation" in out.output
