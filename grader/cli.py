@@ -5,6 +5,7 @@ import logging
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -241,8 +242,11 @@ def check(path: Path, assignment: str, lang: str | None, sandbox: str, timeout_s
     from grader.i18n import tr
     from grader.selfcheck import render, run_self_check
 
-    result, shown_lang, error = _with_rubric(assignment, lang, lambda rubric, shown: run_self_check(
-        path, rubric, lang=shown, sandbox=sandbox, timeout_s=timeout_s))  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        if not logging.getLogger().isEnabledFor(logging.INFO):  # numeric noise from analysing odd steps
+            warnings.simplefilter("ignore", RuntimeWarning)
+        result, shown_lang, error = _with_rubric(assignment, lang, lambda rubric, shown: run_self_check(
+            path, rubric, lang=shown, sandbox=sandbox, timeout_s=timeout_s))  # type: ignore[arg-type]
     if result is None:
         click.echo(tr(shown_lang, "selfcheck.grader_error", error=error), err=True)
         sys.exit(2)
