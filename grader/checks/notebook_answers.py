@@ -30,6 +30,7 @@ _WORD = re.compile(r"[^\W\d_]{2,}|\d+(?:[.,]\d+)?%?")
 _MARKUP = re.compile(r"[*_`>#|~]+|\$+|<[^>]+>|!\[[^\]]*\]\([^)]*\)|\]\([^)]*\)")
 _BREAK = re.compile(r"^\s*(\d+[.)]|[-*+]\s|#{1,6}\s|\*\*\s*(вопрос|question))", re.IGNORECASE)
 _HEADING = re.compile(r"^\s*#{1,6}\s")
+_TITLE = re.compile(r"^\s*#\s")
 _ANSWER_LABEL = re.compile(r"^\s*(ответ|answer|отв)\s*[:.\-—]?\s*", re.IGNORECASE)
 STEM = 5  # Russian endings change; the first letters of a word identify it well enough
 
@@ -136,7 +137,9 @@ def _answer_text(par: Paragraph) -> str:
 
 def find_answers(cells: list[Any], spec: AnswersParams) -> list[Answer]:
     pars = paragraphs(cells)
-    matched = [[q.id for q in spec.questions if matches(q, p.text)] for p in pars]
+    # a top-level title (`# ДЗ 2: MLP и CNN`) names the whole notebook, never one question
+    matched = [[] if _TITLE.match(p.text) else [q.id for q in spec.questions if matches(q, p.text)]
+               for p in pars]
     found: list[Answer] = []
     for q in spec.questions:
         own = _stems(q.text) | {normalise(k)[:STEM] for k in q.keywords}
@@ -144,7 +147,7 @@ def find_answers(cells: list[Any], spec: AnswersParams) -> list[Answer]:
         for i, par in enumerate(pars):
             if q.id not in matched[i]:
                 continue
-            texts = [_answer_text(par)]
+            texts = [] if par.heading else [_answer_text(par)]  # a title is never the answer
             for j in range(i + 1, len(pars)):
                 nxt = pars[j]
                 if nxt.block != par.block or matched[j] or (nxt.heading and not _ANSWER_LABEL.match(

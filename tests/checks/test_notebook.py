@@ -619,6 +619,29 @@ def test_three_of_four_is_most_and_english_aliases_match() -> None:
     assert out.key == "most" and "q_transfer" in out.message
 
 
+def test_a_title_naming_the_topic_is_not_an_answer() -> None:
+    spec = {"min_words": 8, "questions": [{"id": "q1", "text": "Чем CNN отличается от MLP?", "aliases": ["mlp и cnn"]}]}
+    c = ctx("md:# ДЗ 2. Распознавание цифр: MLP и CNN\nИванова Анна, группа 301, вариант 7, весенний семестр")
+    out = check_answers(c, spec)
+    assert out.key == "missing", out.message
+    topic = ctx("md:## MLP и CNN\nСвёртки делят веса между позициями, поэтому параметров меньше и сеть "
+                "учитывает соседство пикселей.")
+    assert check_answers(topic, spec).key == "ok"  # a section heading may name the question
+
+
+def test_the_shipped_task2_rubric_has_valid_question_and_manual_params() -> None:
+    from grader.rubric import load_rubric
+
+    rubric = load_rubric("task2")
+    kinds = {c.kind for c in rubric.checks}
+    assert {"notebook.answers", "manual", "notebook.augmentation"} <= kinds
+    for spec in rubric.checks:
+        if spec.kind in ("notebook.answers", "manual"):
+            fn = check_answers if spec.kind == "notebook.answers" else check_manual
+            assert fn(ctx("md:nothing here"), dict(spec.params)).key in ("missing", "manual")
+    assert "notebook" in rubric.probes
+
+
 def test_answers_in_a_script_without_markdown() -> None:
     assert check_answers(ctx("print('no answers')"), QUESTIONS).key == "missing"
 
