@@ -10,7 +10,7 @@ the rest of that paragraph after the question mark, the next paragraphs of the c
 markdown cells right after it, up to the next question, a heading or a code cell. Students who
 answer without repeating the question ("2. Пулинг уменьшает ...") are matched too: the paragraph
 names the topic and is itself the answer. An answer counts when it has at least `min_words`
-words that are not the question's own words; of several places the fullest answer is taken.
+distinct words that are not the question's own; of several places the fullest answer is taken.
 
 Outcome keys: ok (all answered) | most (>= 75 %) | half (>= 50 %) | few (some) | missing.
 """
@@ -154,7 +154,7 @@ def find_answers(cells: list[Any], spec: AnswersParams) -> list[Answer]:
                         normalise(nxt.text))):
                     break
                 texts.append(nxt.text)
-            new = [w for w in words(" ".join(texts)) if w[:STEM] not in own]
+            new = {w[:STEM] for w in words(" ".join(texts))} - own  # distinct: repeating a phrase adds nothing
             if len(new) > best.new_words:
                 best = Answer(q, par.cell, len(new))
         found.append(best)

@@ -298,10 +298,11 @@ class Flow:
             self.sources.append(src)
         return src
 
-    def taint(self, expr: ast.AST | None, env: dict[str, frozenset[Source]] | None = None) -> frozenset[Source]:
+    def taint(self, expr: ast.AST | None) -> frozenset[Source]:
+        """Sources that `expr`'s value may derive from (its calls, the names it reads)."""
         if expr is None:
             return frozenset()
-        env = self.env if env is None else env
+        env = self.env
         found: set[Source] = set()
         for node in ast.walk(expr):
             if isinstance(node, ast.Call):
@@ -435,12 +436,7 @@ class Flow:
 
     # student functions and classes -----------------------------------------------------------
     def _define(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
-        made: set[Source] = set()
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Call):
-                src = self._source(sub)
-                if src is not None:
-                    made.add(src)
+        made = {src for sub in ast.walk(node) if isinstance(sub, ast.Call) and (src := self._source(sub))}
         if isinstance(node, ast.ClassDef):
             sources = frozenset(made)  # an instance carries whatever its methods build
             self.training_methods.update(

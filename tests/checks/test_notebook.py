@@ -612,6 +612,13 @@ def test_an_answer_that_repeats_the_question_is_too_short() -> None:
     assert "слишком короткий" in out.message
 
 
+def test_repeating_a_phrase_does_not_make_an_answer_longer() -> None:
+    spec = {"min_words": 8, "questions": [{"id": "q1", "text": "Зачем нужен пулинг?", "keywords": ["пулинг"]}]}
+    padded = ctx("md:Зачем нужен пулинг? " + "Пулинг нужен для сети. " * 12)
+    assert check_answers(padded, spec).key == "missing"
+    assert check_answers(ctx(f"md:Зачем нужен пулинг? {POOL_ANSWER}"), spec).key == "ok"
+
+
 def test_three_of_four_is_most_and_english_aliases_match() -> None:
     c = ctx(f"md:What is pooling for? {POOL_ANSWER}", f"md:Overfitting: {OVERFIT_ANSWER}",
             f"md:Аугментация. {AUG_ANSWER}")
