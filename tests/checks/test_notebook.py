@@ -281,6 +281,29 @@ def test_a_trainer_class_whose_method_trains() -> None:
     assert check_augmentation(c_unused, {}).key == "unused"  # building the Trainer trains nothing
 
 
+def test_augmentation_inside_the_models_forward() -> None:
+    c = ctx("import torch.nn as nn\nimport torchvision.transforms as T",
+            "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.aug = T.RandomAffine(degrees=10, translate=(0.1, 0.1))\n        self.fc = nn.Linear(784, 10)\n"
+            "    def forward(self, x):\n        if self.training:\n            x = self.aug(x)\n"
+            "        return self.fc(x.flatten(1))",
+            TORCH_TRAIN_LOOP)
+    assert check_augmentation(c, {}).key == "ok"
+
+
+def test_one_giant_cell_with_everything() -> None:
+    giant = ("import torch\nimport torchvision.transforms as T\nfrom torchvision import datasets\n"
+             "train_loader = torch.utils.data.DataLoader(datasets.MNIST('.', train=True, download=True,"
+             " transform=T.Compose([T.RandomRotation(5), T.ToTensor()])))\n" + TORCH_TRAIN_LOOP.strip() + "\n"
+             "torch.save(model.state_dict(), 'm.pt')\nm = Net()\nm.load_state_dict(torch.load('m.pt'))\n"
+             "print(m(next(iter(train_loader))[0]).argmax(1))\nprint(undefined_name)")
+    last = giant.count("\n") + 1
+    c = ctx(giant, status={1: "error"}, tracebacks={1: f"Cell In[2], line {last}\nNameError: undefined_name"},
+            probe={"files": [{"name": "m.pt", "path": "/s/m.pt", "size": 5000}]})
+    assert check_augmentation(c, {}).key == "ok"
+    assert check_save_load(c, {}).key == "ok"
+
+
 def test_no_augmentation_at_all() -> None:
     c = ctx("import torchvision.transforms as T",
             "train_ds = MNIST('data', train=True, transform=T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,))]))",
