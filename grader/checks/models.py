@@ -143,6 +143,16 @@ def _candidates(ev: Evaluation, framework: str) -> list[Scored]:
     return [s for s in ev.scored if _framework_ok(s.record, framework)]
 
 
+def _best_scored(ctx: CheckContext, params: dict[str, Any]) -> Scored | Outcome:
+    """The framework's most accurate evaluated model, or the "missing" outcome saying why none."""
+    ev = evaluation_of(ctx)
+    framework = str(params.get("framework", "any"))
+    best = _best(_candidates(ev, framework))
+    if best is None or best.score is None:
+        return _missing(ctx, ev, framework)
+    return best
+
+
 # -- inventory ------------------------------------------------------------------------------
 def check_inventory(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     """Which models the notebook left behind: PyTorch and Keras both, one of them, or none."""
@@ -176,12 +186,11 @@ def _inventory_line(lang: str, s: Scored) -> str:
 # -- accuracy -------------------------------------------------------------------------------
 def check_accuracy(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     """The framework's best model on the hidden split, against the example's accuracy."""
-    ev = evaluation_of(ctx)
-    framework = str(params.get("framework", "any"))
-    best = _best(_candidates(ev, framework))
-    if best is None or best.score is None:
-        return _missing(ctx, ev, framework)
-    example = _example(ev, str(params.get("example", "cnn")))
+    best = _best_scored(ctx, params)
+    if isinstance(best, Outcome):
+        return best
+    assert best.score is not None
+    example = _example(evaluation_of(ctx), str(params.get("example", "cnn")))
     figures = _figure(ctx, best)
     constant = _constant(ctx, best, example)
     if constant is not None:
@@ -202,13 +211,12 @@ def check_accuracy(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
 # -- beats the example ----------------------------------------------------------------------
 def check_beats_example(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     """Better than the course example on the hidden split, by more than the seeds' spread."""
-    ev = evaluation_of(ctx)
-    framework = str(params.get("framework", "any"))
-    best = _best(_candidates(ev, framework))
-    if best is None or best.score is None:
-        return _missing(ctx, ev, framework)
+    best = _best_scored(ctx, params)
+    if isinstance(best, Outcome):
+        return best
+    assert best.score is not None
     which = str(params.get("example", "best"))
-    example = _example(ev, which)
+    example = _example(evaluation_of(ctx), which)
     if example is None:
         raise GraderError(tr(ctx.lang, "models.no_baseline", example=which))
     constant = _constant(ctx, best, example)

@@ -5,6 +5,7 @@ ahead of the student) that, when the student's code imports them:
     torchvision.datasets.MNIST(root=<any>, download=True)  -> reads the grader's data folder
     keras.datasets.mnist.load_data()                       -> the grader's arrays
     sklearn.datasets.fetch_openml('mnist_784')             -> the grader's arrays
+    import tensorflow as tf (no TensorFlow installed)       -> tf.keras is Keras 3 (tf_alias)
     torch on a machine without the GPU the student asked for -> 'cuda'/'mps' fall back to the CPU
 WandB runs offline through its environment (set by the grader when it starts the sandbox).
 Every shim that is used writes one line to <outbox>/shims.log for the student's report.
@@ -13,10 +14,19 @@ from __future__ import annotations
 
 import os
 import sys
+from types import ModuleType
 
 from grader_offline.hooks import PostImportFinder
 
 _FINDER: PostImportFinder | None = None
+
+
+def _on_torch(torch: ModuleType) -> None:
+    """Seed torch like the grader seeds random and numpy (repeatable runs), then the device shim."""
+    from grader_offline import device
+
+    torch.manual_seed(int(os.environ.get("GRADER_SEED", "0") or 0))
+    device.patch_torch(torch)
 
 
 def install(outbox: str | None = None) -> None:
@@ -24,16 +34,21 @@ def install(outbox: str | None = None) -> None:
     global _FINDER
     if _FINDER is not None:
         return
-    from grader_offline import device, log
+    from grader_offline import log, tf_alias
 
     log.set_outbox(outbox)
-    hooks = {"torch": device.patch_torch}
+    hooks = {"torch": _on_torch}
     if os.environ.get("GRADER_DATA_MNIST"):
         from grader_offline import datasets
 
         hooks.update(datasets.HOOKS)
+    tf_stand_in = tf_alias.needed()
+    if tf_stand_in:
+        hooks.update(tf_alias.HOOKS)
     _FINDER = PostImportFinder(hooks)
     sys.meta_path.insert(0, _FINDER)
+    if tf_stand_in:
+        tf_alias.install()
     for name, hook in hooks.items():
         module = sys.modules.get(name)
         if module is not None:

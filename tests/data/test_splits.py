@@ -1,0 +1,70 @@
+"""The student's data, the validation part handed out as "test" data, and the hidden split."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.data import PreparedMnist, SplitSettings, build_demo_arrays, load_mnist, prepare_mnist, read_idx
+from grader.data.splits import ENV_DATA, ENV_HIDDEN
+
+
+@pytest.fixture()
+def source(tmp_path: Path, mnist_folder, mnist_arrays) -> Path:
+    folder = tmp_path / "given"
+    mnist_folder(folder, "gz", mnist_arrays(n_train=50, n_test=20))
+    return folder
+
+
+def test_splits_partition_the_training_files(source: Path, tmp_path: Path) -> None:
+    p = prepare_mnist(source, tmp_path / "cache", SplitSettings(validation=0.2, seed=3))
+    given = load_mnist(source)
+    student = load_mnist(p.student_dir)
+    assert (p.n_train, p.n_validation, p.n_hidden) == (40, 10, 20)
+    assert len(student.train_labels) == 40 and len(student.test_labels) == 10
+    rows = {img.tobytes() for img in given.train_images}
+    seen = [img.tobytes() for img in np.concatenate([student.train_images, student.test_images])]
+    assert sorted(seen) == sorted(rows)  # train + validation = the official training files
+    assert not {img.tobytes() for img in given.test_images} & set(seen)  # the hidden split is not there
+    assert np.array_equal(np.load(p.hidden_images), given.test_images)
+    assert np.array_equal(p.hidden_labels(), given.test_labels)
+
+
+def test_student_folder_is_a_complete_mnist_layout(source: Path, tmp_path: Path) -> None:
+    p = prepare_mnist(source, tmp_path / "cache")
+    raw = p.student_dir / "MNIST" / "raw"
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        assert (raw / name).is_file()
+        assert (p.student_dir / f"{name}.gz").is_file()
+        assert np.array_equal(read_idx(p.student_dir / name), read_idx(raw / name))
+
+
+def test_hidden_labels_are_outside_every_mount(source: Path, tmp_path: Path) -> None:
+    p = prepare_mnist(source, tmp_path / "cache")
+    mounted = [m.source.resolve() for m in p.mounts() if m.target != str(source.resolve())]
+    assert not any(p.labels_path.resolve().is_relative_to(m) for m in mounted)
+    masks = [m for m in p.mounts() if m.target == str(source.resolve())]
+    assert len(masks) == 1 and not any(masks[0].source.iterdir())  # the source shows up empty
+    assert p.sandbox_env() == {ENV_DATA: str(p.student_dir), ENV_HIDDEN: str(p.hidden_images)}
+
+
+def test_seed_train_limit_and_reuse(source: Path, tmp_path: Path) -> None:
+    a = prepare_mnist(source, tmp_path / "cache", SplitSettings(seed=1, train_limit=7))
+    b = prepare_mnist(source, tmp_path / "cache", SplitSettings(seed=2))
+    assert a.n_train == 7 and b.n_train == 45
+    assert a.student_dir != b.student_dir and a.digest != b.digest
+    again = prepare_mnist(source, tmp_path / "cache", SplitSettings(seed=1, train_limit=7))
+    assert again == a
+
+
+def test_demo_data_is_deterministic_and_marked(tmp_path: Path) -> None:
+    one, two = build_demo_arrays(), build_demo_arrays()
+    assert one.digest() == two.digest()
+    assert one.train_images.shape[1:] == (28, 28) and one.train_images.dtype == np.uint8
+    assert len(one.test_labels) + len(one.train_labels) == 1797
+    assert set(np.unique(one.test_labels)) == set(range(10))
+    p: PreparedMnist = prepare_mnist(None, tmp_path / "cache")
+    assert p.demo and p.source is None and "demo data" in p.describe()
+    assert not any(m.target.startswith("/usr") for m in p.mounts())

@@ -1,0 +1,60 @@
+"""The models probe in-process on models made here (trusted): discovery and input-format search."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.data import prepare_mnist, read_idx
+
+torch = pytest.importorskip("torch")
+from grader.probes import models as probe  # noqa: E402  (needs torch only when models exist)
+
+pytestmark = [pytest.mark.torch]
+
+
+class Templates(torch.nn.Module):
+    """Nearest class mean in raw pixel units: right only when fed 0..255 values, flattened."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray) -> None:
+        super().__init__()
+        means = np.stack([images[labels == c].reshape(-1, 784).mean(0) for c in range(10)])
+        self.means = torch.nn.Parameter(torch.tensor(means, dtype=torch.float32))
+
+    def forward(self, x):
+        return -torch.cdist(x.reshape(len(x), -1), self.means)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    return prepare_mnist(None, tmp_path_factory.mktemp("cache"))
+
+
+def test_format_search_and_hidden_predictions(demo, tmp_path: Path) -> None:
+    raw = demo.student_dir / "MNIST" / "raw"
+    x, y = read_idx(raw / "train-images-idx3-ubyte"), read_idx(raw / "train-labels-idx1-ubyte")
+    conv = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.Flatten(), torch.nn.Linear(4 * 26 * 26, 10))
+    ns = {"tmpl": Templates(x, y), "cnn": conv, "loss": torch.nn.CrossEntropyLoss(),
+          "zoo": {"again": conv, "head": conv[2]}, "np": np, "Templates": Templates}
+    report = probe.run(ns, {"outbox": str(tmp_path), "data_dir": str(demo.student_dir),
+                            "hidden_images": str(demo.hidden_images), "device": "cpu", "batch_size": 64})
+    assert report["error"] is None
+    by_name = {m["name"]: m for m in report["models"]}
+    assert set(by_name) == {"tmpl", "cnn"}  # the loss, the alias and the sub-module are not models
+    tmpl = by_name["tmpl"]
+    assert tmpl["scale"] == "0..255" and tmpl["val_accuracy"] > 0.7
+    assert by_name["cnn"]["shape"] == "N,1,28,28" and by_name["cnn"]["conv_weights"] == 1
+    assert "N,784" in by_name["cnn"]["format_errors"]
+    preds = np.load(tmp_path / "models" / tmpl["predictions"], allow_pickle=False)
+    assert preds.shape == (demo.n_hidden,)
+    assert np.mean(preds == demo.hidden_labels()) > 0.7
+    saved = json.loads((tmp_path / "models" / "models.json").read_text())
+    assert saved["hidden_images"] == demo.n_hidden and conv.training  # training mode restored
+
+
+def test_namespace_without_models(tmp_path: Path, demo) -> None:
+    report = probe.run({"x": 1}, {"outbox": str(tmp_path), "data_dir": str(demo.student_dir),
+                                  "hidden_images": str(demo.hidden_images)})
+    assert report["models"] == [] and report["error"] is None
