@@ -1,0 +1,63 @@
+"""Entry point of the in-sandbox run: start the kernel first, then load the harness.
+
+    python -m grader.run.boot SPEC.json
+
+The kernel takes most of a second to boot; the harness's own imports (nbclient, nbformat,
+jsonschema) take a good part of a second too. Starting the kernel before those imports lets the
+two overlap, which is most of the harness's cost over a plain nbclient run.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+SHIMS = Path(__file__).resolve().parent / "shims"
+
+
+def prepare_process() -> None:
+    """Process set-up shared by every way into the harness (idempotent)."""
+    if os.getpid() == 1:
+        # The sandbox's init (bwrap --as-pid-1): the kernel drops signals sent from inside unless
+        # we handle them, and Python handles only SIGINT. Ignored, student code cannot stop us.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # offline stand-ins (google.colab ...) come first on the kernel's import path
+    current = os.environ.get("PYTHONPATH", "")
+    if not current.startswith(str(SHIMS)):
+        os.environ["PYTHONPATH"] = f"{SHIMS}:{current}" if current else str(SHIMS)
+
+
+def start_kernel(entry: str) -> Any:
+    """A python3 kernel started in the entry's folder (whatever kernelspec the notebook names)."""
+    # nbclient drives the kernel with asyncio: it needs the async manager (a blocking one
+    # would block its event loop, and cell timeouts would never fire)
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    km = AsyncKernelManager(kernel_name="python3")
+    run_sync(km.start_kernel)(cwd=str(Path(entry).parent))
+    return km
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    prepare_process()
+    km = None
+    try:
+        entry = json.loads(Path(args[0]).read_text(encoding="utf-8"))["entry"]
+        km = start_kernel(entry)
+    except Exception:  # the harness starts its own kernel and reports what goes wrong
+        km = None
+    from grader.run import harness
+
+    return harness.main(args, km=km)
+
+
+if __name__ == "__main__":
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    sys.exit(main())
