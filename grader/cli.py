@@ -71,9 +71,13 @@ def main(verbose: bool) -> None:
                    "or a torchvision root (Task 2; default: the built-in demo data).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
               help="Where student models are evaluated (Task 2): a GPU when there is one (auto), or forced.")
+@click.option("--retrain", is_flag=True,
+              help="Task 2: re-initialise each student PyTorch architecture and train it with the reference loop "
+                   "(the example's budget and seeds), in the sandbox.")
 def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None, workers: int | None,
           timeout_s: float | None, force: bool, sandbox: str, allow_file_times: bool,
-          moodle_worksheet: Path | None, moodle_lang: str | None, data: tuple[str, ...], device: str) -> None:
+          moodle_worksheet: Path | None, moodle_lang: str | None, data: tuple[str, ...], device: str,
+          retrain: bool) -> None:
     """Grade every submission in FOLDER (one sub-folder or file per student)."""
     from grader.grading import GradeOptions, Progress, default_workers, grade_batch
     from grader.late import find_moodle_worksheet
@@ -89,7 +93,7 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
         options = GradeOptions(out_dir=out, lang=lang, workers=workers or default_workers(),
                                timeout_s=timeout_s, force=force, sandbox=sandbox,
                                allow_file_times=allow_file_times, moodle_worksheet=worksheet,
-                               data=_data_options(data), device=device)
+                               data=_data_options(data), device=device, retrain=retrain)
         tty = sys.stderr.isatty()
 
         def progress(p: Progress) -> None:

@@ -52,6 +52,7 @@ class GradeOptions:
     moodle_worksheet: Path | None = None  # Moodle grading worksheet with submission times
     data: Mapping[str, Path] = field(default_factory=dict)  # --data NAME=FOLDER (Task 2: mnist)
     device: DeviceChoice = "auto"  # where student models are evaluated: auto | cpu | cuda
+    retrain: bool = False  # Task 2: equal-budget retraining of each student architecture
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,9 @@ def cache_key(sub: Submission, rubric: Rubric, options: GradeOptions, lang: str,
     parts = [sub.sha256, rubric.digest, grader.__version__, lang, str(options.timeout_s)]
     if when is not None and when.at is not None:  # a changed submission time re-grades
         parts.append(when.at.isoformat())
-    if options.data or options.device != "auto":
-        parts.append(repr(sorted((k, str(v)) for k, v in options.data.items())) + options.device)
+    if options.data or options.device != "auto" or options.retrain:
+        parts.append(repr(sorted((k, str(v)) for k, v in options.data.items())) + options.device
+                     + ("+retrain" if options.retrain else ""))
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -85,7 +87,7 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
                                        worksheet=options.moodle_worksheet)
              if rubric.due is not None else None)
     times = {sub.student_id: clock.time_of(sub, lang) for sub in subs} if clock is not None else {}
-    setup = prepare_setup(rubric, options.data, options.device, out / ".data")
+    setup = prepare_setup(rubric, options.data, options.device, out / ".data", retrain=options.retrain)
     results: dict[str, SubmissionResult] = {}
     todo: list[Submission] = []
     for sub in subs:
@@ -212,7 +214,7 @@ def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: st
 
 
 def _data_request(setup: ModelsSetup) -> dict[str, Any]:
-    return {"mounts": setup.mnist.mounts(), "env": setup.env(), "models": setup.probe_config(),
+    return {"mounts": setup.mounts(), "env": setup.env(), "models": setup.probe_config(),
             "device": setup.sandbox_device()}
 
 

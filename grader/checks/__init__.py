@@ -16,6 +16,7 @@ CHECKS: dict[str, CheckFn] = {
     "models.accuracy": models.check_accuracy,
     "models.beats_example": models.check_beats_example,
     "models.convolutional": models.check_convolutional,
+    "models.retrained": models.check_retrained,
     "notebook.augmentation": notebook.check_augmentation,
     "notebook.pretrained": notebook.check_pretrained,
     "notebook.curves": notebook.check_curves,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from grader.i18n import tr
 from grader.models.artifacts import ModelRecord, ProbeReport, read_probe_report
 from grader.models.baseline import BaselineModel
 from grader.models.evaluate import ModelScore, score_predictions
-from grader.models.figures import save_confusion
+from grader.models.figures import save_confusion, save_learning_curves
 from grader.models.setup import ModelsSetup
 
 logger = logging.getLogger(__name__)
@@ -260,3 +261,44 @@ def check_convolutional(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     conv_layers = [name for name in best.record.layers if "conv" in name.lower()]
     return Outcome("ok", tr(ctx.lang, "models.cnn.ok", model=label(best.record), convs=len(conv_layers) or
                             best.record.conv_weights, accuracy=best.score.accuracy * 100), _metrics(best))
+
+
+# -- equal-budget retraining ----------------------------------------------------------------
+def check_retrained(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+    """The student's PyTorch architecture, re-initialised and trained with the example's budget
+    over k seeds, against the example: "beats" only when the gap exceeds the seeds' spread."""
+    ev = evaluation_of(ctx)
+    if ev.setup.retrain is None:
+        return Outcome("not_run", tr(ctx.lang, "models.retrain.not_run"))
+    labels = ev.setup.mnist.hidden_labels()
+    done = [(s.record, [score_predictions(r.predictions, labels).accuracy for r in s.record.retrain])
+            for s in ev.scored if s.record.framework == "torch" and s.record.retrain]
+    if not done:
+        failed = [s.record for s in ev.scored if s.record.framework == "torch" and s.record.retrain_error]
+        if failed:
+            return Outcome("failed", tr(ctx.lang, "models.retrain.failed", model=label(failed[0]),
+                                        detail=failed[0].retrain_error))
+        return _missing(ctx, ev, "torch")
+    rec, accs = max(done, key=lambda d: statistics.fmean(d[1]))
+    example = _example(ev, str(params.get("example", "best")))
+    if example is None:
+        raise GraderError(tr(ctx.lang, "models.no_baseline", example=params.get("example", "best")))
+    mean = statistics.fmean(accs)
+    spread = statistics.stdev(accs) if len(accs) > 1 else 0.0
+    margin = max(spread, example.spread, float(params.get("margin", 0.0)))
+    gap = mean - example.mean
+    key = "beats" if gap > margin else ("tie" if gap >= -margin else "below")
+    overfit = sum(len(r.overfit_epochs) for r in rec.retrain)
+    figures: tuple[str, ...] = ()
+    try:
+        figures = (save_learning_curves(rec.retrain, rec.name, ctx.out_dir),)
+    except Exception:
+        logger.exception("learning curves for %s failed", rec.name)
+    message = tr(ctx.lang, f"models.retrain.{key}", model=label(rec), seeds=len(accs), accuracy=mean * 100,
+                 spread=spread * 100, example=example.mean * 100, example_name=example.name.upper(),
+                 gap=gap * 100, margin=margin * 100)
+    if overfit:
+        message += " " + tr(ctx.lang, "models.retrain.overfit", epochs=overfit)
+    metrics = {"accuracy": mean, "retrained_spread": spread, "example_accuracy": example.mean,
+               "example_spread": example.spread, "seeds": float(len(accs)), "overfit_epochs": float(overfit)}
+    return Outcome(key, message, metrics, figures)

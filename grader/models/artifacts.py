@@ -17,6 +17,17 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 @dataclass(frozen=True)
+class RetrainRun:
+    """One seed of equal-budget retraining: hidden-split predictions and per-epoch history."""
+
+    seed: int
+    predictions: np.ndarray
+    train_loss: tuple[float, ...]
+    val_loss: tuple[float, ...]
+    overfit_epochs: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class ModelRecord:
     """One model the probe found in the student's namespace."""
 
@@ -35,6 +46,8 @@ class ModelRecord:
     inference_s: float | None = None
     batch_size: int | None = None
     error: str | None = None
+    retrain: tuple[RetrainRun, ...] = ()
+    retrain_error: str | None = None
 
     @property
     def convolutional(self) -> bool:
@@ -72,6 +85,26 @@ def _predictions(folder: Path, name: Any, n_hidden: int) -> tuple[np.ndarray | N
     return arr.astype(np.int64), None
 
 
+def _floats(values: Any) -> tuple[float, ...]:
+    return tuple(float(v) if isinstance(v, (int, float)) else float("nan") for v in values or ())
+
+
+def _retrain_runs(folder: Path, raw: Any, n_hidden: int) -> tuple[RetrainRun, ...]:
+    runs = []
+    for run in (raw or {}).get("runs", []) if isinstance(raw, dict) else []:
+        preds, _ = _predictions(folder, run.get("predictions") if isinstance(run, dict) else None, n_hidden)
+        if preds is None:
+            continue
+        epochs = (run.get("history") or {}).get("epochs") or []
+        runs.append(RetrainRun(
+            seed=int(run.get("seed") or 0), predictions=preds,
+            train_loss=_floats(e.get("train_loss") for e in epochs if isinstance(e, dict)),
+            val_loss=_floats(e.get("val_loss") for e in epochs if isinstance(e, dict)),
+            overfit_epochs=tuple(int(x) for x in (run.get("history") or {}).get("overfit_epochs") or ()
+                                 if isinstance(x, int))))
+    return tuple(runs)
+
+
 def read_probe_report(outbox: Path) -> ProbeReport:
     """The models probe's report from a run's outbox; an empty report when there is none."""
     folder = outbox / "models"
@@ -103,6 +136,8 @@ def read_probe_report(outbox: Path) -> ProbeReport:
             inference_s=float(raw["inference_s"]) if isinstance(raw.get("inference_s"), (int, float)) else None,
             batch_size=int(raw["batch_size"]) if isinstance(raw.get("batch_size"), int) else None,
             error=_clean(raw.get("error")) or pred_error,
+            retrain=_retrain_runs(folder, raw.get("retrain"), n_hidden),
+            retrain_error=_clean(raw.get("retrain_error")),
         ))
     return ProbeReport(tuple(records), device=str(data.get("device", "cpu")), hidden_images=n_hidden,
                        skipped=int(data.get("skipped") or 0), error=_clean(data.get("error")))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
@@ -14,10 +14,13 @@ from grader.errors import DataError
 from grader.i18n import tr
 from grader.models.baseline import Baseline, BaselineSettings, example_baseline
 from grader.rubric import Rubric
+from grader.sandbox import Mount
+from grader.sandbox.bwrap import PACKAGE_ROOT
 
 logger = logging.getLogger(__name__)
 
 DeviceChoice = Literal["auto", "cpu", "cuda"]
+REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 OFFLINE_ENV = {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "WANDB_DISABLE_GIT": "true",
                "WANDB_CONSOLE": "off", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
@@ -31,6 +34,7 @@ class ModelsSetup:
     batch_size: int = 500
     format_images: int = 1000
     eval_timeout_s: float = 300.0
+    retrain: BaselineSettings | None = None  # equal-budget retraining (the baseline's settings)
 
     @property
     def digest(self) -> str:
@@ -42,6 +46,13 @@ class ModelsSetup:
             return "cpu"
         return "cuda" if Path("/dev/nvidiactl").exists() else "cpu"
 
+    def mounts(self) -> tuple[Mount, ...]:
+        """The data mounts; with retraining also the reference loop, beside the grader package."""
+        mounts = self.mnist.mounts()
+        if self.retrain is not None and REFERENCE.is_dir():
+            mounts += (Mount(REFERENCE, f"{PACKAGE_ROOT}/reference"),)
+        return mounts
+
     def env(self) -> dict[str, str]:
         env = {**OFFLINE_ENV, **self.mnist.sandbox_env()}
         if importlib.util.find_spec("tensorflow") is None:
@@ -51,9 +62,13 @@ class ModelsSetup:
     def probe_config(self) -> dict[str, Any]:
         if not self.evaluate:
             return {}
-        return {"data_dir": str(self.mnist.student_dir), "hidden_images": str(self.mnist.hidden_images),
-                "device": self.device, "batch_size": self.batch_size, "format_images": self.format_images,
-                "timeout_s": self.eval_timeout_s, "budget_s": self.eval_timeout_s * 0.8}
+        config: dict[str, Any] = {
+            "data_dir": str(self.mnist.student_dir), "hidden_images": str(self.mnist.hidden_images),
+            "device": self.device, "batch_size": self.batch_size, "format_images": self.format_images,
+            "timeout_s": self.eval_timeout_s, "budget_s": self.eval_timeout_s * 0.8}
+        if self.retrain is not None:
+            config["retrain"] = asdict(self.retrain)
+        return config
 
     def parameters(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The rubric's parameters with `{data.mnist}` and `{device}` filled in."""
@@ -67,7 +82,7 @@ class ModelsSetup:
 
 
 def prepare_setup(rubric: Rubric, data: Mapping[str, Path], device: DeviceChoice, cache_dir: Path,
-                  with_baseline: bool = True) -> ModelsSetup | None:
+                  with_baseline: bool = True, retrain: bool = False) -> ModelsSetup | None:
     """None for a rubric that uses no dataset; DataError for a bad data folder."""
     unknown = sorted(set(data) - {"mnist"})
     if unknown:
@@ -79,12 +94,16 @@ def prepare_setup(rubric: Rubric, data: Mapping[str, Path], device: DeviceChoice
     prepared = prepare_mnist(data.get("mnist"), cache_dir, settings)
     ev = rubric.evaluation
     baseline = None
-    if ev is not None and with_baseline:
+    settings = None
+    if ev is not None:
         b = ev.baseline
-        baseline = example_baseline(prepared, BaselineSettings(b.epochs, b.batch_size, b.lr, b.subset, b.seeds))
+        settings = BaselineSettings(b.epochs, b.batch_size, b.lr, b.subset, b.seeds)
+        if with_baseline:
+            baseline = example_baseline(prepared, settings)
     return ModelsSetup(prepared, baseline, device, evaluate=ev is not None,
                        batch_size=ev.batch_size if ev else 500, format_images=ev.format_images if ev else 1000,
-                       eval_timeout_s=ev.timeout_s if ev else 300.0)
+                       eval_timeout_s=ev.timeout_s if ev else 300.0,
+                       retrain=settings if (retrain or (ev is not None and ev.retrain)) else None)
 
 
 MAX_SHIM_NOTES = 8

@@ -342,6 +342,11 @@ def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
                 rec["error"] = "not evaluated: the evaluation time budget was used up"
                 continue
             _evaluate(f, rec, k, device, val_x, val_y, hidden, int(config.get("batch_size", 500)), out)
+            if config.get("retrain") and time.monotonic() - started < budget:
+                try:
+                    retrain(f, rec, k, {**config["retrain"], "data_dir": config["data_dir"]}, hidden, out)
+                except Exception as exc:  # the student's architecture may not survive a copy
+                    rec["retrain_error"] = f"{type(exc).__name__}: {exc}"[:300]
     except Exception as exc:  # reported to the grader; never breaks the other probes
         logger.exception("models probe failed")
         report["error"] = f"{type(exc).__name__}: {exc}"[:500]
@@ -372,6 +377,94 @@ def _evaluate(f: Found, rec: dict[str, Any], k: int, device: str, val_x: np.ndar
         rec["error"] = f"{type(exc).__name__}: {exc}"[:300]
     finally:
         pred.restore()
+
+
+# -- equal-budget retraining ----------------------------------------------------------------
+def torch_input_fn(shape: str, scale: str) -> Callable[[Any], Any]:
+    """The chosen format as a function of float (N, 1, 28, 28) tensors in 0..1 (the reference
+    loop's input), the same transform `shape_batch` + `scale_batch` apply to uint8 arrays."""
+    import torch.nn.functional as F
+
+    def fn(x: Any) -> Any:
+        n = x.shape[0]
+        if shape == "N,784":
+            x = x.reshape(n, 784)
+        elif shape == "N,28,28":
+            x = x.reshape(n, 28, 28)
+        elif shape == "N,28,28,1":
+            x = x.reshape(n, 28, 28, 1)
+        elif shape == "N,3,28,28":
+            x = x.expand(n, 3, 28, 28)
+        elif shape == "N,28,28,3":
+            x = x.reshape(n, 28, 28, 1).expand(n, 28, 28, 3)
+        elif shape == "N,1,32,32":
+            x = F.pad(x, (2, 2, 2, 2))
+        if scale == "0..255":
+            return x * 255.0
+        if scale == "mnist-norm":
+            return (x - MNIST_MEAN) / MNIST_STD
+        if scale == "-1..1":
+            return (x - 0.5) / 0.5
+        return x
+
+    return fn
+
+
+def output_kind(model: Any, batch: Any) -> str:
+    """logits, log_probs or probs: what the student's output layer returns (the loss depends on it)."""
+    torch = sys.modules["torch"]
+    with torch.inference_mode():
+        out = _first_tensor(model(batch), torch).float()
+    if out.min() >= 0 and torch.allclose(out.sum(1), torch.ones(len(out)), atol=1e-3):
+        return "probs"
+    if out.max() <= 0 and torch.allclose(out.exp().sum(1), torch.ones(len(out)), atol=1e-3):
+        return "log_probs"
+    return "logits"
+
+
+def _student_tensors(data_dir: str) -> tuple[Any, Any, Any, Any]:
+    from grader.data.idx import read_idx
+
+    torch = sys.modules["torch"]
+    raw = Path(data_dir) / "MNIST" / "raw"
+
+    def part(name: str) -> tuple[Any, Any]:
+        x = torch.from_numpy(read_idx(raw / f"{name}-images-idx3-ubyte")).float().div_(255.0).unsqueeze(1)
+        return x, torch.from_numpy(read_idx(raw / f"{name}-labels-idx1-ubyte").astype(np.int64))
+
+    return (*part("train"), *part("t10k"))
+
+
+def retrain(f: Found, rec: dict[str, Any], k: int, config: dict[str, Any], hidden: np.ndarray, out: Path) -> None:
+    """Re-initialise the student's architecture and train it with the reference loop, per seed;
+    hidden-split predictions and per-epoch history go to the outbox (scored by the grader)."""
+    if f.framework != "torch" or "shape" not in rec:
+        rec["retrain_error"] = "only PyTorch models that run on 28x28 images are retrained"
+        return
+    try:
+        from reference import mnist as ref
+    except ImportError as exc:
+        rec["retrain_error"] = f"reference loop unavailable: {exc}"
+        return
+    torch = sys.modules["torch"]
+    train_x, train_y, val_x, val_y = _student_tensors(config["data_dir"])
+    fn = torch_input_fn(rec["shape"], rec["scale"])
+    model = f.obj.to("cpu")
+    kind = output_kind(model.eval(), fn(val_x[:64]))
+    hidden_x = torch.from_numpy(np.asarray(hidden)).float().div_(255.0).unsqueeze(1)
+    runs = []
+    for seed in range(int(config.get("seeds", 1))):
+        fresh, untouched = ref.reinitialise(model, seed)
+        trained = ref.train(lambda m=fresh: m, (train_x, train_y), (val_x, val_y),
+                            optimiser=ref.OptimiserSpec(lr=float(config.get("lr", 1e-3))),
+                            epochs=int(config.get("epochs", 1)), batch_size=int(config.get("batch_size", 64)),
+                            subset=config.get("subset"), seed=seed, input_fn=fn, outputs=kind)
+        preds = ref.predict(trained.model, hidden_x, batch_size=500, input_fn=fn).numpy().astype(np.int16)
+        name = f"retrain_{k}_{seed}.npy"
+        np.save(out / name, preds, allow_pickle=False)
+        runs.append({"seed": seed, "predictions": name, "history": trained.history.to_json(),
+                     "untouched": list(untouched)})
+    rec["retrain"] = {"outputs": kind, "runs": runs}
 
 
 def _sync_fn(pred: Predictor) -> Callable[[], None] | None:

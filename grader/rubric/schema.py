@@ -169,6 +169,8 @@ class EvaluationSpec(_Model):
     timeout_s: float = Field(default=300, gt=0)
     """Time for discovering and evaluating every model, after the student's cells."""
     baseline: BaselineSpec = BaselineSpec()
+    retrain: bool = False
+    """Retrain each PyTorch architecture with the baseline's budget and seeds (also `--retrain`)."""
 
 
 class Rubric(_Model):

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from grader.checks.base import CheckContext
-from grader.checks.models import check_accuracy, check_beats_example, check_convolutional, check_inventory
+from grader.checks.models import (
+    check_accuracy,
+    check_beats_example,
+    check_convolutional,
+    check_inventory,
+    check_retrained,
+)
 from grader.data import write_idx
 from grader.data.splits import SplitSettings, prepare_mnist
 from grader.models.baseline import Baseline, BaselineModel, BaselineSettings
@@ -43,11 +49,20 @@ def predictions(accuracy: float, constant: int | None = None) -> np.ndarray:
     return out
 
 
-def context(tmp_path: Path, setup: ModelsSetup, models: list[tuple[dict, np.ndarray | None]]) -> CheckContext:
+def context(tmp_path: Path, setup: ModelsSetup, models: list[tuple[dict, np.ndarray | None]],
+            retrained: dict[int, list[float]] | None = None) -> CheckContext:
     folder = tmp_path / "run" / "models"
     folder.mkdir(parents=True)
     records = []
     for k, (rec, preds) in enumerate(models):
+        runs = []
+        for seed, acc in enumerate((retrained or {}).get(k, [])):
+            np.save(folder / f"retrain_{k}_{seed}.npy", predictions(acc).astype(np.int16))
+            history = {"epochs": [{"train_loss": 1.0, "val_loss": 0.5}, {"train_loss": 0.5, "val_loss": 0.6}],
+                       "overfit_epochs": [2]}
+            runs.append({"seed": seed, "predictions": f"retrain_{k}_{seed}.npy", "history": history})
+        if runs:
+            rec = {**rec, "retrain": {"outputs": "logits", "runs": runs}}
         rec = {"framework": "torch", "class": "Net", "params": 1000, "conv_weights": 0, "layers": ["Linear"],
                "shape": "N,784", "scale": "0..1", "val_accuracy": 0.9, "inference_s": 0.01, **rec}
         if preds is not None:
@@ -119,3 +134,22 @@ def test_probe_that_never_ran(tmp_path: Path, setup: ModelsSetup) -> None:
     ctx = CheckContext(lang="ru", cells=[], run_cells=(), probe={}, figures=[], out_dir=tmp_path, data=setup)
     out = check_inventory(ctx, {})
     assert out.key == "missing" and "ноутбук" in out.message.lower()
+
+
+@pytest.mark.parametrize(("accs", "key"), [([0.95, 0.96], "beats"), ([0.90, 0.92], "tie"), ([0.80, 0.81], "below")])
+def test_retrained_architecture_against_the_example(tmp_path: Path, setup: ModelsSetup, accs: list[float],
+                                                    key: str) -> None:
+    import dataclasses
+
+    with_retrain = dataclasses.replace(setup, retrain=BaselineSettings(seeds=2))
+    ctx = context(tmp_path, with_retrain, [({"name": "net", "conv_weights": 2}, predictions(0.97))], {0: accs})
+    out = check_retrained(ctx, {"example": "cnn"})
+    assert out.key == key, out.message
+    assert out.metrics["accuracy"] == pytest.approx(sum(accs) / 2, abs=0.01)
+    assert out.metrics["overfit_epochs"] == 2 and "overfitting" in out.message.lower()
+    assert out.figures and (tmp_path / out.figures[0]).is_file()
+
+
+def test_retraining_not_requested(tmp_path: Path, setup: ModelsSetup) -> None:
+    ctx = context(tmp_path, setup, [({"name": "net"}, predictions(0.9))])
+    assert check_retrained(ctx, {}).key == "not_run"
