@@ -18,6 +18,7 @@ import numpy as np
 
 from grader.data.idx import read_idx
 from grader.data.splits import PreparedMnist
+from grader.errors import DataError
 from grader.models.evaluate import score_predictions
 
 logger = logging.getLogger(__name__)
@@ -76,9 +77,13 @@ def example_baseline(prepared: PreparedMnist, settings: BaselineSettings = Basel
     if path.is_file():
         data = json.loads(path.read_text(encoding="utf-8"))
         return Baseline({k: BaselineModel(k, tuple(v)) for k, v in data["accuracies"].items()}, settings)
-    import torch
+    try:
+        import torch
 
-    from reference import mnist as ref
+        from reference import mnist as ref
+    except ImportError as exc:
+        raise DataError(f"the course example's baseline needs PyTorch ({exc}): install the grader with "
+                        "its `models` extra (pip install -e '.[models]')") from exc
 
     train_x, train_y = _student_tensors(prepared, "train")
     val_x, val_y = _student_tensors(prepared, "t10k")

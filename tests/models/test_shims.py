@@ -11,6 +11,8 @@ import pytest
 
 from grader.data import prepare_mnist
 
+for _module in ("torch", "torchvision", "keras", "sklearn"):  # the `models` extra
+    pytest.importorskip(_module)
 SHIMS = Path(__file__).resolve().parents[2] / "grader" / "run" / "shims"
 pytestmark = [pytest.mark.torch, pytest.mark.slow]
 
