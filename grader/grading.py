@@ -221,10 +221,8 @@ def _data_request(setup: ModelsSetup) -> dict[str, Any]:
 def _submission_status(run: RunOutcome, lang: str, timeout: float) -> tuple[str, str | None]:
     if run.status == "timeout":
         return "timeout", tr(lang, "run.timeout", seconds=int(timeout))
-    if run.status == "memory":
-        return "error", tr(lang, "run.memory", detail=run.message)
-    if run.status == "crashed":
-        return "error", tr(lang, "run.crashed", detail=run.message)
+    if run.status in ("memory", "crashed") and run.problem is not None:
+        return "error", tr(lang, run.problem.key, **run.problem.fields)
     if run.harness_error:
         return "graded", tr(lang, "run.harness_error", detail=run.harness_error)
     return "graded", None
@@ -244,6 +242,7 @@ def _run_notes(run: RunOutcome, lang: str) -> list[str]:
         notes.append(tr(lang, "run.colab_skipped", lines=shown))
     if run.kernel_restarts:
         notes.append(tr(lang, "run.restarted"))
+    notes += [tr(lang, remark.key, **remark.fields) for remark in run.remarks]
     return notes
 
 

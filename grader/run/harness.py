@@ -31,6 +31,7 @@ logger = logging.getLogger("grader.harness")
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 PROBE_RESERVE_S = 20.0
+PING_TIMEOUT_S = 2  # how long an interrupted kernel may take to answer before it is restarted
 
 
 @dataclass
@@ -204,13 +205,15 @@ def _execute_all(client: CappedClient, nb: Any, numbers: dict[int, int], deadlin
             client.timed_out = False
             try:
                 client.execute_cell(cell, i)
+                if client.timed_out and number is not None and not _answers(client, i):
+                    raise DeadKernelError("the kernel ignores interrupts")  # restarted like a death
             except DeadKernelError:
                 if number is None:
                     report["error"] = "kernel died in the grader's probe cell"
                     return
                 died.add(number)
                 recorded.add(number)
-                report["cells"].append({"number": number, "status": "died",
+                report["cells"].append({"number": number, "status": "timeout" if client.timed_out else "died",
                                         "duration_s": time.monotonic() - start})
                 if report["restarts"] >= 1:
                     report["error"] = f"kernel died in cell {number}"
@@ -246,6 +249,20 @@ def _execute_all(client: CappedClient, nb: Any, numbers: dict[int, int], deadlin
             report["cells"].append(record)
 
 
+def _answers(client: CappedClient, index: int) -> bool:
+    """After a cell timed out and was interrupted: whether the kernel answers again. Code that
+    ignores SIGINT keeps it busy, and every later cell would only time out behind it."""
+    saved = client.iopub_timeout
+    client.timeout, client.timed_out, client.iopub_timeout = PING_TIMEOUT_S, False, 1
+    try:
+        client.execute_cell(nbformat.v4.new_code_cell("pass"), index)
+    finally:
+        client.iopub_timeout = saved
+    answered = not client.timed_out
+    client.timed_out = True
+    return answered
+
+
 def _add_shims_to_path() -> None:
     """Offline stand-ins (google.colab ...) come first on the kernel's import path."""
     import os
@@ -257,6 +274,13 @@ def _add_shims_to_path() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    import os
+    import signal
+
+    if os.getpid() == 1:
+        # The sandbox's init (bwrap --as-pid-1): the kernel drops signals sent from inside unless
+        # we handle them, and Python handles only SIGINT. Ignored, student code cannot stop us.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     _add_shims_to_path()
     spec = HarnessSpec(**json.loads(Path(args[0]).read_text(encoding="utf-8")))
     outbox = Path(spec.outbox)

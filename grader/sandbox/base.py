@@ -45,6 +45,10 @@ class SandboxSpec:
     limits: Limits = Limits()
     device: Literal["cpu", "cuda"] = "cpu"
     stdin: bytes | None = None
+    # bwrap: the command is the PID namespace's init, so nothing it starts can signal it (the
+    # kernel drops signals to an init that has no handler for them); orphans become its children.
+    # The plain backend has no PID namespace and ignores this.
+    init: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class SandboxResult:
     memory_exceeded: bool = False
     output_truncated: bool = False
     killed_reason: str | None = None  # plain words: why the grader killed the tree
+    process_limit_hit: bool = False  # a fork or thread start failed at the tree's process limit
     backend: str = ""
 
 

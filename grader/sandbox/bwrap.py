@@ -7,11 +7,12 @@ a private size-limited /tmp, and read-write only the run's scratch and outbox fo
 own host path. No network (own network namespace: loopback only), own PID namespace (the whole tree
 dies with its pid 1), no capabilities, only the environment the caller passed in spec.env.
 
-Limits come from the shared runner in `plain`: the bwrap process is put into the run's cgroup
+Limits come from the shared runner in `process`: the bwrap process is put into the run's cgroup
 before it execs, so everything it starts is held by the same limits and killed together.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import glob
 import logging
@@ -25,7 +26,7 @@ import grader
 from grader.errors import SandboxError
 from grader.sandbox.base import SandboxResult, SandboxSpec
 from grader.sandbox.limits import CgroupSupport, detect_cgroups, format_gib
-from grader.sandbox.plain import limits_description, run_tree, sandbox_env, scratch_note
+from grader.sandbox.process import limits_description, run_tree, sandbox_env, scratch_note
 
 logger = logging.getLogger(__name__)
 
@@ -120,12 +121,14 @@ def namespace_args() -> list[str]:
 
 def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: int | None) -> list[str]:
     args = [bwrap, *namespace_args(), *system_args()]
+    if spec.init:
+        args.append("--as-pid-1")
     args += ["--proc", "/proc", "--dev", "/dev"]
     # the private /tmp first: a Python environment or checkout that lives under /tmp is bound
-    # on top of it afterwards instead of being hidden by it
-    if supports_tmpfs_size(bwrap):
-        args += ["--size", str(spec.limits.scratch_bytes)]
-    args += ["--tmpfs", SANDBOX_TMP]
+    # on top of it afterwards instead of being hidden by it. /dev/shm (POSIX semaphores, torch
+    # DataLoader workers) is a bounded tmpfs of its own; the rest of /dev is made read-only below.
+    for folder in (SANDBOX_TMP, "/dev/shm"):
+        args += [*tmpfs_size_args(bwrap, spec.limits.scratch_bytes), "--tmpfs", folder]
     for path in python_dirs():
         args += ["--ro-bind", os.path.realpath(path), path]
     args += ["--ro-bind", str(Path(grader.__file__).resolve().parent), f"{PACKAGE_ROOT}/grader"]
@@ -139,9 +142,9 @@ def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: in
         args += [flag, str(mount.source.resolve()), mount.target]
     if spec.device == "cuda":
         args += nvidia_args()
-    # The sandbox's root is bwrap's own tmpfs: made read-only so only scratch, outbox and /tmp
-    # (and writable mounts) take writes.
-    args += ["--remount-ro", "/", "--chdir", scratch, "--clearenv"]
+    # The sandbox's root and /dev are bwrap's own unbounded tmpfs: made read-only so only
+    # scratch, outbox, /tmp, /dev/shm (and writable mounts) take writes. Device nodes still work.
+    args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", scratch, "--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
     if status_fd is not None:
@@ -194,7 +197,7 @@ class BwrapSandbox:
         read_fd, write_fd = os.pipe()
         try:
             argv = build_argv(self.bwrap, spec, env, write_fd)
-            outcome = run_tree(
+            result = run_tree(
                 argv,
                 {"PATH": "/usr/bin:/bin"},
                 spec.scratch,
@@ -211,18 +214,13 @@ class BwrapSandbox:
             if write_fd >= 0:
                 os.close(write_fd)
         started = b'"child-pid"' in status
-        if not started and outcome.killed_reason is None:
-            raise SandboxError(f"bwrap could not start the sandbox: {_first_line(outcome.stderr)}")
-        return SandboxResult(
-            returncode=_signal_code(outcome.returncode),
-            stdout=outcome.stdout,
-            stderr=outcome.stderr,
-            duration_s=outcome.duration_s,
-            timed_out=outcome.timed_out,
-            memory_exceeded=outcome.memory_exceeded,
-            output_truncated=outcome.output_truncated,
-            killed_reason=outcome.killed_reason,
-            backend=f"{self.description}; /tmp: tmpfs of {format_gib(spec.limits.scratch_bytes)} GiB; {scratch_note(spec)}",
+        if not started and result.killed_reason is None:
+            raise SandboxError(f"bwrap could not start the sandbox: {_first_line(result.stderr)}")
+        tmp = f"/tmp: tmpfs of {format_gib(spec.limits.scratch_bytes)} GiB"
+        return dataclasses.replace(
+            result,
+            returncode=_signal_code(result.returncode),
+            backend=f"{self.description}; {tmp}; {scratch_note(spec)}",
         )
 
 
@@ -233,6 +231,11 @@ def _read_all(fd: int) -> bytes:
         if not data:
             return b"".join(chunks)
         chunks.append(data)
+
+
+def tmpfs_size_args(bwrap_path: str, size_bytes: int) -> list[str]:
+    """`--size N` for the next --tmpfs, where this bwrap knows it; otherwise nothing."""
+    return ["--size", str(size_bytes)] if supports_tmpfs_size(bwrap_path) else []
 
 
 @functools.lru_cache(maxsize=4)

@@ -2,7 +2,9 @@
 
 A cgroup holds every descendant of the sandbox's top process, including daemons that called
 setsid() or double-forked, so memory and process counts are limited for the tree as a whole and
-the tree can be killed completely. rlimits are per process; they are the floor that always holds
+the tree can be killed completely. Where the cpu controller is available too, each run is one
+entity to the CPU scheduler: a run of 60 spinning processes gets the same share of the CPU as a
+neighbouring run of two, so a fork bomb cannot starve the other students of a batch. rlimits are per process; they are the floor that always holds
 (file size, open files, core dumps, CPU time) and the only memory limit when no cgroup is usable.
 
 The top process joins its run's cgroup in `preexec_fn`, after fork and before exec, so nothing
@@ -41,6 +43,8 @@ class CgroupSupport:
     memory_parent: Path | None = None  # v2: the one parent of every controller
     pids_parent: Path | None = None
     freezer_parent: Path | None = None
+    cpu_parent: Path | None = None  # v1 only; v2 run groups get cpu when `cpu_shared` says so
+    cpu_shared: bool = False  # each run has its own group in the cpu controller (fair CPU share)
     reason: str = ""  # why none is usable, for the sandbox description
 
     @property
@@ -48,11 +52,10 @@ class CgroupSupport:
         return self.version is not None
 
     def describe(self) -> str:
-        if self.version == "v2":
-            return "cgroup v2 (memory, pids)"
-        if self.version == "v1":
-            return "cgroup v1 (memory, pids)"
-        return f"no cgroup ({self.reason})"
+        if self.version is None:
+            return f"no cgroup ({self.reason})"
+        cpu = ", cpu share" if self.cpu_shared else ""
+        return f"cgroup {self.version} (memory, pids{cpu})"
 
 
 def _own_cgroup_paths() -> dict[str, str]:
@@ -101,7 +104,8 @@ def _detect_v2(own: dict[str, str]) -> CgroupSupport | None:
         except OSError:
             delegated = set()
         if {"memory", "pids"} <= delegated and _try_create(group):
-            return CgroupSupport("v2", memory_parent=group, pids_parent=group)
+            return CgroupSupport("v2", memory_parent=group, pids_parent=group,
+                                 cpu_shared="cpu" in delegated)
         if group == CGROUP_ROOT:
             break
         group = group.parent
@@ -110,7 +114,7 @@ def _detect_v2(own: dict[str, str]) -> CgroupSupport | None:
 
 def _detect_v1(own: dict[str, str]) -> CgroupSupport:
     found: dict[str, Path] = {}
-    for controller in ("memory", "pids", "freezer"):
+    for controller in ("memory", "pids", "freezer", "cpu"):
         base = CGROUP_ROOT / controller
         if not (base / "cgroup.procs").exists():
             continue
@@ -127,6 +131,8 @@ def _detect_v1(own: dict[str, str]) -> CgroupSupport:
         memory_parent=found["memory"],
         pids_parent=found["pids"],
         freezer_parent=found.get("freezer"),
+        cpu_parent=found.get("cpu"),
+        cpu_shared="cpu" in found,
     )
 
 
@@ -174,10 +180,10 @@ class RunCgroup:
                 for group in (self.memory_dir, self.pids_dir):
                     group.mkdir()
                     self.dirs.append(group)
-                if support.freezer_parent is not None:
-                    freezer = support.freezer_parent / name
-                    freezer.mkdir()
-                    self.dirs.append(freezer)
+                for optional_parent in (support.freezer_parent, support.cpu_parent):
+                    if optional_parent is not None:
+                        (optional_parent / name).mkdir()
+                        self.dirs.append(optional_parent / name)
                 self._write(self.memory_dir / "memory.limit_in_bytes", str(limits.memory_bytes))
                 # memsw must be >= limit_in_bytes, so it is written second; absent without swap
                 # accounting, in which case swap is not limited separately.
@@ -234,6 +240,18 @@ class RunCgroup:
         for line in text.splitlines():
             key, _, value = line.partition(" ")
             if key == "oom_kill" and value.strip().isdigit() and int(value) > 0:
+                return True
+        return False
+
+    def process_limit_hit(self) -> bool:
+        """True once a fork or thread start in this group failed at pids.max."""
+        try:
+            text = (self.pids_dir / "pids.events").read_text()
+        except OSError:
+            return False
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "max" and value.strip().isdigit() and int(value) > 0:
                 return True
         return False
 
