@@ -1,6 +1,6 @@
 """The execution harness: runs INSIDE the sandbox, never in the grader's own process.
 
-    python -m grader.run.harness SPEC.json
+    python -m grader.run.boot SPEC.json   (starts the kernel, then calls main() here)
 
 Executes the student's notebook (or script split into cells) with nbclient on a fresh kernel,
 with grader cells around the student's cells (set-up before, probes after), a per-cell timeout
@@ -124,7 +124,9 @@ def _error_record(number: int, output: dict[str, Any]) -> dict[str, Any]:
             "evalue": ANSI.sub("", str(output.get("evalue", "")))[:2000], "traceback": tb[-6000:]}
 
 
-def run(spec: HarnessSpec) -> dict[str, Any]:
+def run(spec: HarnessSpec, km: Any = None) -> dict[str, Any]:
+    """Execute the notebook; `km`: a kernel already started by grader.run.boot (else one is
+    started here). Either way the kernel is shut down at the end."""
     outbox = Path(spec.outbox)
     report: dict[str, Any] = {"cells": [], "skipped_lines": [], "error": None, "restarts": 0}
     try:
@@ -164,7 +166,7 @@ def run(spec: HarnessSpec) -> dict[str, Any]:
     probe.id = "grader-probe"
     nb.cells.append(probe)
 
-    client = CappedClient(nb, kernel_name="python3", timeout=int(spec.cell_timeout_s),
+    client = CappedClient(nb, km=km, kernel_name="python3", timeout=int(spec.cell_timeout_s),
                           allow_errors=True, interrupt_on_timeout=True, startup_timeout=60,
                           error_on_timeout={"ename": "GraderTimeout", "evalue": "", "traceback": []},
                           resources={"metadata": {"path": str(Path(spec.entry).parent)}})
@@ -263,30 +265,20 @@ def _answers(client: CappedClient, index: int) -> bool:
     return answered
 
 
-def _add_shims_to_path() -> None:
-    """Offline stand-ins (google.colab ...) come first on the kernel's import path."""
-    import os
+def main(argv: list[str] | None = None, km: Any = None) -> int:
+    from grader.run.boot import prepare_process
 
-    shims = str(Path(__file__).resolve().parent / "shims")
-    current = os.environ.get("PYTHONPATH", "")
-    os.environ["PYTHONPATH"] = f"{shims}:{current}" if current else shims
-
-
-def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    import os
-    import signal
-
-    if os.getpid() == 1:
-        # The sandbox's init (bwrap --as-pid-1): the kernel drops signals sent from inside unless
-        # we handle them, and Python handles only SIGINT. Ignored, student code cannot stop us.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _add_shims_to_path()
+    prepare_process()
     spec = HarnessSpec(**json.loads(Path(args[0]).read_text(encoding="utf-8")))
     outbox = Path(spec.outbox)
     report: dict[str, Any]
     try:
-        report = run(spec)
+        report = run(spec, km)
+        if km is not None and km.has_kernel:  # nbclient leaves running a kernel it did not start
+            from jupyter_core.utils import run_sync
+
+            run_sync(km.shutdown_kernel)(now=True)
     except Exception as exc:  # recorded for the grader; never a silent failure
         logger.exception("harness failed")
         report = {"cells": [], "error": f"harness: {type(exc).__name__}: {exc}"}

@@ -173,7 +173,7 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
         if limits.wall_time_s != wall:
             limits = Limits(**{**limits.__dict__, "wall_time_s": wall})
         spec = SandboxSpec(
-            argv=(sys.executable, "-m", "grader.run.harness", str(spec_path)),
+            argv=(sys.executable, "-m", "grader.run.boot", str(spec_path)),
             scratch=scratch, outbox=live, mounts=req.mounts, limits=limits,
             env={**req.env, "GRADER_SEED": str(req.seed), "PYTHONHASHSEED": str(req.seed)},
             device=req.device, init=True,
