@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -101,32 +101,44 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
     running: set[str] = set()
     lock = threading.Lock()
 
-    def work(sub: Submission) -> SubmissionResult:
+    def record(sub: Submission, result: SubmissionResult) -> None:
+        nonlocal done
+        with lock:
+            results[sub.student_id] = result
+            running.discard(sub.student)
+            done += 1
+            if on_progress:
+                on_progress(Progress(done, len(subs), tuple(sorted(running)), result))
+
+    def check(sub: Submission, staged: RanSubmission | SubmissionResult) -> None:
+        try:
+            result = staged if isinstance(staged, SubmissionResult) else check_one(staged)
+        except Exception as exc:  # one bad submission never stops the batch
+            logger.exception("checking %s failed", sub.student)
+            result = _error_result(sub, rubric, lang, box, f"internal grader error: {type(exc).__name__}: {exc}")
+        write_json_atomic(out / sub.student_id / RESULT_FILE, result.to_json())
+        record(sub, result)
+
+    def run(sub: Submission, checks: ThreadPoolExecutor) -> None:
         with lock:
             running.add(sub.student)
             if on_progress:
                 on_progress(Progress(done, len(subs), tuple(sorted(running)), None))
+        staged: RanSubmission | SubmissionResult
         try:
-            result = grade_one(sub, rubric, box, out, lang, options, when=times.get(sub.student_id),
-                               setup=setup)
+            staged = run_one(sub, rubric, box, out, lang, options, when=times.get(sub.student_id), setup=setup)
         except Exception as exc:  # one bad submission never stops the batch
             logger.exception("grading %s failed", sub.student)
-            result = _error_result(sub, rubric, lang, box, f"internal grader error: {type(exc).__name__}: {exc}")
-        write_json_atomic(out / sub.student_id / RESULT_FILE, result.to_json())
-        return result
+            staged = _error_result(sub, rubric, lang, box, f"internal grader error: {type(exc).__name__}: {exc}")
+        checks.submit(check, sub, staged)
 
+    # Two stages: `workers` sandboxed runs at a time, and the checks of a finished run overlap
+    # the next runs (the checks are the grader's own work, outside the sandbox).
     workers = max(1, options.workers)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(work, sub): sub for sub in todo}
-        for fut in as_completed(futures):
-            sub = futures[fut]
-            result = fut.result()
-            with lock:
-                results[sub.student_id] = result
-                running.discard(sub.student)
-                done += 1
-                if on_progress:
-                    on_progress(Progress(done, len(subs), tuple(sorted(running)), result))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="checks") as checks:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="runs") as runs:
+            for fut in [runs.submit(run, sub, checks) for sub in todo]:
+                fut.result()
     ordered = tuple(results[s.student_id] for s in subs)
     batch = BatchResult(rubric.assignment, datetime.now(timezone.utc).isoformat(timespec="seconds"),
                         ordered, sandbox=box.description)
@@ -168,11 +180,36 @@ def _error_result(sub: Submission, rubric: Rubric, lang: str, box: Sandbox, mess
                             notes=sub.notes, cache_key=cache, lang=lang, moodle_id=sub.moodle_id)
 
 
+@dataclass(frozen=True)
+class RanSubmission:
+    """A submission whose sandboxed run is over and whose checks are still to come."""
+
+    sub: Submission
+    rubric: Rubric
+    box: Sandbox
+    student_dir: Path
+    lang: str
+    run: RunOutcome
+    key: str
+    timeout: float
+    start: float
+    when: SubmissionTime | None
+    setup: ModelsSetup | None
+
+
 def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
               options: GradeOptions, when: SubmissionTime | None = None,
               setup: ModelsSetup | None = None) -> SubmissionResult:
     """Grade one submission; `when` (its hand-in time) applies the rubric's late policy;
     `setup` (Task 2) brings the data splits, their mounts and the models probe."""
+    staged = run_one(sub, rubric, box, out, lang, options, when, setup)
+    return staged if isinstance(staged, SubmissionResult) else check_one(staged)
+
+
+def run_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
+            options: GradeOptions, when: SubmissionTime | None = None,
+            setup: ModelsSetup | None = None) -> RanSubmission | SubmissionResult:
+    """The sandboxed run of one submission (or its result already, when it cannot run)."""
     start = time.monotonic()
     key = cache_key(sub, rubric, options, lang, when)
     student_dir = out / sub.student_id
@@ -190,15 +227,22 @@ def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: st
     if run.status == "unreadable":
         return _error_result(sub, rubric, lang, box, tr(lang, "run.unreadable", file=sub.entry.name,
                                                           detail=run.message), cache=key)
+    return RanSubmission(sub, rubric, box, student_dir, lang, run, key, timeout, start, when, setup)
+
+
+def check_one(ran: RanSubmission) -> SubmissionResult:
+    """The rubric's checks on what a run left behind, and the student's result."""
+    sub, rubric, run, lang, setup = ran.sub, ran.rubric, ran.run, ran.lang, ran.setup
+    assert sub.entry is not None
     try:
         cells = read_cells(sub.entry)
     except (ValueError, OSError, UnicodeDecodeError):
         cells = []
     ctx = CheckContext(lang=lang, cells=cells, run_cells=run.cells, probe=run.probe,
-                       figures=list(run.figures), out_dir=student_dir, data=setup)
+                       figures=list(run.figures), out_dir=ran.student_dir, data=setup)
     results = tuple(_score(spec, ctx, run, lang) for spec in rubric.checks)
     score = sum(r.points for r in results)
-    status, error = _submission_status(run, lang, timeout)
+    status, error = _submission_status(run, lang, ran.timeout)
     notes = list(sub.notes) + _run_notes(run, lang)
     if setup is not None:
         notes += setup.notes(lang) + shim_notes(run.outbox, lang)
@@ -207,10 +251,10 @@ def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: st
         student=sub.student, submission=str(sub.entry.relative_to(sub.files_root)
                                              if sub.entry.is_relative_to(sub.files_root) else sub.entry.name),
         sha256=sub.sha256, status=status, score=round(score, 4), max_score=rubric.max_score,
-        duration_s=time.monotonic() - start, error=error, checks=results, sandbox=box.description,
-        cell_errors=_cell_errors(run), notes=tuple(notes), figures=figures, cache_key=key, lang=lang,
+        duration_s=time.monotonic() - ran.start, error=error, checks=results, sandbox=ran.box.description,
+        cell_errors=_cell_errors(run), notes=tuple(notes), figures=figures, cache_key=ran.key, lang=lang,
         moodle_id=sub.moodle_id)
-    return apply_lateness(result, when, rubric, lang)
+    return apply_lateness(result, ran.when, rubric, lang)
 
 
 def _data_request(setup: ModelsSetup) -> dict[str, Any]:
