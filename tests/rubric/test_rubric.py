@@ -120,8 +120,8 @@ def test_unknown_top_level_and_nested_keys(tmp_path: Path) -> None:
         "  timeout_s: 120\n", "  timeout_s: 120\n  memory: 8\n"
     )
     problems = validate_rubric_file(write(tmp_path, body))
-    assert any(p.endswith(f":{line_of(body, 'probez')}: probez: unknown key (allowed: "
-                          "assignment, title, lang, entry, probes, trace, limits, parameters, checks)")
+    # the message lists the allowed keys; the list grows with the schema, so check its start
+    assert any(f":{line_of(body, 'probez')}: probez: unknown key (allowed: assignment, title, lang" in p
                for p in problems), problems
     assert any(f":{line_of(body, 'memory: 8')}: limits.memory: unknown key (allowed: timeout_s"
                in p for p in problems), problems
