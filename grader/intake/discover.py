@@ -357,7 +357,8 @@ def is_junk(name: str) -> bool:
 
 def _children(folder: Path) -> list[Path]:
     return sorted(
-        (p for p in folder.iterdir() if not is_junk(p.name) and not p.is_symlink()),
+        (p for p in folder.iterdir()
+         if not is_junk(p.name) and not p.is_symlink() and (p.is_dir() or p.is_file())),
         key=lambda p: (nfc(p.name).casefold(), p.name),
     )
 
@@ -378,7 +379,7 @@ def _descend(folder: Path) -> Path:
 
 
 def _walk(folder: Path) -> list[Path]:
-    """The files under `folder`, junk and symlinks left out, sorted by relative path."""
+    """The regular files under `folder` (no junk, links, FIFOs), sorted by relative path."""
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = [d for d in dirnames if not is_junk(d) and not os.path.islink(os.path.join(dirpath, d))]
@@ -386,8 +387,10 @@ def _walk(folder: Path) -> list[Path]:
             path = Path(dirpath, name)
             if is_junk(name):
                 continue
-            if path.is_symlink():
-                logger.info("ignoring symlink %s", path)
+            if not path.is_file() or path.is_symlink():
+                # links could point anywhere on the grader's machine; FIFOs and devices would
+                # block or never end when read
+                logger.info("ignoring %s: not a regular file", path)
                 continue
             found.append(path)
     return sorted(found, key=lambda f: f.relative_to(folder).as_posix())

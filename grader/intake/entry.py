@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 _HELPER_SCRIPTS = {"__init__.py", "setup.py", "conftest.py", "__main__.py"}
 _MAX_LISTED = 6
 _SNIFF_BYTES = 8192
+# The grader reads the entry whole (to check it, and for static checks). Notebooks with many
+# embedded plots reach tens of MB; beyond this it is data, not work, and not read into memory.
+MAX_ENTRY_BYTES = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,10 @@ def _reason(best: tuple[Any, ...], second: tuple[Any, ...], lang: str) -> str:
 def check_entry(path: Path, display: str, lang: str) -> EntryCheck:
     """Whether the entry is a runnable notebook or script; `display` names it for the student."""
     try:
+        size = path.stat().st_size
+        if size > MAX_ENTRY_BYTES:
+            return EntryCheck(error=tr(lang, "intake.entry_too_big", name=display, size_mb=size / 2**20,
+                                       limit_mb=MAX_ENTRY_BYTES / 2**20))
         raw = path.read_bytes()
     except OSError as exc:
         return EntryCheck(error=tr(lang, "intake.unreadable", name=display, detail=str(exc)))

@@ -12,6 +12,7 @@ runs outside the cgroup even for a moment.
 """
 from __future__ import annotations
 
+import ctypes
 import functools
 import logging
 import os
@@ -32,7 +33,8 @@ from grader.sandbox.base import GIB, Limits
 logger = logging.getLogger(__name__)
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-_PREFIX = "grader-"
+_PREFIX = "grader-"  # run cgroups: grader-<pid of the grader>-<random>
+_SCRATCH_PREFIX = "scratch-"  # scratch folders: scratch-<pid of the grader>-<random>
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,9 @@ class RunCgroup:
         if not support.available:
             raise SandboxError(f"no usable cgroup: {support.reason}")
         self.support = support
+        for parent in {support.memory_parent, support.pids_parent, support.freezer_parent, support.cpu_parent}:
+            if parent is not None:
+                sweep_stale_cgroups(parent)
         name = f"{_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self.dirs: list[Path] = []
         try:
@@ -342,15 +347,85 @@ def apply_rlimits(settings: list[tuple[int, int]]) -> None:
         resource.setrlimit(which, (value, value))
 
 
+def _prctl() -> Callable[..., int] | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def make_preexec(
     cgroup: RunCgroup | None, settings: list[tuple[int, int]]
 ) -> Callable[[], None]:
+    prctl = _prctl()  # looked up before the fork: the child only calls it
+
     def preexec() -> None:
         if cgroup is not None:
             cgroup.join_self()
         apply_rlimits(settings)
+        if prctl is not None:
+            # a grader killed with SIGKILL takes the top process with it (bwrap does the same
+            # with --die-with-parent); the rest of the tree is swept by the next grader
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
     return preexec
+
+
+def _owner_gone(name: str, prefix: str) -> bool:
+    """True for `<prefix><pid>-<hex>` when process <pid> no longer exists (its grader died)."""
+    pid_text = name[len(prefix):].split("-", 1)[0]
+    if not name.startswith(prefix) or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@functools.lru_cache(maxsize=16)
+def sweep_stale_scratch(parent: Path) -> None:
+    """Unmount and delete scratch folders left behind by graders that were killed (once per
+    process and folder): their tmpfs would otherwise hold memory for good."""
+    try:
+        leftovers = [p for p in parent.iterdir() if _owner_gone(p.name, _SCRATCH_PREFIX)]
+    except OSError:
+        return
+    for folder in leftovers:
+        logger.info("removing the scratch folder %s of a grader that no longer runs", folder)
+        remove_scratch(folder)
+
+
+@functools.lru_cache(maxsize=16)
+def sweep_stale_cgroups(parent: Path) -> None:
+    """Kill and remove run cgroups left behind by graders that were killed (once per process
+    and parent): whatever still runs in them belongs to nobody."""
+    try:
+        leftovers = [p for p in parent.iterdir() if p.is_dir() and _owner_gone(p.name, _PREFIX)]
+    except OSError:
+        return
+    for group in leftovers:
+        logger.info("removing the run cgroup %s of a grader that no longer runs", group)
+        for _ in range(50):
+            try:
+                pids = [int(x) for x in (group / "cgroup.procs").read_text().split()]
+            except (OSError, ValueError):
+                pids = []
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            try:
+                group.rmdir()
+                break
+            except OSError:
+                time.sleep(0.02)
 
 
 def make_scratch(parent: Path, size_bytes: int) -> Path:
@@ -361,7 +436,8 @@ def make_scratch(parent: Path, size_bytes: int) -> Path:
     RLIMIT_FSIZE bounds each file. Always release it with `remove_scratch`.
     """
     parent.mkdir(parents=True, exist_ok=True)
-    folder = parent / f"scratch-{uuid.uuid4().hex[:12]}"
+    sweep_stale_scratch(parent)
+    folder = parent / f"{_SCRATCH_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
     folder.mkdir(mode=0o700)
     if os.geteuid() == 0 and _mount_tmpfs(folder, size_bytes):
         logger.debug("scratch %s is a tmpfs of %d bytes", folder, size_bytes)

@@ -541,3 +541,29 @@ def test_windows_class_zip_with_cp866_names(tmp_path: Path) -> None:
     subs = run(z, tmp_path)
     assert [s.student for s in subs] == ["Иванов", "Петров"]
     assert all(s.entry is not None and s.entry.name == "нб.ipynb" for s in subs)
+
+
+# ---- files that must never be read -------------------------------------------------------------
+
+
+def test_oversized_entry_is_refused_without_reading_it(tmp_path: Path) -> None:
+    nb = write(tmp_path / "class" / "big" / "work.ipynb", notebook("x = 1"))
+    with nb.open("r+b") as fh:  # sparse: 150 MB by its size, nothing on disk
+        fh.truncate(150 * MB)
+    write(tmp_path / "class" / "ok" / "work.ipynb", notebook("x = 1"))
+    subs = by_student(run(tmp_path / "class", tmp_path, lang="en"))
+    assert subs["big"].error is not None and "150 MB, over the 100 MB limit" in subs["big"].error
+    assert subs["ok"].error is None
+
+
+def test_fifos_and_links_in_the_class_folder_are_ignored(tmp_path: Path) -> None:
+    import os
+
+    root = tmp_path / "class"
+    write(root / "ivanov" / "work.ipynb", notebook("x = 1"))
+    os.mkfifo(root / "ivanov" / "data.csv")  # reading it would block the grader for ever
+    os.mkfifo(root / "petrov.ipynb")
+    (root / "ivanov" / "secrets.txt").symlink_to("/etc/passwd")
+    subs = by_student(run(root, tmp_path))
+    assert list(subs) == ["ivanov"]
+    assert [f.name for f in subs["ivanov"].files] == ["work.ipynb"]

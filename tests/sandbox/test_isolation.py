@@ -223,3 +223,47 @@ def test_tmpfs_scratch_from_make_scratch_bounds_the_disk(
         assert int(out[-1]) <= 8 * 2**20
     finally:
         remove_scratch(scratch)
+
+
+def test_dev_is_read_only_and_dev_shm_is_bounded(bwrap_box: BwrapSandbox, make_spec: SpecFactory) -> None:
+    code = (
+        "import multiprocessing, os\n"
+        "multiprocessing.Lock()  # POSIX semaphores live in /dev/shm\n"
+        "open('/dev/null', 'w').write('devices still work')\n"
+        "for folder in ('/dev', '/dev/shm'):\n"
+        "    total = 0\n"
+        "    try:\n"
+        "        with open(folder + '/fill', 'wb') as f:\n"
+        "            for _ in range(100):\n"
+        "                f.write(b'\\0' * 2**20); f.flush(); total += 2**20\n"
+        "    except OSError as exc:\n"
+        "        print(folder, exc.errno, total)\n"
+    )
+    result = bwrap_box.run(make_spec(code, max_file_bytes=512 * 2**20))
+    lines = [line.split() for line in result.stdout.decode().splitlines()]
+    assert result.returncode == 0, result.stderr
+    assert lines[0] == ["/dev", "30", "0"]  # EROFS
+    assert lines[1][:2] == ["/dev/shm", "28"] and int(lines[1][2]) <= 64 * 2**20  # ENOSPC at the tmpfs size
+
+
+def test_init_command_cannot_be_signalled_from_inside(bwrap_box: BwrapSandbox, make_spec: SpecFactory) -> None:
+    # The top process (the harness, in the pipeline) as the PID namespace's init: its children
+    # cannot kill or stop it, with any signal it does not handle itself.
+    child = (
+        "import os, signal\n"
+        "for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGSTOP, signal.SIGHUP):\n"
+        "    os.kill(os.getppid(), sig)\n"
+        "    try:\n"
+        "        os.kill(-1, sig)\n"
+        "    except ProcessLookupError:\n"
+        "        pass\n"
+    )
+    code = (
+        "import subprocess, sys\n"
+        f"done = subprocess.run([sys.executable, '-c', {child!r}])\n"
+        "print('init alive, child exit', done.returncode)\n"
+    )
+    spec = dataclasses.replace(make_spec(code, wall_time_s=10), init=True)
+    result = bwrap_box.run(spec)
+    assert result.stdout == b"init alive, child exit 0\n", result.stderr
+    assert result.returncode == 0

@@ -88,6 +88,7 @@ def test_fork_bomb_is_bounded_by_the_pids_limit(
     assert result.returncode == 0, result.stderr
     made = int(result.stdout)
     assert 0 < made < small.max_processes
+    assert result.process_limit_hit
     assert alive_with(marker) == []
 
 
