@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
+
+# Keras 3 without TensorFlow: the tests (like the sandbox) run it on its torch backend
+os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
