@@ -187,6 +187,11 @@ def has_message(text: str | None, key: str) -> bool:
     return text is not None and template(key).search(text) is not None
 
 
+def full_marks(graded: Graded, name: str) -> bool:
+    """The student got what the good students get (the hostile part cost nothing else)."""
+    return graded.result(name).score == graded.result(GOOD[0]).score
+
+
 def assert_others_intact(graded: Graded, name: str) -> None:
     """The good students of the batch got exactly what they get alone, and every hostile
     neighbour has a result of its own."""
