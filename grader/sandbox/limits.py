@@ -156,6 +156,19 @@ def format_gib(n_bytes: int) -> str:
     return f"{n_bytes / GIB:.3f}".rstrip("0").rstrip(".")
 
 
+def _counter(path: Path, key: str) -> int:
+    """The value of `key` in a cgroup events file of "key value" lines; 0 when unreadable."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name == key and value.strip().isdigit():
+            return int(value)
+    return 0
+
+
 class RunCgroup:
     """One run's cgroup(s): created before spawn, joined in preexec, killed and removed at the end."""
 
@@ -235,30 +248,12 @@ class RunCgroup:
 
     def memory_exceeded(self) -> bool:
         """True once the kernel's OOM killer acted inside this group."""
-        try:
-            if self.support.version == "v2":
-                text = (self.memory_dir / "memory.events").read_text()
-            else:
-                text = (self.memory_dir / "memory.oom_control").read_text()
-        except OSError:
-            return False
-        for line in text.splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill" and value.strip().isdigit() and int(value) > 0:
-                return True
-        return False
+        events = "memory.events" if self.support.version == "v2" else "memory.oom_control"
+        return _counter(self.memory_dir / events, "oom_kill") > 0
 
     def process_limit_hit(self) -> bool:
         """True once a fork or thread start in this group failed at pids.max."""
-        try:
-            text = (self.pids_dir / "pids.events").read_text()
-        except OSError:
-            return False
-        for line in text.splitlines():
-            key, _, value = line.partition(" ")
-            if key == "max" and value.strip().isdigit() and int(value) > 0:
-                return True
-        return False
+        return _counter(self.pids_dir / "pids.events", "max") > 0
 
     def kill_all(self, timeout_s: float = 5.0) -> bool:
         """SIGKILL every process in the group until it is empty. True when it emptied."""
