@@ -21,7 +21,7 @@ class Limits:
     cpu_time_s: float | None = None  # None: wall_time_s times the number of cores
     max_processes: int = 256  # processes and threads of the whole tree
     max_file_bytes: int = 512 * MIB  # largest single file a process may write
-    scratch_bytes: int = 1 * GIB  # the private scratch folder and /tmp together
+    scratch_bytes: int = 1 * GIB  # each private tmpfs: scratch, outbox, /tmp, /dev/shm
     output_bytes: int = 2 * MIB  # captured stdout+stderr kept per stream; the rest is dropped
     max_open_files: int = 1024
 
