@@ -103,3 +103,22 @@ def test_no_gpu_means_no_gpu_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(bwrap.glob, "glob", lambda pattern: [])
     assert bwrap.nvidia_args() == []
+
+
+def test_gpu_nodes_are_bound_before_dev_is_made_read_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import sys
+
+    from grader.sandbox import SandboxSpec, bwrap
+
+    monkeypatch.setattr(bwrap, "nvidia_args", lambda: ["--dev-bind", "/dev/nvidia0", "/dev/nvidia0"])
+    spec = SandboxSpec(argv=(sys.executable,), scratch=tmp_path, outbox=tmp_path, device="cuda", init=True)
+    argv = bwrap.build_argv("/usr/bin/bwrap", spec, {}, None)
+    assert argv.index("--dev-bind") < argv.index("--remount-ro")  # the node is there to bind
+    assert argv[argv.index("--remount-ro") + 1] == "/dev"
+    assert argv.index("/dev/shm") < argv.index("--remount-ro")
+    assert "--as-pid-1" in argv and "--share-net" not in argv
+    cpu = bwrap.build_argv("/usr/bin/bwrap", SandboxSpec(argv=(sys.executable,), scratch=tmp_path,
+                                                         outbox=tmp_path), {}, None)
+    assert "--dev-bind" not in cpu and "--as-pid-1" not in cpu
