@@ -74,10 +74,13 @@ def main(verbose: bool) -> None:
 @click.option("--retrain", is_flag=True,
               help="Task 2: re-initialise each student PyTorch architecture and train it with the reference loop "
                    "(the example's budget and seeds), in the sandbox.")
+@click.option("--docker", "docker", is_flag=True,
+              help="Task 2 bonus: build and run the students' Dockerfiles and compose files with the Docker engine "
+                   "(without it, or without an engine, they are checked as files and reported as not verified).")
 def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None, workers: int | None,
           timeout_s: float | None, force: bool, sandbox: str, allow_file_times: bool,
           moodle_worksheet: Path | None, moodle_lang: str | None, data: tuple[str, ...], device: str,
-          retrain: bool) -> None:
+          retrain: bool, docker: bool) -> None:
     """Grade every submission in FOLDER (one sub-folder or file per student)."""
     from grader.grading import GradeOptions, Progress, default_workers, grade_batch
     from grader.late import find_moodle_worksheet
@@ -93,7 +96,8 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
         options = GradeOptions(out_dir=out, lang=lang, workers=workers or default_workers(),
                                timeout_s=timeout_s, force=force, sandbox=sandbox,
                                allow_file_times=allow_file_times, moodle_worksheet=worksheet,
-                               data=_data_options(data), device=device, retrain=retrain)
+                               data=_data_options(data), device=device, retrain=retrain,
+                               docker=docker)
         tty = sys.stderr.isatty()
 
         def progress(p: Progress) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.apps.stage import run_app_stage
 from grader.checks import CHECKS, CheckContext, Outcome
 from grader.checks.manual import MANUAL_KEY
 from grader.errors import GraderError
@@ -53,6 +54,7 @@ class GradeOptions:
     data: Mapping[str, Path] = field(default_factory=dict)  # --data NAME=FOLDER (Task 2: mnist)
     device: DeviceChoice = "auto"  # where student models are evaluated: auto | cpu | cuda
     retrain: bool = False  # Task 2: equal-budget retraining of each student architecture
+    docker: bool = False  # Task 2 bonus: build and run the students' Docker files (needs a Docker engine)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ def cache_key(sub: Submission, rubric: Rubric, options: GradeOptions, lang: str,
     if options.data or options.device != "auto" or options.retrain:
         parts.append(repr(sorted((k, str(v)) for k, v in options.data.items())) + options.device
                      + ("+retrain" if options.retrain else ""))
+    if options.docker:
+        parts.append("+docker")
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -224,6 +228,7 @@ def run_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
                          limits=_limits(rubric), parameters=params,
                          **(_data_request(setup) if setup is not None else {}))
     run = run_submission(request, box, student_dir / "run")
+    run_app_stage(sub.files, sub.files_root, rubric, box, student_dir, setup, _limits(rubric), options.docker)
     if run.status == "unreadable":
         return _error_result(sub, rubric, lang, box, tr(lang, "run.unreadable", file=sub.entry.name,
                                                           detail=run.message), cache=key)

@@ -1,7 +1,7 @@
 """Check families. `CHECKS` maps a rubric `kind` to its function (an explicit table)."""
 from __future__ import annotations
 
-from grader.checks import gd, manual, models, notebook, notebook_answers
+from grader.checks import app, gd, manual, models, notebook, notebook_answers
 from grader.checks.base import CheckContext, CheckFn, Outcome
 
 CHECKS: dict[str, CheckFn] = {
@@ -23,6 +23,10 @@ CHECKS: dict[str, CheckFn] = {
     "notebook.save_load": notebook.check_save_load,
     "notebook.answers": notebook_answers.check_answers,
     "manual": manual.check_manual,
+    "app.web": app.check_web,
+    "app.api": app.check_api,
+    "app.docker": app.check_docker,
+    "app.compose": app.check_compose,
 }
 
 __all__ = ["CHECKS", "CheckContext", "CheckFn", "Outcome"]
