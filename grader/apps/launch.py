@@ -1,7 +1,8 @@
 """Runs a student's app inside the sandbox on the grader's port: `python -m grader.apps.launch cfg.json`.
 
-Trusted code, started by the client (`grader.apps.client`) in the same sandbox. Before the app's
-own code runs it patches, at import time, what a student's app calls to start a server:
+Trusted code, started by the client (`grader.apps.client`) in the same sandbox. It installs the
+offline stand-ins the notebook runs get (grader_offline: data folders, no GPU, tf.keras), and
+patches, when the app imports them, what a student's app calls to start a server:
 
   * gradio's `Blocks.launch`: the grader's host and port, `share`, `inbrowser` and `debug` off,
     no `auth` (the grader cannot log in), options this Gradio no longer knows dropped (noted);
@@ -15,8 +16,6 @@ until the client or the sandbox ends it.
 """
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import inspect
 import json
 import os
@@ -26,9 +25,10 @@ import threading
 import time
 import traceback
 import types
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from grader.run.boot import SHIMS
 
 FORCED_GRADIO = {"share": False, "inbrowser": False, "debug": False, "prevent_thread_lock": True,
                  "ssr_mode": False, "mcp_server": False, "quiet": True}
@@ -58,41 +58,16 @@ class Status:
             self.update(**{key: [*items, value]})
 
 
-class _PatchAfterImport(importlib.abc.MetaPathFinder):
-    """Calls patch(module) right after `name` is imported, whoever imports it and however."""
-
-    def __init__(self, patches: dict[str, Callable[[types.ModuleType], None]]) -> None:
-        self.patches = patches
-
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        patch = self.patches.get(fullname)
-        if patch is None:
-            return None
-        spec = None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                break
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        loader = spec.loader
-        original = loader.exec_module
-
-        def exec_module(module: types.ModuleType) -> None:
-            original(module)
-            patch(module)
-
-        loader.exec_module = exec_module  # type: ignore[method-assign]
-        return spec
-
-
 class Launcher:
     def __init__(self, host: str, port: int, status: Status) -> None:
         self.host = host
         self.port = port
         self.status = status
+
+    def started_by(self, who: str) -> None:
+        """Who started the server: the app itself, or the grader (recorded once, first wins)."""
+        if self.status.data["launched_by"] is None:
+            self.status.update(launched_by=who)
 
     def request(self, asked: dict[str, str]) -> None:
         """Record the host, port and flags the app asked for (what the grader then overrode)."""
@@ -123,8 +98,7 @@ class Launcher:
             forced = {k: v for k, v in FORCED_GRADIO.items() if k in known}
             kwargs.update(forced, server_name=launcher.host, server_port=launcher.port)
             result = original(self, **kwargs)
-            if launcher.status.data["launched_by"] is None:
-                launcher.status.update(launched_by="app")
+            launcher.started_by("app")
             return result
 
         launch._grader = True  # type: ignore[attr-defined]
@@ -141,7 +115,7 @@ class Launcher:
             launcher.request({k: repr(kwargs.get(k)) for k in ("host", "port") if k in kwargs})
             kwargs.update(host=launcher.host, port=launcher.port, reload=False, workers=None)
             kwargs.setdefault("log_level", "warning")
-            launcher.status.update(launched_by="app")
+            launcher.started_by("app")
             return original(app, **kwargs)
 
         run._grader = True  # type: ignore[attr-defined]
@@ -155,7 +129,9 @@ class Launcher:
 
         webbrowser.open = lambda *a, **k: False  # type: ignore[assignment]
         webbrowser.open_new_tab = lambda *a, **k: False  # type: ignore[assignment]
-        sys.meta_path.insert(0, _PatchAfterImport({"gradio": self.patch_gradio, "uvicorn": self.patch_uvicorn}))
+        from grader_offline.hooks import PostImportFinder
+
+        sys.meta_path.insert(0, PostImportFinder({"gradio": self.patch_gradio, "uvicorn": self.patch_uvicorn}))
 
     # -- an app the script defined but did not start -----------------------------------------
     def serve_leftover(self, namespace: dict[str, Any]) -> bool:
@@ -163,14 +139,14 @@ class Launcher:
         if gradio is not None:
             for value in namespace.values():
                 if isinstance(value, gradio.Blocks):
-                    self.status.update(launched_by="grader")
+                    self.started_by("grader")
                     value.launch(server_name=self.host, server_port=self.port)
                     return True
         for value in namespace.values():
             if _is_asgi_app(value):
                 import uvicorn
 
-                self.status.update(launched_by="grader")
+                self.started_by("grader")
                 threading.Thread(target=uvicorn.run, args=(value,), daemon=True,
                                  kwargs={"host": self.host, "port": self.port, "log_level": "warning"}).start()
                 return True
@@ -197,6 +173,10 @@ def main(argv: list[str]) -> int:
     app_path = os.path.abspath(cfg["app"])
     status = Status(Path(cfg["status"]))
     launcher = Launcher(cfg.get("host", "127.0.0.1"), int(cfg["port"]), status)
+    sys.path.insert(0, str(SHIMS))
+    import grader_offline
+
+    grader_offline.install()  # the notebook runs' offline stand-ins: data, no GPU, tf.keras
     launcher.install()
     status.update()
     os.chdir(os.path.dirname(app_path))

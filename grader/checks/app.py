@@ -194,6 +194,15 @@ def _engine_verdict(lang: str, docker: dict[str, Any], rel: str) -> tuple[str, s
                         log=_tail(result.get("log", "")))
 
 
+def _verdict(lang: str, docker: dict[str, Any], item: dict[str, Any], sound: str) -> Outcome:
+    """A Dockerfile's or compose file's outcome: its problems, else `sound` and what the engine said."""
+    if item.get("problems"):
+        return Outcome("problems", tr(lang, "apps.docker.problems", file=item["rel"],
+                                      problems=_findings(lang, item["problems"])))
+    key, tail = _engine_verdict(lang, docker, item["rel"])
+    return Outcome(key, sound + tail)
+
+
 def _docker(ctx: CheckContext) -> dict[str, Any]:
     docker = _report(ctx).get("docker")
     if docker is None:
@@ -210,16 +219,11 @@ def check_docker(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     if not serving:
         unknown = [f for f in files if f.get("serves") is None]
         if unknown:  # a Dockerfile whose command starts no known app: its problems say why
-            first = unknown[0]
-            return Outcome("problems", tr(lang, "apps.docker.problems", file=first["rel"],
-                                          problems=_findings(lang, first["problems"])))
+            return _verdict(lang, docker, unknown[0], "")
         return Outcome("missing", tr(lang, f"apps.docker.missing_{target}"))
     best = min(serving, key=lambda f: len(f.get("problems") or []))
-    if best.get("problems"):
-        return Outcome("problems", tr(lang, "apps.docker.problems", file=best["rel"],
-                                      problems=_findings(lang, best["problems"])))
-    key, tail = _engine_verdict(lang, docker, best["rel"])
-    return Outcome(key, tr(lang, "apps.docker.ok", file=best["rel"], app=best.get("app"), port=best.get("port")) + tail)
+    return _verdict(lang, docker, best,
+                    tr(lang, "apps.docker.ok", file=best["rel"], app=best.get("app"), port=best.get("port")))
 
 
 def check_compose(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
@@ -229,8 +233,5 @@ def check_compose(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     if not composes:
         return Outcome("missing", tr(lang, "apps.docker.missing_compose"))
     best = min(composes, key=lambda c: len(c.get("problems") or []))
-    if best.get("problems"):
-        return Outcome("problems", tr(lang, "apps.docker.problems", file=best["rel"],
-                                      problems=_findings(lang, best["problems"])))
-    key, tail = _engine_verdict(lang, docker, best["rel"])
-    return Outcome(key, tr(lang, "apps.compose.ok", file=best["rel"], web=best.get("web"), api=best.get("api")) + tail)
+    return _verdict(lang, docker, best, tr(lang, "apps.compose.ok", file=best["rel"], web=best.get("web"),
+                                           api=best.get("api")))
