@@ -37,6 +37,8 @@ def test_every_student_has_a_result_and_a_report(graded: Graded) -> None:
         if r.error:
             assert str(markupsafe.escape(r.error)) in report, r.student
             assert "Traceback" not in r.error
+        for note in r.notes:  # cell timeouts, restarts, limits met: each said in the report
+            assert str(markupsafe.escape(note)) in report, (r.student, note)
 
 
 def test_nothing_outlives_the_batch(graded: Graded) -> None:
