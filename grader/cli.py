@@ -73,14 +73,18 @@ def main(verbose: bool) -> None:
               help="Where student models are evaluated (Task 2): a GPU when there is one (auto), or forced.")
 @click.option("--retrain", is_flag=True,
               help="Task 2: re-initialise each student PyTorch architecture and train it with the reference loop "
-                   "(the example's budget and seeds), in the sandbox.")
+                   "(the example's budget and seeds), in the sandbox. HW 3: retrain from the pretrained start "
+                   "within the rubric's time budget.")
+@click.option("--weights", "weights", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="HW 3: folder of pretrained weight files under their download names (resnet18-f37072fd.pth ...), "
+                   "served offline as the torch hub and Keras caches.")
 @click.option("--docker", "docker", is_flag=True,
               help="Task 2 bonus: build and run the students' Dockerfiles and compose files with the Docker engine "
                    "(without it, or without an engine, they are checked as files and reported as not verified).")
 def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None, workers: int | None,
           timeout_s: float | None, force: bool, sandbox: str, allow_file_times: bool,
           moodle_worksheet: Path | None, moodle_lang: str | None, data: tuple[str, ...], device: str,
-          retrain: bool, docker: bool) -> None:
+          retrain: bool, weights: Path | None, docker: bool) -> None:
     """Grade every submission in FOLDER (one sub-folder or file per student)."""
     from grader.grading import GradeOptions, Progress, default_workers, grade_batch
     from grader.late import find_moodle_worksheet
@@ -96,7 +100,7 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
         options = GradeOptions(out_dir=out, lang=lang, workers=workers or default_workers(),
                                timeout_s=timeout_s, force=force, sandbox=sandbox,
                                allow_file_times=allow_file_times, moodle_worksheet=worksheet,
-                               data=_data_options(data), device=device, retrain=retrain,
+                               data=_data_options(data), device=device, retrain=retrain, weights=weights,
                                docker=docker)
         tty = sys.stderr.isatty()
 
@@ -127,9 +131,23 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
     click.echo(f"{len(batch.students)} submissions: {counts['graded']} graded, {counts['error']} error, "
                f"{counts['timeout']} timeout.")
     click.echo(f"Sandbox: {batch.sandbox}")
+    _echo_missing_weights(out, lang or rubric.lang)
     click.echo(f"Results: {out / 'results.json'}\nReport:  {index}")
     if any(path.name == "moodle_grades.csv" for path in exported.paths):
         click.echo(f"Moodle:  {out / 'moodle_grades.csv'}")
+
+
+def _echo_missing_weights(out: Path, lang: str) -> None:
+    """HW 3: pretrained files the students' code needed and the grader lacks, said once per batch."""
+    from grader.i18n import tr
+    from grader.models.transfer import batch_missing_weights
+    from grader.report.batch import student_folders
+
+    missing = batch_missing_weights(out, student_folders(out))
+    if missing:
+        students = sorted({s for names in missing.values() for s in names})
+        click.echo(tr(lang, "hw3.batch_weights_missing", files=", ".join(sorted(missing)), count=len(students),
+                      students=", ".join(students[:10]) + (" ..." if len(students) > 10 else "")), err=True)
 
 
 @main.command()

@@ -28,6 +28,7 @@ from grader.i18n import tr
 from grader.intake import Submission, discover
 from grader.late import SubmissionClock, SubmissionTime, apply_lateness
 from grader.models.setup import DeviceChoice, ModelsSetup, prepare_setup, shim_notes
+from grader.models.transfer import folder_digest, missing_weights
 from grader.results import BatchResult, CellError, CheckResult, SubmissionResult, write_json_atomic
 from grader.rubric import Rubric
 from grader.rubric.schema import CheckSpec, text
@@ -54,6 +55,7 @@ class GradeOptions:
     data: Mapping[str, Path] = field(default_factory=dict)  # --data NAME=FOLDER (Task 2: mnist)
     device: DeviceChoice = "auto"  # where student models are evaluated: auto | cpu | cuda
     retrain: bool = False  # Task 2: equal-budget retraining of each student architecture
+    weights: Path | None = None  # HW 3: --weights, the pretrained files (torch hub / Keras caches)
     docker: bool = False  # Task 2 bonus: build and run the students' Docker files (needs a Docker engine)
 
 
@@ -73,6 +75,8 @@ def cache_key(sub: Submission, rubric: Rubric, options: GradeOptions, lang: str,
     if options.data or options.device != "auto" or options.retrain:
         parts.append(repr(sorted((k, str(v)) for k, v in options.data.items())) + options.device
                      + ("+retrain" if options.retrain else ""))
+    if options.weights is not None:  # a file added to the folder re-grades
+        parts.append(folder_digest(options.weights))
     if options.docker:
         parts.append("+docker")
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
@@ -91,7 +95,8 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
                                        worksheet=options.moodle_worksheet)
              if rubric.due is not None else None)
     times = {sub.student_id: clock.time_of(sub, lang) for sub in subs} if clock is not None else {}
-    setup = prepare_setup(rubric, options.data, options.device, out / ".data", retrain=options.retrain)
+    setup = prepare_setup(rubric, options.data, options.device, out / ".data", retrain=options.retrain,
+                          weights=options.weights)
     results: dict[str, SubmissionResult] = {}
     todo: list[Submission] = []
     for sub in subs:
@@ -250,7 +255,11 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
     status, error = _submission_status(run, lang, ran.timeout)
     notes = list(sub.notes) + _run_notes(run, lang)
     if setup is not None:
-        notes += setup.notes(lang) + shim_notes(run.outbox, lang)
+        notes += setup.notes(lang) + shim_notes(run.outbox, lang) + setup.run_notes(run.outbox, _error_texts(run), lang)
+        missing = missing_weights(run.outbox) if setup.images is not None else ()
+        if missing and error is None:  # the instructor's to fix, said once and plainly
+            status, error = "error", tr(lang, "hw3.weights_missing", files=", ".join(missing),
+                                        folder=str(setup.images.weights.source or "--weights <folder>"))
     figures = tuple(f"run/{f['png']}" for f in run.figures if f.get("png"))
     result = SubmissionResult(
         student=sub.student, submission=str(sub.entry.relative_to(sub.files_root)
@@ -260,6 +269,10 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
         cell_errors=_cell_errors(run), notes=tuple(notes), figures=figures, cache_key=ran.key, lang=lang,
         moodle_id=sub.moodle_id)
     return apply_lateness(result, ran.when, rubric, lang)
+
+
+def _error_texts(run: RunOutcome) -> list[str]:
+    return [f"{c.evalue}\n{c.traceback}" for c in run.cells if c.status == "error"]
 
 
 def _data_request(setup: ModelsSetup) -> dict[str, Any]:

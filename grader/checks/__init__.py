@@ -1,7 +1,7 @@
 """Check families. `CHECKS` maps a rubric `kind` to its function (an explicit table)."""
 from __future__ import annotations
 
-from grader.checks import app, gd, manual, models, notebook, notebook_answers
+from grader.checks import app, gd, manual, models, notebook, notebook_answers, transfer
 from grader.checks.base import CheckContext, CheckFn, Outcome
 
 CHECKS: dict[str, CheckFn] = {
@@ -23,6 +23,10 @@ CHECKS: dict[str, CheckFn] = {
     "notebook.save_load": notebook.check_save_load,
     "notebook.answers": notebook_answers.check_answers,
     "manual": manual.check_manual,
+    "transfer.transfer_learning": transfer.check_transfer_learning,
+    "transfer.layers": transfer.check_layers,
+    "transfer.overfitting": transfer.check_overfitting,
+    "transfer.retrained": transfer.check_retrained,
     "app.web": app.check_web,
     "app.api": app.check_api,
     "app.docker": app.check_docker,

@@ -48,12 +48,12 @@ def evaluation_of(ctx: CheckContext) -> Evaluation:
         if not isinstance(setup, ModelsSetup) or not setup.evaluate:
             raise GraderError(tr(ctx.lang, "models.not_configured"))
         report = read_probe_report(ctx.out_dir / "run")
-        labels = setup.mnist.hidden_labels()
+        labels = setup.hidden_labels()
         scored = []
         for rec in report.models:
             score = None
             if rec.predictions is not None and len(rec.predictions) == len(labels):
-                score = score_predictions(rec.predictions, labels, rec.inference_s)
+                score = score_predictions(rec.predictions, labels, rec.inference_s, n_classes=setup.n_classes)
             scored.append(Scored(rec, score))
         ctx.memo["models"] = Evaluation(report, tuple(scored), setup)
     return ctx.memo["models"]
@@ -270,7 +270,7 @@ def check_retrained(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     ev = evaluation_of(ctx)
     if ev.setup.retrain is None:
         return Outcome("not_run", tr(ctx.lang, "models.retrain.not_run"))
-    labels = ev.setup.mnist.hidden_labels()
+    labels = ev.setup.hidden_labels()
     done = [(s.record, [score_predictions(r.predictions, labels).accuracy for r in s.record.retrain])
             for s in ev.scored if s.record.framework == "torch" and s.record.retrain]
     if not done:

@@ -27,17 +27,18 @@ class ModelScore:
 CONSTANT_SHARE = 0.9
 
 
-def score_predictions(predictions: np.ndarray, labels: np.ndarray, seconds: float | None = None) -> ModelScore:
+def score_predictions(predictions: np.ndarray, labels: np.ndarray, seconds: float | None = None,
+                      n_classes: int = N_CLASSES) -> ModelScore:
     if predictions.shape != labels.shape:
         raise ValueError(f"{predictions.shape[0]} predictions for {labels.shape[0]} labels")
-    pred = np.clip(predictions.astype(np.int64), -1, N_CLASSES)
-    valid = (pred >= 0) & (pred < N_CLASSES)
-    conf = np.zeros((N_CLASSES, N_CLASSES), dtype=np.int64)
+    pred = np.clip(predictions.astype(np.int64), -1, n_classes)
+    valid = (pred >= 0) & (pred < n_classes)
+    conf = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(conf, (labels[valid], pred[valid]), 1)
-    totals = np.bincount(labels, minlength=N_CLASSES)
+    totals = np.bincount(labels, minlength=n_classes)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_class = np.where(totals > 0, np.diag(conf) / np.maximum(totals, 1), np.nan)
-    counts = np.bincount(pred[valid], minlength=N_CLASSES)
+    counts = np.bincount(pred[valid], minlength=n_classes)
     n = len(labels)
     return ModelScore(
         accuracy=float(np.mean(pred == labels)) if n else 0.0,

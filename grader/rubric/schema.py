@@ -10,6 +10,7 @@ Localised text (``Text``) is either a plain string or a mapping with ``ru`` and/
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -17,10 +18,12 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
     PlainValidator,
     PrivateAttr,
+    Tag,
     ValidationInfo,
     field_validator,
 )
@@ -150,6 +153,67 @@ class MnistDataSpec(_Model):
     """Keep at most this many training images (short runs for tests and demos)."""
 
 
+DEFAULT_IMAGE_MOUNTS = ["/content/afhq", "./afhq", "/kaggle/input/animal-faces/afhq", "/content/drive/MyDrive/afhq",
+                        "/content/animal-faces/afhq"]
+
+
+class ImageFolderDataSpec(_Model):
+    """An image-folder dataset (HW 3, AFHQ): `<folder>/train/<class>/*`, `<folder>/val/<class>/*`.
+
+    The student's code gets `train` and what is left of `validation`; the hidden test split is
+    the folder `hidden` when given, else a seeded stratified `hidden_share` of `validation`.
+    """
+
+    kind: Literal["imagefolder"]
+    train: str = "train"
+    validation: str = "val"
+    hidden: str | None = None
+    """A split folder (e.g. ``test``) kept whole as the hidden test split; None: hold out part of val."""
+    hidden_share: float = Field(default=0.5, gt=0, lt=1)
+    seed: int = 0
+    image_size: int = Field(default=256, ge=16, le=1024)
+    """Side of the decoded hidden images (decoded once per batch); each student's transform resizes from it."""
+    fit: Literal["crop", "squash"] = "crop"
+    """crop: shorter side to image_size, centre square; squash: resized to a square."""
+    train_limit: int | None = Field(default=None, gt=0)
+    """Keep at most this many training images per class (short runs for tests and demos)."""
+    mounts: list[str] = DEFAULT_IMAGE_MOUNTS
+    """Where the data appears in the sandbox (read-only): absolute paths, or ./name in the working folder."""
+    kaggle: dict[str, str] = {"andrewmvd/animal-faces": "afhq"}
+    """Kaggle datasets (owner/name) that download calls resolve to this data -> folder name in the archive."""
+
+    @field_validator("mounts")
+    @classmethod
+    def _mount_paths(cls, mounts: list[str]) -> list[str]:
+        for m in mounts:
+            if not (m.startswith("/") or m.startswith("./")) or ".." in m.split("/") or m.rstrip("/") in ("", "."):
+                raise PydanticCustomError("mount_path", "mount point '{path}' must be an absolute path or "
+                                          "./name inside the working folder, without '..'", {"path": m})
+        return mounts
+
+
+def _data_kind(value: Any) -> str:
+    return str(value.get("kind", "mnist")) if isinstance(value, dict) else str(getattr(value, "kind", "mnist"))
+
+
+DataSpec = Annotated[Union[Annotated[MnistDataSpec, Tag("mnist")], Annotated[ImageFolderDataSpec, Tag("imagefolder")]],
+                     Discriminator(_data_kind)]
+
+
+class RetrainBudgetSpec(_Model):
+    """HW 3: each PyTorch model retrained from its pretrained start within a time budget (`--retrain`)."""
+
+    budget_s: float = Field(default=120, gt=0)
+    """Seconds of training per model on a GPU."""
+    cpu_budget_s: float | None = Field(default=None, gt=0)
+    """Seconds on the CPU; None: on a CPU the models are only evaluated, not retrained."""
+    epochs: int = Field(default=3, gt=0)
+    batch_size: int = Field(default=32, gt=0)
+    lr: float = Field(default=1e-3, gt=0)
+    images_per_class: int = Field(default=200, gt=0)
+    """Training images per class decoded for retraining."""
+
+
 class BaselineSpec(_Model):
     """How the course example's models are trained for the "beats the example" comparison."""
 
@@ -171,6 +235,8 @@ class EvaluationSpec(_Model):
     baseline: BaselineSpec = BaselineSpec()
     retrain: bool = False
     """Retrain each PyTorch architecture with the baseline's budget and seeds (also `--retrain`)."""
+    retrain_budget: RetrainBudgetSpec | None = None
+    """HW 3: retrain from the pretrained start within a time budget instead of the baseline's epochs."""
 
 
 class Rubric(_Model):
@@ -191,8 +257,8 @@ class Rubric(_Model):
     """Deadline, ISO 8601 with a timezone (``2025-03-01T23:59:00+03:00``)."""
     late: LateSpec | None = None
     """Penalty for work handed in after ``due``; None: lateness is recorded, not penalised."""
-    data: dict[Literal["mnist"], MnistDataSpec] = {}
-    """Datasets the runs use; `--data mnist=<folder>` names the files (default: the demo data)."""
+    data: dict[str, DataSpec] = {}
+    """Datasets the runs use; `--data NAME=<folder>` names the files (mnist default: the demo data)."""
     evaluation: EvaluationSpec | None = None
     """Set to evaluate the student's models on the hidden split (the models probe)."""
     checks: list[CheckSpec] = Field(min_length=1)
@@ -215,6 +281,15 @@ class Rubric(_Model):
                 )
             seen[check.id] = index
         return checks
+
+    @field_validator("data")
+    @classmethod
+    def _data_names(cls, data: dict[str, Any]) -> dict[str, Any]:
+        for name, spec in data.items():
+            if (name == "mnist") != isinstance(spec, MnistDataSpec) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise PydanticCustomError("data_name", "dataset '{name}': 'mnist' is the MNIST-like dataset; any "
+                                          "other lower-case name needs kind: imagefolder", {"name": name})
+        return data
 
     @field_validator("late")
     @classmethod

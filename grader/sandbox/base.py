@@ -6,6 +6,7 @@ whole tree when it ends, times out or breaks a limit.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -28,11 +29,20 @@ class Limits:
 
 @dataclass(frozen=True)
 class Mount:
-    """A host path made visible inside the sandbox at `target` (read-only unless writable)."""
+    """A host path made visible inside the sandbox at `target` (read-only unless writable).
+
+    `target` is absolute, or relative to the run's working (scratch) folder (`./afhq`).
+    """
 
     source: Path
     target: str
     writable: bool = False
+
+    def inside(self, scratch: str) -> str:
+        """The absolute path of the target in a run whose working folder is `scratch`."""
+        if self.target.startswith("/"):
+            return self.target
+        return os.path.normpath(os.path.join(scratch, self.target))
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,7 @@ def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: in
         if not mount.source.exists():
             raise SandboxError(f"mount source {mount.source} does not exist")
         flag = "--bind" if mount.writable else "--ro-bind"
-        args += [flag, str(mount.source.resolve()), mount.target]
+        args += [flag, str(mount.source.resolve()), mount.inside(scratch)]
     if spec.device == "cuda":
         args += nvidia_args()
     # The sandbox's root and /dev are bwrap's own unbounded tmpfs: made read-only so only

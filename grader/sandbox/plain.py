@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -44,5 +45,21 @@ class PlainSandbox:
         tmpdir.mkdir(exist_ok=True)
         python_bin = str(Path(sys.prefix) / "bin")
         env = sandbox_env(spec, str(spec.scratch), str(tmpdir), str(package_parent()), python_bin)
+        link_relative_mounts(spec)
         result = run_tree(list(spec.argv), env, spec.scratch, spec.limits, spec.stdin, self.support)
         return dataclasses.replace(result, backend=f"{self.description}; {scratch_note(spec)}")
+
+
+def link_relative_mounts(spec: SandboxSpec) -> None:
+    """Mounts inside the working folder (`./afhq`) become symbolic links there. Absolute targets
+    cannot be served without a mount namespace: a plain process sees the host's paths as they are."""
+    scratch = str(spec.scratch.resolve())
+    for mount in spec.mounts:
+        if mount.target.startswith("/"):
+            if not os.path.exists(mount.target):
+                logger.info("plain sandbox: %s cannot be made to appear at %s", mount.source, mount.target)
+            continue
+        link = Path(mount.inside(scratch))
+        if link.is_relative_to(scratch) and not os.path.lexists(link):
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(mount.source.resolve(), target_is_directory=mount.source.is_dir())

@@ -3,6 +3,7 @@
 `install()` runs in the grader's set-up cell. It registers post-import hooks (nothing is imported
 ahead of the student) that, when the student's code imports them:
     torchvision.datasets.MNIST(root=<any>, download=True)  -> reads the grader's data folder
+    torch.hub / torchvision / keras.applications weights   -> the --weights folder (weights.py)
     keras.datasets.mnist.load_data()                       -> the grader's arrays
     sklearn.datasets.fetch_openml('mnist_784')             -> the grader's arrays
     import tensorflow as tf (no TensorFlow installed)       -> tf.keras is Keras 3 (tf_alias)
@@ -36,8 +37,10 @@ def install(outbox: str | None = None) -> None:
         return
     from grader_offline import log, tf_alias
 
+    from grader_offline import weights
+
     log.set_outbox(outbox)
-    hooks = {"torch": _on_torch}
+    hooks = {"torch": _on_torch, **weights.HOOKS}
     if os.environ.get("GRADER_DATA_MNIST"):
         from grader_offline import datasets
 

@@ -12,6 +12,11 @@ def set_outbox(outbox: str | None) -> None:
     _OUTBOX = Path(outbox) if outbox else None
 
 
+def outbox() -> Path | None:
+    """The run's outbox (where shims may write their own plain-text records), if set."""
+    return _OUTBOX
+
+
 def used(line: str) -> None:
     """Record `line` once (plain text: what the student's code asked for, what it got)."""
     if line in _SEEN or _OUTBOX is None:
