@@ -17,6 +17,7 @@ The three splits of a run:
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -224,6 +225,9 @@ def prepare_imagefolder(name: str, source: Path, cache_dir: Path,
             for path, k in items:
                 _link(path, student / part / classes[k] / path.name)
         (entry / "COMPLETE").write_text(f"{len(train)} train, {len(kept)} validation\n", encoding="utf-8")
+    size = _decode_side([p for p, _ in hidden], settings.size)
+    if size != settings.size:
+        settings = dataclasses.replace(settings, size=size)
     decoded = decode_once([p for p, _ in hidden], settings.size, cache_dir / "decoded", settings.fit)
     labels = np.asarray([k for _, k in hidden], dtype=np.int64)
     labels_path = entry / "parent" / "labels.npy"
@@ -240,6 +244,24 @@ def prepare_imagefolder(name: str, source: Path, cache_dir: Path,
                           format_labels=fmt_y, labels_path=labels_path, classes=classes, source=root,
                           digest=digest, n_train=len(train), n_validation=len(kept), n_hidden=len(hidden),
                           train_images=train_x, train_labels=train_y)
+
+
+def _decode_side(files: list[Path], size: int) -> int:
+    """`size`, or the images' own side when they are all squares smaller than that (no upsampling:
+    a student's Resize then works from the original pixels, as it would on the files)."""
+    from PIL import Image
+
+    sides = set()
+    for path in files:
+        try:
+            with Image.open(path) as img:  # reads the header only
+                sides.add(img.size)
+        except OSError:
+            return size
+        if len(sides) > 1:
+            return size
+    (w, h), = sides or {(size, size)}
+    return w if w == h and w < size else size
 
 
 def _decoded_with_labels(items: list[tuple[Path, int]], settings: ImageFolderSettings, cache_dir: Path,

@@ -58,3 +58,8 @@ def test_bad_trees_are_named(tmp_path: Path) -> None:
     (tmp_path / "val").mkdir()
     with pytest.raises(DataError, match="no class folders"):
         prepare_imagefolder("afhq", tmp_path, tmp_path / "cache")
+
+
+def test_small_square_images_are_not_upsampled(shapes: Path, tmp_path: Path) -> None:
+    p = prepare_imagefolder("afhq", shapes, tmp_path, ImageFolderSettings(size=256))
+    assert p.hidden.size == 64 and np.load(p.format_images).shape[1:] == (64, 64, 3)
