@@ -442,7 +442,11 @@ def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
                 pipe = evaluate(f, rec, k, ctx, out)
                 if f.framework == "torch":
                     rec["transfer"] = transfer.inspect(f.obj, images.get("weights_dir"), used)
-                    if pipe is not None and config.get("retrain"):
+                    retrain = config.get("retrain")
+                    if pipe is not None and retrain and \
+                            time.monotonic() - started + float(retrain["budget_s"]) > budget:
+                        rec["retrain_error"] = "not retrained: the evaluation time budget would run out"
+                    elif pipe is not None and retrain:
                         transfer.retrain_into(f.obj, pipe.fn, rec, k, {**config, "device_used": device}, hidden,
                                               out, used)
     except Exception as exc:  # reported to the grader; never breaks the other probes

@@ -115,7 +115,6 @@ def _group(name: str, prefix: str) -> str:
 
 def inspect(model: Any, weights_dir: str | None, used: list[str]) -> dict[str, Any]:
     """What the model's weights say about transfer learning (plain data)."""
-    torch = sys.modules["torch"]
     params = list(model.named_parameters())
     found = backbone_of(model)
     convs = [(n, p) for n, p in params if p.dim() == 4]
