@@ -176,7 +176,7 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, str(SHIMS))
     import grader_offline
 
-    grader_offline.install()  # the notebook runs' offline stand-ins: data, no GPU, tf.keras
+    grader_offline.install(serve_apps=True)  # the notebook runs' offline stand-ins: data, no GPU, tf.keras
     launcher.install()
     status.update()
     os.chdir(os.path.dirname(app_path))

@@ -8,6 +8,8 @@ ahead of the student) that, when the student's code imports them:
     sklearn.datasets.fetch_openml('mnist_784')             -> the grader's arrays
     import tensorflow as tf (no TensorFlow installed)       -> tf.keras is Keras 3 (tf_alias)
     torch on a machine without the GPU the student asked for -> 'cuda'/'mps' fall back to the CPU
+    Keras 2 idioms (SGD(lr=...), fit_generator, np_utils)    -> their Keras 3 forms (keras_compat)
+    demo.launch() / uvicorn.run() in a notebook              -> return at once (apps.py)
 WandB runs offline through its environment (set by the grader when it starts the sandbox).
 Every shim that is used writes one line to <outbox>/shims.log for the student's report.
 """
@@ -30,17 +32,18 @@ def _on_torch(torch: ModuleType) -> None:
     device.patch_torch(torch)
 
 
-def install(outbox: str | None = None) -> None:
-    """Register the hooks once; data shims only when the grader passed a data folder."""
+def install(outbox: str | None = None, serve_apps: bool = False) -> None:
+    """Register the hooks once; data shims only when the grader passed a data folder.
+    `serve_apps`: the app grader (grader.apps) starts apps itself, so launch() is left alone."""
     global _FINDER
     if _FINDER is not None:
         return
     from grader_offline import log, tf_alias
 
-    from grader_offline import weights
+    from grader_offline import apps, keras_compat, weights
 
     log.set_outbox(outbox)
-    hooks = {"torch": _on_torch, **weights.HOOKS}
+    hooks = {"torch": _on_torch, **weights.HOOKS, **keras_compat.HOOKS, **({} if serve_apps else apps.HOOKS)}
     if os.environ.get("GRADER_DATA_MNIST"):
         from grader_offline import datasets
 
