@@ -23,6 +23,7 @@ from grader.i18n import tr
 logger = logging.getLogger(__name__)
 
 _HELPER_SCRIPTS = {"__init__.py", "setup.py", "conftest.py", "__main__.py"}
+_APP_STEMS = {"app", "server", "api", "serve", "application", "wsgi", "asgi", "gradio_app"}
 _MAX_LISTED = 6
 _SNIFF_BYTES = 8192
 # The grader reads the entry whole (to check it, and for static checks). Notebooks with many
@@ -66,6 +67,15 @@ def first_match(rel: PurePosixPath, patterns: Sequence[str]) -> int | None:
 def is_checkpoint(rel: PurePosixPath) -> bool:
     """A Jupyter autosave copy (``x-checkpoint.ipynb``), never the work."""
     return rel.stem.casefold().endswith("-checkpoint")
+
+
+def _is_app(rel: PurePosixPath) -> bool:
+    """A web app or API server (app.py, mnist_app.py, server.py ...): graded by running it as an
+    app (grader.apps), never the notebook to execute when the work is there too."""
+    if rel.suffix.casefold() != ".py":
+        return False
+    stem = rel.stem.casefold()
+    return stem in _APP_STEMS or stem.endswith(("_app", "_api", "_server")) or stem.startswith("app_")
 
 
 def _is_draft(rel: PurePosixPath) -> bool:
@@ -127,6 +137,7 @@ def choose_entry(
         hint_rank = first_match(rel, hints)
         code = count_code_lines(path)
         key = (
+            _is_app(rel),
             hint_rank if hint_rank is not None else len(hints),
             pattern_rank,
             _is_draft(rel),
@@ -157,7 +168,7 @@ def choose_entry(
 
 
 def _reason(best: tuple[Any, ...], second: tuple[Any, ...], lang: str) -> str:
-    keys = ("hint", "pattern", "draft", "readable", "more_code", "shallower", "name", "name")
+    keys = ("not_app", "hint", "pattern", "draft", "readable", "more_code", "shallower", "name", "name")
     for key, a, b in zip(keys, best, second):
         if a != b:
             return tr(lang, f"intake.reason.{key}")

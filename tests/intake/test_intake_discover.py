@@ -420,6 +420,22 @@ def test_hints_then_patterns_then_untitled(tmp_path: Path) -> None:
     assert subs["only_untitled"].notes == ()
 
 
+def test_app_files_are_not_the_notebook_entry(tmp_path: Path) -> None:
+    root = tmp_path / "subs"
+    write(root / "app_and_notebook" / "mnist_app.py", "import gradio as gr\n" * 40)
+    write(root / "app_and_notebook" / "Lab.ipynb", notebook("x = 1"))
+    write(root / "server_and_script" / "server.py", "import fastapi\n" * 40)
+    write(root / "server_and_script" / "cnn.py", "x = 1\n")
+    write(root / "only_app" / "app.py", "import gradio as gr\n")
+    write(root / "main_script" / "main.py", "x = 1\n" * 5)
+    write(root / "main_script" / "utils.py", "x = 1\n")
+    subs = by_student(run(root, tmp_path, entry_hints=("*mnist*",), lang="en"))
+    names = {k: (s.entry.name if s.entry else None) for k, s in subs.items()}
+    assert names == {"app_and_notebook": "Lab.ipynb", "server_and_script": "cnn.py", "only_app": "app.py",
+                     "main_script": "main.py"}
+    assert "web app or server" in subs["app_and_notebook"].notes[0]
+
+
 def test_broken_candidate_loses_to_readable_one(tmp_path: Path) -> None:
     root = tmp_path / "subs"
     write(root / "ivanov" / "a.ipynb", "{broken")
