@@ -17,7 +17,7 @@ from grader.data.splits import PreparedMnist, SplitSettings, prepare_mnist
 from grader.errors import DataError
 from grader.i18n import tr
 from grader.models.baseline import Baseline, BaselineSettings, example_baseline
-from grader.models.transfer import WeightsFolder, prepare_weights, unserved_paths
+from grader.models.transfer import WeightsFolder, prepare_weights, transform_notes, unserved_paths
 from grader.rubric import Rubric
 from grader.rubric.schema import ImageFolderDataSpec, MnistDataSpec, RetrainBudgetSpec
 from grader.sandbox import Mount
@@ -146,8 +146,10 @@ class ModelsSetup:
         if self.images is None:
             return []
         where = ", ".join(self.images.mount_points) or str(self.images.prepared.student_dir)
-        return [tr(lang, "hw3.path_not_served", path=path, where=where)
-                for path in unserved_paths(errors, _data_words(self))]
+        notes = [tr(lang, "hw3.path_not_served", path=path, where=where)
+                 for path in unserved_paths(errors, _data_words(self))]
+        return notes + [tr(lang, "hw3.transform_note", model=model, transform=label, detail=detail)
+                        for model, label, detail in transform_notes(outbox)]
 
     def notes(self, lang: str) -> list[str]:
         if self.images is not None:

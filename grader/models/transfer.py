@@ -204,3 +204,24 @@ def batch_missing_weights(out_dir: Path, folders: dict[str, str]) -> dict[str, l
         for name in missing_weights(out_dir / folder / "run"):
             found.setdefault(name, []).append(student)
     return found
+
+
+def transform_notes(outbox: Path) -> list[tuple[str, str, str]]:
+    """(model, input pipeline, remark) for the evaluation remarks the models probe made (random
+    augmentation left out, a transform applied to PIL images one by one)."""
+    import json
+
+    path = outbox / "models" / "models.json"
+    try:
+        if path.stat().st_size > 8 * 1024 * 1024:
+            return []
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    out = []
+    for rec in data.get("models", []) if isinstance(data, dict) else []:
+        transform = rec.get("transform") if isinstance(rec, dict) else None
+        if isinstance(transform, dict):
+            for note in transform.get("notes") or []:
+                out.append((str(rec.get("name", "?"))[:80], str(transform.get("label", "?"))[:120], str(note)[:200]))
+    return out[:6]

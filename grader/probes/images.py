@@ -152,17 +152,27 @@ def tensor_pipeline(label: str, transform: Any, device: str) -> Pipeline:
 
 
 def pil_pipeline(label: str, transform: Any) -> Pipeline:
-    """The student's transform as written, image by image on PIL images (the slow way)."""
+    """The student's transform, image by image on PIL images (the slow way); random augmentation
+    is left out here too where the pipeline is a Compose."""
     torch = sys.modules["torch"]
     from PIL import Image
+
+    steps = flatten(transform)
+    dropped = sorted({type(s).__name__ for s in steps if _is_random(s)})
+    notes = ["applied to PIL images one by one: the transform does not run on tensors"]
+    if dropped and type(transform).__name__ == "Compose":
+        try:
+            transform = type(transform)([s for s in steps if not _is_random(s)])
+            notes.append(f"random augmentation left out at evaluation: {', '.join(dropped)}")
+        except Exception:  # a Compose of another kind: used as it is
+            pass
 
     def fn(batch: np.ndarray) -> Any:
         out = [transform(Image.fromarray(np.asarray(img))) for img in batch]
         return torch.stack([o if isinstance(o, torch.Tensor) else torch.as_tensor(np.asarray(o)) for o in out])
 
-    steps = " -> ".join(_step_name(s) for s in flatten(transform))
-    return Pipeline(label, steps, fn, ["applied to PIL images one by one: the transform does not run on tensors"],
-                    pil=True)
+    described = " -> ".join(_step_name(s) for s in flatten(transform))
+    return Pipeline(label, described, fn, notes, pil=True)
 
 
 def standard_pipelines(size: int, device: str) -> list[Pipeline]:

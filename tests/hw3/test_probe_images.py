@@ -101,3 +101,12 @@ def test_training_histories_are_read(prepared, tmp_path: Path) -> None:
     assert {"source": "hist: loss, val_loss", "metric": "loss", "train": [1.0, 0.5, 0.2],
             "val": [1.1, 0.9, 1.2]} in found
     assert any(h["source"] == "variables: train_losses, val_losses" for h in found)
+
+
+def test_evaluation_remarks_reach_the_report(prepared, tmp_path: Path) -> None:
+    from grader.models.transfer import transform_notes
+
+    tf = T.Compose([T.Lambda(lambda im: im.rotate(0)), T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize(MEAN, STD)])
+    _run({"net": ColourNet(), "test_transform": tf}, prepared, tmp_path)
+    remarks = [detail for model, label, detail in transform_notes(tmp_path) if model == "net"]
+    assert any("PIL" in r for r in remarks) and any("RandomHorizontalFlip" in r for r in remarks)

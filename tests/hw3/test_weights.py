@@ -125,3 +125,17 @@ def test_backbone_inside_a_wrapper(weights: Path) -> None:
     info = inspect(wrapped, str(weights), [])
     assert info["backbone"] is None and info["pretrained"] is True  # matched by position and shape
 
+
+
+def test_keras_applications_use_the_weights_folder(weights: Path, tmp_path: Path) -> None:
+    pytest.importorskip("keras")
+    code = ("import os\nos.environ.setdefault('KERAS_BACKEND', 'torch')\n"
+            "from keras.src.utils import file_utils\n"
+            "print('HIT', file_utils.get_file('resnet18-f37072fd.pth', 'https://example.org/resnet18-f37072fd.pth', "
+            "cache_subdir='models'))\n"
+            "import keras\n"
+            "try:\n    keras.applications.MobileNetV2(weights='imagenet')\n"
+            "except FileNotFoundError as e:\n    print('MISSING', e)\n")
+    done = _kernel_like(code, weights, tmp_path)
+    assert "HIT" in done.stdout and "models/resnet18-f37072fd.pth" in done.stdout, done.stderr[-2000:]
+    assert "MISSING" in done.stdout and "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5" in done.stdout
