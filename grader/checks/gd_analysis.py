@@ -194,7 +194,7 @@ def _tolerance(x: np.ndarray, d: np.ndarray, q: float, func: Func, lr: float) ->
     """How far a replayed step may be from the stored one: relative to the step, plus
     rounding of the stored values, plus what an inexact (plotted-curve) slope may be off."""
     rtol = RTOL if func.exact else CURVE_RTOL
-    slope = abs(lr) * func.grad_error(x[:-1])
+    slope = abs(lr) * func.grad_error(x[:-1]) if func.dy_err is not None else 0.0
     return rtol * np.abs(d) + 1e-9 * (1 + np.abs(x[:-1])) + 1.01 * q + slope
 
 
@@ -253,8 +253,11 @@ def fit_gd_schedule(x: np.ndarray, func: Func, q: float) -> Fit | None:
         shapes["r**k"] = ratio ** k
     best: Fit | None = None
     for shape in shapes.values():
-        lr0 = float(np.median(lrs / shape))
-        pred = x[:-1] - lr0 * shape * g
+        with np.errstate(all="ignore"):  # r**k underflows to 0 on long runs
+            lr0 = float(np.median(lrs / shape))
+            pred = x[:-1] - lr0 * shape * g
+        if not math.isfinite(lr0):
+            continue
         err = np.abs(x[1:] - pred)
         n = _verified(err, _tolerance(x, d, q, func, lr0))
         fit = Fit("gd_schedule", func, lr0, 0.0, n, d.size, _relerr(err, d, n), q)
