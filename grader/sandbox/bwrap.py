@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 PACKAGE_ROOT = "/opt/grader-pkg"  # inside: the grader package is PACKAGE_ROOT/grader
 SANDBOX_TMP = "/tmp"
+COLAB_CONTENT = "/content"
 _TOP_LEVEL = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _ETC_FILES = (
     "/etc/ld.so.cache",
@@ -127,7 +128,9 @@ def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: in
     # the private /tmp first: a Python environment or checkout that lives under /tmp is bound
     # on top of it afterwards instead of being hidden by it. /dev/shm (POSIX semaphores, torch
     # DataLoader workers) is a bounded tmpfs of its own; the rest of /dev is made read-only below.
-    for folder in (SANDBOX_TMP, "/dev/shm"):
+    # /content: Colab's working folder, where notebooks save models and unzip data; writable and
+    # bounded like /tmp, with read-only data mounts (/content/afhq, Drive) bound on top of it.
+    for folder in (SANDBOX_TMP, "/dev/shm", COLAB_CONTENT):
         args += [*tmpfs_size_args(bwrap, spec.limits.scratch_bytes), "--tmpfs", folder]
     for path in python_dirs():
         args += ["--ro-bind", os.path.realpath(path), path]

@@ -169,6 +169,24 @@ def test_killing_the_parent_or_pid1_does_not_hurt_the_grader(
     assert result.duration_s < 5
 
 
+def test_colab_content_folder_is_writable_bounded_and_keeps_data_mounts(
+    bwrap_box: BwrapSandbox, make_spec: SpecFactory, tmp_path: Path
+) -> None:
+    data = tmp_path / "afhq"
+    data.mkdir()
+    (data / "x.txt").write_text("dataset")
+    code = (
+        "open('/content/model.pth', 'wb').write(b'weights')\n"
+        "print(open('/content/model.pth', 'rb').read().decode(), open('/content/afhq/x.txt').read())\n"
+        "try:\n    open('/content/afhq/y.txt', 'w')\nexcept OSError:\n    print('read-only')\n"
+        "try:\n    open('/content/big', 'wb').write(b'\\0' * 80 * 2**20)\nexcept OSError:\n    print('full')\n"
+    )
+    spec = dataclasses.replace(make_spec(code, max_file_bytes=128 * 2**20),
+                               mounts=(Mount(data, "/content/afhq"),))
+    result = bwrap_box.run(spec)
+    assert result.stdout.decode().split() == ["weights", "dataset", "read-only", "full"], result.stderr
+
+
 def test_extra_mounts_are_read_only_unless_writable(
     bwrap_box: BwrapSandbox, make_spec: SpecFactory, tmp_path: Path
 ) -> None:
