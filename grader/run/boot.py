@@ -24,6 +24,9 @@ def prepare_process() -> None:
         # The sandbox's init (bwrap --as-pid-1): the kernel drops signals sent from inside unless
         # we handle them, and Python handles only SIGINT. Ignored, student code cannot stop us.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from grader.run.mplcache import warm_config_dir
+
+    warm_config_dir()
     # offline stand-ins (google.colab ...) come first on the kernel's import path
     current = os.environ.get("PYTHONPATH", "")
     if not current.startswith(str(SHIMS)):

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from grader.sandbox import MIB, Limits, Mount, Sandbox, SandboxResult, SandboxSpec
+from grader.run.mplcache import ENV as MPL_CACHE_ENV
+from grader.run.mplcache import matplotlib_cache
 from grader.sandbox.limits import format_gib, make_scratch, remove_scratch
 
 logger = logging.getLogger(__name__)
@@ -140,6 +142,16 @@ def _copy_submission(req: RunRequest, work: Path) -> Path:
     return work / entry_rel
 
 
+def _font_cache_mounts() -> tuple[Mount, ...]:
+    cache = matplotlib_cache()
+    return (Mount(cache, str(cache)),) if cache is not None else ()
+
+
+def _font_cache_env() -> dict[str, str]:
+    cache = matplotlib_cache()
+    return {MPL_CACHE_ENV: str(cache)} if cache is not None else {}
+
+
 def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcome:
     """Run one submission in `sandbox`; artifacts land in `outbox` (created fresh).
 
@@ -174,8 +186,8 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
             limits = Limits(**{**limits.__dict__, "wall_time_s": wall})
         spec = SandboxSpec(
             argv=(sys.executable, "-m", "grader.run.boot", str(spec_path)),
-            scratch=scratch, outbox=live, mounts=req.mounts, limits=limits,
-            env={**req.env, "GRADER_SEED": str(req.seed), "PYTHONHASHSEED": str(req.seed)},
+            scratch=scratch, outbox=live, mounts=req.mounts + _font_cache_mounts(), limits=limits,
+            env={**req.env, **_font_cache_env(), "GRADER_SEED": str(req.seed), "PYTHONHASHSEED": str(req.seed)},
             device=req.device, init=True,
         )
         result = sandbox.run(spec)
