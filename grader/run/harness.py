@@ -266,10 +266,8 @@ def _answers(client: CappedClient, index: int) -> bool:
 
 
 def main(argv: list[str] | None = None, km: Any = None) -> int:
-    from grader.run.boot import prepare_process
-
+    """Run SPEC.json; the process is already prepared (grader.run.boot.prepare_process)."""
     args = sys.argv[1:] if argv is None else argv
-    prepare_process()
     spec = HarnessSpec(**json.loads(Path(args[0]).read_text(encoding="utf-8")))
     outbox = Path(spec.outbox)
     report: dict[str, Any]
@@ -286,6 +284,9 @@ def main(argv: list[str] | None = None, km: Any = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # without boot: the kernel starts after the imports
+    from grader.run.boot import prepare_process
+
     logging.basicConfig(level=logging.WARNING)
+    prepare_process()
     sys.exit(main())
