@@ -293,6 +293,13 @@ def _look_ahead_search(x: np.ndarray, d: np.ndarray, d_prev: np.ndarray, func: F
     return min(found) if found else None
 
 
+def _smallest_where(values: np.ndarray, ok: np.ndarray) -> int | None:
+    """Index of the smallest value among those where `ok` holds (None if none does)."""
+    if not ok.any():
+        return None
+    return int(np.flatnonzero(ok)[np.argmin(values[ok])])
+
+
 def _grid_chunks(grid: np.ndarray, width: int) -> list[np.ndarray]:
     """Split a grid so that a (rows x width) work array stays around a million cells."""
     rows = max(1, 1_000_000 // max(width, 1))
@@ -307,11 +314,8 @@ def _look_ahead_chunk(x: np.ndarray, d: np.ndarray, d_prev: np.ndarray, func: Fu
     with np.errstate(invalid="ignore", divide="ignore"):
         a = -np.einsum("ij,ij->i", g, target) / denom
         res = np.sum((target + a[:, None] * g) ** 2, axis=1)
-    ok = np.all(np.isfinite(g), axis=1) & (denom > 0) & np.isfinite(a) & np.isfinite(res)
-    if not ok.any():
-        return None
-    i = int(np.flatnonzero(ok)[np.argmin(res[ok])])
-    return float(res[i]), float(grid[i]), float(a[i])
+    i = _smallest_where(res, np.all(np.isfinite(g), axis=1) & (denom > 0) & np.isfinite(a) & np.isfinite(res))
+    return None if i is None else (float(res[i]), float(grid[i]), float(a[i]))
 
 
 def fit_momentum(x: np.ndarray, func: Func, q: float, look_ahead: bool) -> Fit | None:
@@ -382,11 +386,8 @@ def _torch_nesterov_chunk(d: np.ndarray, g: np.ndarray,
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         lrs = -(h @ d) / denom
         res = np.sum((d[None, :] + lrs[:, None] * h) ** 2, axis=1)
-    ok = (denom > 0) & np.isfinite(res)
-    if not ok.any():
-        return None
-    i = int(np.flatnonzero(ok)[np.argmin(res[ok])])
-    return float(res[i]), float(grid[i]), float(lrs[i])
+    i = _smallest_where(res, (denom > 0) & np.isfinite(res))
+    return None if i is None else (float(res[i]), float(grid[i]), float(lrs[i]))
 
 
 def fit_schedule_nesterov(x: np.ndarray, func: Func, q: float) -> Fit | None:
