@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from grader.grading import GradeOptions, grade_batch
-from grader.results import BatchResult, SubmissionResult
+from grader.results import BatchResult
 from grader.rubric import Rubric, load_rubric
+from expected_grades import assert_expected_grades, result_named
 
 for _module in ("torch", "torchvision"):
     pytest.importorskip(_module)
@@ -51,22 +52,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[BatchResult, Path,
     return batch, out, weights
 
 
-def _result(batch: BatchResult, name: str) -> SubmissionResult:
-    for r in batch.students:
-        if r.student == name:
-            return r
-    raise AssertionError(f"{name} not graded; got {[r.student for r in batch.students]}")
-
-
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_sample_grade(graded, name: str) -> None:
-    expected = EXPECTED[name]
-    result = _result(graded[0], name)
-    assert result.status == expected["status"], result.error
-    got = {c.id: (c.points / c.max_points if c.max_points else 0.0) for c in result.checks}
-    for check_id, share in expected["checks"].items():
-        msg = next(c.message for c in result.checks if c.id == check_id)
-        assert got[check_id] == pytest.approx(share, abs=0.01), f"{name}/{check_id}: {msg}"
+    assert_expected_grades(result_named(graded[0], name), EXPECTED[name], name)
 
 
 def test_accuracy_metrics_and_figures(graded) -> None:
@@ -76,19 +64,19 @@ def test_accuracy_metrics_and_figures(graded) -> None:
         for check in student["checks"]:
             if "accuracy" in check["metrics"]:
                 assert 0.0 <= check["metrics"]["accuracy"] <= 1.0
-    good = _result(batch, "ivanov_ivan")
+    good = result_named(batch, "ivanov_ivan")
     checks = {c.id: c for c in good.checks}
     assert checks["accuracy"].figures and (out / "ivanov_ivan" / checks["accuracy"].figures[0]).is_file()
     assert checks["transfer_learning"].metrics["first_conv_cosine"] > 0.99
     assert "resnet18-f37072fd.pth" in checks["transfer_learning"].message
     assert checks["overfitting"].figures and (out / "ivanov_ivan" / checks["overfitting"].figures[0]).is_file()
-    overfit = {c.id: c for c in _result(batch, "kozlov_dmitry").checks}["overfitting"]
+    overfit = {c.id: c for c in result_named(batch, "kozlov_dmitry").checks}["overfitting"]
     assert overfit.metrics["overfit_epochs"] >= 2 and overfit.figures
 
 
 def test_missing_weights_named_once_for_the_instructor(graded) -> None:
     batch, out, weights = graded
-    result = _result(batch, "volkova_maria")
+    result = result_named(batch, "volkova_maria")
     assert result.error is not None and "resnet50-11ad3fa6.pth" in result.error and str(weights) in result.error
     assert "Traceback" not in result.error
     from grader.models.transfer import batch_missing_weights
@@ -99,9 +87,9 @@ def test_missing_weights_named_once_for_the_instructor(graded) -> None:
 
 def test_unserved_path_and_offline_download_notes(graded) -> None:
     batch, _, _ = graded
-    crash = " ".join(_result(batch, "novikov_pavel").notes)
+    crash = " ".join(result_named(batch, "novikov_pavel").notes)
     assert "/content/drive/MyDrive/Colab Notebooks/data/animals/train" in crash and "/content/afhq" in crash
-    od = " ".join(_result(batch, "petrova_anna").notes)
+    od = " ".join(result_named(batch, "petrova_anna").notes)
     assert "opendatasets.download" in od and "no download" in od
 
 

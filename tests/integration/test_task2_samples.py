@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from grader.grading import GradeOptions, grade_batch
-from grader.results import BatchResult, SubmissionResult
+from grader.results import BatchResult
 from grader.rubric import load_rubric
+from expected_grades import assert_expected_grades, result_named
 
 for _module in ("torch", "torchvision", "keras"):  # the `models` extra: what the samples import
     pytest.importorskip(_module)
@@ -33,22 +34,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[BatchResult, Path]
     return batch, out
 
 
-def _result(batch: BatchResult, name: str) -> SubmissionResult:
-    for r in batch.students:
-        if r.student == name:
-            return r
-    raise AssertionError(f"{name} not graded; got {[r.student for r in batch.students]}")
-
-
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_sample_grade(graded, name: str) -> None:
-    expected = EXPECTED[name]
-    result = _result(graded[0], name)
-    assert result.status == expected["status"], result.error
-    got = {c.id: (c.points / c.max_points if c.max_points else 0.0) for c in result.checks}
-    for check_id, share in expected["checks"].items():
-        msg = next(c.message for c in result.checks if c.id == check_id)
-        assert got[check_id] == pytest.approx(share, abs=0.01), f"{name}/{check_id}: {msg}"
+    assert_expected_grades(result_named(graded[0], name), EXPECTED[name], name)
 
 
 def test_model_checks_record_accuracy_and_name_the_model(graded) -> None:
@@ -60,7 +48,7 @@ def test_model_checks_record_accuracy_and_name_the_model(graded) -> None:
                 continue
             assert 0.0 <= check["metrics"]["accuracy"] <= 1.0
             assert "(PyTorch," in check["message"] or "(Keras," in check["message"]
-    good = _result(batch, "ivanova_anna")
+    good = result_named(batch, "ivanova_anna")
     acc = next(c for c in good.checks if c.id == "torch_accuracy")
     assert acc.figures and (out / "ivanova_anna" / acc.figures[0]).is_file()  # the confusion matrix
     assert acc.metrics["example_accuracy"] < acc.metrics["accuracy"]
@@ -70,19 +58,19 @@ def test_every_report_says_demo_data_and_shims(graded) -> None:
     batch, _ = graded
     for result in batch.students:
         assert any(note.startswith("DEMO DATA") for note in result.notes), result.student
-    good = _result(batch, "ivanova_anna")
+    good = result_named(batch, "ivanova_anna")
     joined = " ".join(good.notes)
     assert "root='./data'" in joined and "'cuda:0'" in joined
 
 
 def test_printed_accuracies_are_not_trusted(graded) -> None:
     for name in ("kuznetsova_maria", "popova_elena"):  # print 98.7% and 191.8%
-        result = _result(graded[0], name)
+        result = result_named(graded[0], name)
         assert all(c.metrics.get("accuracy", 0.0) < 0.9 for c in result.checks), name
 
 
 def test_crash_is_reported_with_cell_and_error(graded) -> None:
-    result = _result(graded[0], "sokolov_pavel")
+    result = result_named(graded[0], "sokolov_pavel")
     assert {e.ename for e in result.cell_errors} >= {"NameError", "ValueError"}
 
 
@@ -108,7 +96,7 @@ def test_full_size_dataset(tmp_path: Path) -> None:
         "evaluation": ev.model_copy(update={"baseline": ev.baseline.model_copy(update={"seeds": 1})})})
     batch = grade_batch(folder, rubric, GradeOptions(out_dir=tmp_path / "out", workers=2, lang="en",
                                                      data={"mnist": FASHION}))
-    good, mlp = _result(batch, "ivanova_anna"), _result(batch, "smirnov_oleg")
+    good, mlp = result_named(batch, "ivanova_anna"), result_named(batch, "smirnov_oleg")
     for result in (good, mlp):
         assert result.status == "graded", result.error
         assert any(str(FASHION) in note and "10000 hidden" in note for note in result.notes)

@@ -1,0 +1,24 @@
+"""Shared assertions of the end-to-end sample tests: a graded batch against an EXPECTED.yaml."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from grader.results import BatchResult, SubmissionResult
+
+
+def result_named(batch: BatchResult, name: str) -> SubmissionResult:
+    for r in batch.students:
+        if r.student == name:
+            return r
+    raise AssertionError(f"{name} not graded; got {[r.student for r in batch.students]}")
+
+
+def assert_expected_grades(result: SubmissionResult, expected: dict[str, Any], label: str) -> None:
+    """Status as expected, and each listed check's share of its points (within 0.01)."""
+    assert result.status == expected["status"], result.error
+    got = {c.id: (c.points / c.max_points if c.max_points else 0.0) for c in result.checks}
+    for check_id, share in expected["checks"].items():
+        msg = next(c.message for c in result.checks if c.id == check_id)
+        assert got[check_id] == pytest.approx(share, abs=0.01), f"{label}/{check_id}: {msg}"
