@@ -461,16 +461,19 @@ def _fits_for(x: np.ndarray, funcs: list[Func]) -> list[Fit]:
     return found
 
 
-def best_fit(seq: Sequence, funcs: list[Func]) -> Fit | None:
-    """The simplest update rule that explains the whole sequence, over the candidate functions.
+def best_fit(seq: Sequence, funcs: list[Func]) -> tuple[Sequence, Fit] | None:
+    """The simplest update rule that explains the whole sequence, over the candidate functions,
+    with the sequence it explains.
 
-    A traced variable often starts with a value left by an earlier cell, so a sequence that
-    fits only without its first value is accepted too.
+    A traced variable often starts with a value left by an earlier cell (`x` at the end of the
+    previous loop, then `x = x0`), so a sequence that fits only without its first value is
+    accepted too, and that stale value is dropped from the sequence returned.
     """
     x = np.asarray(seq.values, dtype=float)
     found = _fits_for(x, funcs)
     if not found and x.size >= 4:
         found = _fits_for(x[1:], funcs)
+        seq = replace(seq, values=seq.values[1:])
     if not found:
         return None
     rank = {"gd": 0, "gd_schedule": 1, "momentum": 1, "nesterov": 2, "nesterov_torch": 2, "nesterov_schedule": 2}
@@ -481,7 +484,7 @@ def best_fit(seq: Sequence, funcs: list[Func]) -> Fit | None:
         rivals = [f for f in found if f.model.startswith("nesterov") and f.func is winner.func]
         if rivals and rivals[0].max_error * 10 < winner.max_error:
             winner = rivals[0]
-    return winner
+    return seq, winner
 
 
 def analyse(probe: dict[str, Any], figures: list[dict[str, Any]],
@@ -500,10 +503,10 @@ def analyse(probe: dict[str, Any], figures: list[dict[str, Any]],
                                          fig.get("cell"), tuple(xs), 10**9))
     analysis = Analysis(funcs, seqs, figures=figures, calls=list(gd.get("calls", [])),
                         scalars=dict(gd.get("scalars", {})))
-    for seq in seqs:
-        fit = best_fit(seq, funcs + curves)
-        if fit is not None:
-            analysis.fits[seq.id] = fit
+    for k, seq in enumerate(seqs):
+        fitted = best_fit(seq, funcs + curves)
+        if fitted is not None:
+            analysis.sequences[k], analysis.fits[seq.id] = fitted
     analysis.main = _main_function(analysis, curves)
     return analysis
 

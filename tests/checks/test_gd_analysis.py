@@ -186,6 +186,22 @@ def test_delta_f_rule_that_stops_at_the_minimum(tmp_path: Path) -> None:
     assert out.key == "delta_f"
 
 
+def test_stale_start_value_from_an_earlier_cell_is_not_a_step(tmp_path: Path) -> None:
+    # cell 1 runs GD to the minimum (x ends near 0); cell 2 restarts with x = x0 and a stop
+    # rule: its trace of `x` begins with the value cell 1 left, which is not a step of cell 2
+    first = ref.run_gd(df, -0.857, 0.05, 50)
+    second = ref.run_until(f, df, -0.857, 0.05, 1e-6, "delta_f")
+    src = ("x = x0\nfor i in range(10000):\n    x_new = x - lr * df(x)\n"
+           "    if abs(f(x_new) - f(x)) < 1e-6:\n        x = x_new\n        break\n    x = x_new\n")
+    probe = _probe({"f": f, "df": df}, [first, [first[-1], *second]])
+    cells = [Cell("code", "x = x0\nfor i in range(50):\n    x = x - lr * df(x)\n", 1), Cell("code", src, 2)]
+    ctx = _ctx(probe, tmp_path, cells=cells)
+    an = analyse(probe, [])
+    stop_seq = [s for s, fit in an.fits_of("gd") if s.cell == 2]
+    assert stop_seq and stop_seq[0].values[0] == pytest.approx(-0.857)
+    assert CHECKS["gd.stop_rule"](ctx, {}).key == "delta_f"
+
+
 def test_decaying_step_size_is_a_gd_variant_not_plain_gd(tmp_path: Path) -> None:
     xs = [2.0]
     for k in range(20):
