@@ -138,16 +138,12 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
 
 
 def _echo_missing_weights(out: Path, lang: str) -> None:
-    """HW 3: pretrained files the students' code needed and the grader lacks, said once per batch."""
-    from grader.i18n import tr
-    from grader.models.transfer import batch_missing_weights
-    from grader.report.batch import student_folders
+    """HW 3: pretrained files the students' code needed and the grader lacks, said once per batch
+    (the same notice as above the table in index.html)."""
+    from grader.report.batch import instructor_notices
 
-    missing = batch_missing_weights(out, student_folders(out))
-    if missing:
-        students = sorted({s for names in missing.values() for s in names})
-        click.echo(tr(lang, "hw3.batch_weights_missing", files=", ".join(sorted(missing)), count=len(students),
-                      students=", ".join(students[:10]) + (" ..." if len(students) > 10 else "")), err=True)
+    for notice in instructor_notices(out, lang):
+        click.echo(notice, err=True)
 
 
 @main.command()
@@ -185,6 +181,7 @@ def report(out_dir: Path, assignment: str | None, lang: str | None, overrides_pa
     waiting = awaiting_review(batch)
     if waiting:
         click.echo(f"Awaiting review: {waiting} check{'s' if waiting != 1 else ''} (grade them in grades/overrides.yaml)")
+    _echo_missing_weights(out_dir, shown)
     click.echo(f"Report: {index}")
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from grader.i18n import tr
 from grader.report.gradebook import write_gradebook_csv
 from grader.report.html import render_index, render_student_report
 from grader.results import BatchResult
 
 FOLDERS_FILE = ".folders.json"
+NAMED_STUDENTS = 10  # a notice names at most this many students, then "..."
 
 
 def student_folders(out_dir: Path) -> dict[str, str]:
@@ -20,6 +22,22 @@ def student_folders(out_dir: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
+def instructor_notices(out_dir: Path, lang: str, folders: dict[str, str] | None = None) -> list[str]:
+    """What the instructor must fix once for the whole batch, read from the runs' records: the
+    pretrained weights files (HW 3) that students' code asked for and the --weights folder lacks,
+    each file named once with the students who need it. Shown above the class table and at the
+    end of `grader grade`; each student's own report keeps its own message."""
+    from grader.models.transfer import batch_missing_weights  # grader.models is slow to import
+
+    missing = batch_missing_weights(out_dir, student_folders(out_dir) if folders is None else folders)
+    if not missing:
+        return []
+    students = sorted({s for names in missing.values() for s in names})
+    shown = ", ".join(students[:NAMED_STUDENTS]) + (" ..." if len(students) > NAMED_STUDENTS else "")
+    return [tr(lang, "hw3.batch_weights_missing", files=", ".join(sorted(missing)), count=len(students),
+               students=shown)]
+
+
 def render_batch(batch: BatchResult, out_dir: Path, *, title: str, lang: str,
                  check_ids: list[str] | None = None) -> Path:
     folders = student_folders(out_dir)
@@ -27,6 +45,7 @@ def render_batch(batch: BatchResult, out_dir: Path, *, title: str, lang: str,
         folder = out_dir / folders.get(result.student, result.student)
         render_student_report(result, folder, title=title, lang=lang)
     render_index(batch, out_dir, title=title, lang=lang,
-                 folder_of=lambda r: folders.get(r.student, r.student))
+                 folder_of=lambda r: folders.get(r.student, r.student),
+                 notices=instructor_notices(out_dir, lang, folders))
     write_gradebook_csv(batch, out_dir / "gradebook.csv", check_ids=check_ids)
     return out_dir / "index.html"

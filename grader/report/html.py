@@ -283,11 +283,13 @@ def render_index(
     title: str,
     lang: str,
     folder_of: Callable[[SubmissionResult], str] = lambda result: result.student,
+    notices: Sequence[str] = (),
 ) -> Path:
     """Write ``out_dir/index.html``, the class summary, and return its path.
 
     `folder_of` names each student's report folder under `out_dir` (links go to
-    ``<folder>/report.html``); by default it is the student's name.
+    ``<folder>/report.html``); by default it is the student's name. `notices` are messages for
+    the instructor about the whole batch (a missing pretrained weights file), shown above the table.
     """
     _check_lang(lang)
     out_dir = Path(out_dir)
@@ -314,6 +316,7 @@ def render_index(
         bars=bars,
         bar_max=max((b.count for b in bars), default=0),
         top_score=bars[-1].hi if bars else 0.0,
+        notices=list(notices),
     )
     path = out_dir / INDEX_NAME
     _write_text_atomic(path, html)
