@@ -131,9 +131,10 @@ def tensor_pipeline(label: str, transform: Any, device: str) -> Pipeline:
     kept = [s for s in steps if not _is_random(s)]
 
     def fn(batch: np.ndarray) -> Any:
-        # float pixel values (0..255) from the start: resizing floats laid out channels-last is
-        # several times faster than resizing uint8, and differs only by uint8 rounding
-        x = torch.from_numpy(np.array(batch)).to(device).permute(0, 3, 1, 2).float()
+        # float pixel values (0..255) from the start: resizing floats is several times faster than
+        # resizing uint8, and differs only by uint8 rounding; laid out N x 3 x S x S (contiguous)
+        # the resize and Normalize take about 30% less than channels-last, with the same values
+        x = torch.from_numpy(np.array(batch)).to(device).permute(0, 3, 1, 2).contiguous().float()
         scaled = False
         for step in kept:
             name = type(step).__name__
