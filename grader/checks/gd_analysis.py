@@ -432,10 +432,15 @@ def _plausible(fit: Fit, x: np.ndarray) -> bool:
     g = np.abs(func.grad(x[:-1]))
     if not np.median(fit.lr * g) >= 0.05 * np.median(d):
         return False
-    f0, f1 = float(func.f(x[0])), float(func.f(x[-1]))
-    if f1 < f0 or abs(f1 - f0) <= 1e-12 * (1 + abs(f0)):
+    if _descends(func, x):
         return True
     return fit.model in ("gd", "gd_schedule") and fit.total_steps >= 3
+
+
+def _descends(func: Func, x: np.ndarray) -> bool:
+    """f ends lower than it starts (or level): what every momentum model must show."""
+    f0, f1 = float(func.f(x[0])), float(func.f(x[-1]))
+    return f1 < f0 or abs(f1 - f0) <= 1e-12 * (1 + abs(f0))
 
 
 def _complete(fit: Fit, x: np.ndarray) -> bool:
@@ -453,9 +458,13 @@ def _fits_for(x: np.ndarray, funcs: list[Func]) -> list[Fit]:
         if gd is not None and _complete(gd, x):
             found.append(gd)
             continue  # plain GD outranks every momentum model on the same function
-        for fit in (fit_gd_schedule(x, func, q), fit_momentum(x, func, q, False),
-                    fit_momentum(x, func, q, True), fit_torch_nesterov(x, func, q),
-                    fit_schedule_nesterov(x, func, q)):
+        sched = fit_gd_schedule(x, func, q)
+        if sched is not None and _complete(sched, x):
+            found.append(sched)
+        if not _descends(func, x):
+            continue  # no momentum fit can be plausible (see _plausible): skip their grid searches
+        for fit in (fit_momentum(x, func, q, False), fit_momentum(x, func, q, True),
+                    fit_torch_nesterov(x, func, q), fit_schedule_nesterov(x, func, q)):
             if fit is not None and _complete(fit, x):
                 found.append(fit)
     return found
