@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from grader.sandbox import MIB, Limits, Mount, Sandbox, SandboxResult, SandboxSpec
+from grader.run.bytecode import ensure_compiled
 from grader.run.mplcache import ENV as MPL_CACHE_ENV
 from grader.run.mplcache import matplotlib_cache
 from grader.sandbox.limits import format_gib, make_scratch, remove_scratch
@@ -161,6 +162,7 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
     if outbox.exists():
         shutil.rmtree(outbox)
     outbox.mkdir(parents=True)
+    ensure_compiled()  # once per process: the sandbox cannot write the harness's bytecode
     temp = Path(tempfile.gettempdir())
     scratch = make_scratch(temp, req.limits.scratch_bytes)
     live = make_scratch(temp, req.limits.scratch_bytes)
