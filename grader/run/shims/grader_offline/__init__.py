@@ -8,7 +8,9 @@ ahead of the student) that, when the student's code imports them:
     sklearn.datasets.fetch_openml('mnist_784')             -> the grader's arrays
     import tensorflow as tf (no TensorFlow installed)       -> tf.keras is Keras 3 (tf_alias)
     torch on a machine without the GPU the student asked for -> 'cuda'/'mps' fall back to the CPU
-    Keras 2 idioms (SGD(lr=...), fit_generator, np_utils)    -> their Keras 3 forms (keras_compat)
+    Keras 2 idioms (SGD(lr=...), fit_generator, np_utils,   -> their Keras 3 forms (keras_compat)
+      ImageDataGenerator; TensorBoard without TensorFlow)
+    torch.load of a whole pickled model (PyTorch < 2.6)      -> weights_only=False (torch_compat)
     demo.launch() / uvicorn.run() in a notebook              -> return at once (apps.py)
 WandB runs offline through its environment (set by the grader when it starts the sandbox).
 Every shim that is used writes one line to <outbox>/shims.log for the student's report.
@@ -25,11 +27,13 @@ _FINDER: PostImportFinder | None = None
 
 
 def _on_torch(torch: ModuleType) -> None:
-    """Seed torch like the grader seeds random and numpy (repeatable runs), then the device shim."""
-    from grader_offline import device
+    """Seed torch like the grader seeds random and numpy (repeatable runs), then the device shim
+    and the pre-2.6 `torch.load` of whole pickled models."""
+    from grader_offline import device, torch_compat
 
     torch.manual_seed(int(os.environ.get("GRADER_SEED", "0") or 0))
     device.patch_torch(torch)
+    torch_compat.patch_torch(torch)
 
 
 def install(outbox: str | None = None, serve_apps: bool = False) -> None:

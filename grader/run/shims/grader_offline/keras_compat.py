@@ -1,12 +1,19 @@
 """Keras 2 idioms on Keras 3, so notebooks written for the old API still run.
 
-Real notebooks call `SGD(lr=0.01, decay=1e-6)`, `model.fit_generator(...)` and
-`from keras.utils import np_utils`. Keras 3 removed these; each is mapped to its Keras 3
-equivalent and noted once in the student's report. Nothing changes what the model computes.
+Real notebooks call `SGD(lr=0.01, decay=1e-6)`, `model.fit_generator(...)`,
+`from keras.utils import np_utils` and
+`from keras.preprocessing.image import ImageDataGenerator`. Keras 3 removed these; each is
+mapped to its Keras 3 equivalent (the generator to Keras 3's own legacy implementation) and
+noted once in the student's report. Nothing changes what the model computes.
+
+Without TensorFlow (the grader runs Keras on torch), `keras.callbacks.TensorBoard` fails as soon
+as training starts (it writes through `tf.summary`): it is replaced by a callback that lets the
+training run and writes nothing, with a note.
 """
 from __future__ import annotations
 
 import functools
+import importlib.machinery
 import sys
 from types import ModuleType
 from typing import Any
@@ -14,6 +21,11 @@ from typing import Any
 from grader_offline.log import used
 
 _GENERATOR_ONLY = ("max_queue_size", "workers", "use_multiprocessing")
+# keras.preprocessing.image names that Keras 3 keeps only in keras.src.legacy.preprocessing.image
+LEGACY_IMAGE = ("ImageDataGenerator", "Iterator", "NumpyArrayIterator", "DirectoryIterator",
+                "DataFrameIterator", "apply_affine_transform", "apply_brightness_shift",
+                "apply_channel_shift", "random_brightness", "random_channel_shift", "random_rotation",
+                "random_shear", "random_shift", "random_zoom")
 
 
 def _optimizer_init(original: Any) -> Any:
@@ -31,6 +43,46 @@ def _optimizer_init(original: Any) -> Any:
     return __init__
 
 
+def _repeating(iterator: Any) -> Any:
+    """An ImageDataGenerator iterator as an endless stream (reshuffled after each pass)."""
+    from keras.utils import PyDataset
+
+    class Repeating(PyDataset):  # type: ignore[misc]
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        @property
+        def num_batches(self) -> None:
+            return None
+
+        def __getitem__(self, index: int) -> Any:
+            n = len(self.inner)
+            if index and index % n == 0:
+                self.inner.on_epoch_end()
+            return self.inner[index % n]
+
+    return Repeating(iterator)
+
+
+def _fit_method(original: Any) -> Any:
+    """Keras 2 drew `steps_per_epoch` batches in every epoch from an ImageDataGenerator iterator,
+    which never runs out; Keras 3 reads it as a finite dataset, runs out when `steps_per_epoch`
+    is not its length (`len(x) // batch_size`), and trains every other epoch on one batch. Given
+    `steps_per_epoch`, such an iterator repeats as it did in Keras 2."""
+    @functools.wraps(original)
+    def fit(self: Any, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+        legacy = sys.modules.get("keras.src.legacy.preprocessing.image")
+        iterator = getattr(legacy, "Iterator", None)
+        if kwargs.get("steps_per_epoch") and isinstance(iterator, type) and isinstance(x, iterator):
+            used("Keras 2 ImageDataGenerator data with steps_per_epoch: drawn as an endless stream, as in Keras 2")
+            x = _repeating(x)
+        return original(self, x, *args, **kwargs)
+
+    fit._grader = True  # type: ignore[attr-defined]
+    return fit
+
+
 def _generator_method(model_cls: type, old: str, new: str) -> None:
     target = getattr(model_cls, new)
 
@@ -43,6 +95,61 @@ def _generator_method(model_cls: type, old: str, new: str) -> None:
     setattr(model_cls, old, method)
 
 
+def patch_image(module: ModuleType) -> None:
+    """`from keras.preprocessing.image import ImageDataGenerator` (and tf.keras's) on Keras 3:
+    looked up on first use (PEP 562), so only notebooks that use them get the note."""
+    if getattr(getattr(module, "__getattr__", None), "_grader", False):
+        return
+    previous = getattr(module, "__getattr__", None)
+
+    def __getattr__(name: str) -> Any:
+        if name in LEGACY_IMAGE:
+            from keras.src.legacy.preprocessing import image as legacy
+
+            value = getattr(legacy, name, None)
+            if value is not None:
+                used(f"Keras 2 keras.preprocessing.image.{name}: Keras 3's legacy implementation was used")
+                setattr(module, name, value)
+                return value
+        if previous is not None:
+            return previous(name)
+        raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
+
+    __getattr__._grader = True  # type: ignore[attr-defined]
+    module.__getattr__ = __getattr__  # type: ignore[attr-defined]
+
+
+_TENSORBOARD: list[type] = []  # the one stand-in class, shared by keras.callbacks and tf.keras's copy
+
+
+def _tensorboard_stand_in(callback_base: type) -> type:
+    if _TENSORBOARD:
+        return _TENSORBOARD[0]
+
+    class TensorBoard(callback_base):  # type: ignore[misc, valid-type]
+        """keras.callbacks.TensorBoard where TensorFlow is absent: training runs, nothing is written."""
+
+        _grader = True
+
+        def __init__(self, log_dir: Any = "logs", *args: Any, **kwargs: Any) -> None:
+            super().__init__()
+            self.log_dir = str(log_dir)
+            used("keras.callbacks.TensorBoard: TensorFlow is not installed on the grader; the training "
+                 "ran without writing TensorBoard logs")
+
+    _TENSORBOARD.append(TensorBoard)
+    return TensorBoard
+
+
+def patch_callbacks(callbacks: ModuleType) -> None:
+    """Keras' TensorBoard callback writes through tf.summary: without TensorFlow, a stand-in."""
+    if importlib.machinery.PathFinder.find_spec("tensorflow") is not None:
+        return  # a real TensorFlow: Keras' own TensorBoard callback works
+    original = getattr(callbacks, "TensorBoard", None)
+    if original is not None and not getattr(original, "_grader", False):
+        callbacks.TensorBoard = _tensorboard_stand_in(callbacks.Callback)  # type: ignore[attr-defined]
+
+
 def patch_keras(keras: ModuleType) -> None:
     from keras.src.optimizers import base_optimizer
 
@@ -50,6 +157,8 @@ def patch_keras(keras: ModuleType) -> None:
     if not getattr(base.__init__, "_grader", False):
         base.__init__ = _optimizer_init(base.__init__)
     model = keras.Model
+    if not getattr(model.fit, "_grader", False):
+        model.fit = _fit_method(model.fit)  # before fit_generator, which calls it
     for old, new in (("fit_generator", "fit"), ("evaluate_generator", "evaluate"),
                      ("predict_generator", "predict")):
         if not hasattr(model, old):
@@ -62,4 +171,7 @@ def patch_keras(keras: ModuleType) -> None:
         sys.modules["keras.utils.np_utils"] = np_utils
 
 
-HOOKS = {"keras": patch_keras}
+# tf.keras's submodules are separate copies of Keras' public modules (tf_alias): patch both names
+HOOKS = {"keras": patch_keras,
+         "keras.preprocessing.image": patch_image, "tensorflow.keras.preprocessing.image": patch_image,
+         "keras.callbacks": patch_callbacks, "tensorflow.keras.callbacks": patch_callbacks}
