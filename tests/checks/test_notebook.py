@@ -368,6 +368,20 @@ def test_download_failure_offline_is_credited_from_the_code() -> None:
     assert out.key == "offline", out.message
 
 
+def test_weights_missing_from_the_graders_folder_is_offline_too() -> None:
+    """Inside the sandbox the download is answered by the weights shim, which raises its own
+    PretrainedWeightsMissing (the file is not in --weights): the same case as a network error."""
+    tb = ("Cell In[4], line 1\n----> 1 resnet = models.resnet18(weights=ResNet18_Weights.DEFAULT)\n"
+          "PretrainedWeightsMissing: Pretrained weights 'resnet18-f37072fd.pth' (https://download.pytorch.org"
+          "/models/resnet18-f37072fd.pth) are not on the grader, which has no network.")
+    c = ctx("from torchvision import models\nfrom torchvision.models import ResNet18_Weights", TORCH_TRAIN_FN,
+            "resnet = models.resnet18(weights=ResNet18_Weights.DEFAULT)\nresnet.fc = nn.Linear(512, 10)",
+            "train(resnet, train_loader)",
+            status={3: "error", 4: "error"}, tracebacks={3: tb, 4: "Cell In[9], line 1\nNameError: resnet"})
+    out = check_pretrained(c, {})
+    assert out.key == "offline", out.message
+
+
 def test_pretrained_model_only_built_is_untrained() -> None:
     c = ctx("import tensorflow as tf",
             "vgg = tf.keras.applications.VGG16(weights='imagenet')\npreds = vgg.predict(images)")
