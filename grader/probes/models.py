@@ -113,7 +113,10 @@ def _keras_model_types() -> tuple[type, ...]:
 
 def _framework(obj: Any, torch_module: Any, keras_types: tuple[type, ...]) -> str | None:
     if keras_types and isinstance(obj, keras_types):
-        return "keras"
+        try:
+            return "keras" if _keras_layers(obj) else None  # `Sequential()` with nothing added
+        except Exception:
+            return "keras"
     if torch_module is not None and isinstance(obj, torch_module):
         try:
             if not any(True for _ in obj.parameters()):

@@ -58,3 +58,13 @@ def test_namespace_without_models(tmp_path: Path, demo) -> None:
     report = probe.run({"x": 1}, {"outbox": str(tmp_path), "data_dir": str(demo.student_dir),
                                   "hidden_images": str(demo.hidden_images)})
     assert report["models"] == [] and report["error"] is None
+
+
+def test_an_empty_keras_model_is_not_a_model() -> None:
+    """`model = Sequential()` whose layers were never added (the cell that adds them failed) is
+    no model, like a torch module without parameters; a defined but unbuilt model still is."""
+    keras = pytest.importorskip("keras")
+    empty = keras.Sequential()
+    unbuilt = keras.Sequential([keras.layers.Dense(10)])
+    found, _ = probe.discover({"model": empty, "net": unbuilt})
+    assert [f.name for f in found] == ["net"]
