@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -32,6 +33,8 @@ from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parent.parent
 GRADER = Path(sys.executable).parent / "grader"
+
+REQUIRED = ("function", "gradient", "steps", "plot", "stop_rule")  # each generated notebook earns these in full
 
 TARGETS = {
     "ratio_grade1_plain": ("<=", 1.3),
@@ -101,17 +104,24 @@ def generate(folder: Path, n: int) -> list[Path]:
     return paths
 
 
-def run_plain(paths: list[Path]) -> float:
+def cpu_seconds() -> float:
+    """User + system CPU of this process and of its waited-for children so far."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run_plain(paths: list[Path]) -> tuple[float, float]:
+    """(wall, CPU) seconds of running the notebooks one after another."""
     env_backend = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "Agg"  # as a headless grader would
     try:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         for path in paths:
             nb = nbformat.read(path, as_version=4)
             NotebookClient(nb, kernel_name="python3", timeout=60,
                            resources={"metadata": {"path": str(path.parent)}}
                            ).execute()
-        return time.perf_counter() - t0
+        return time.perf_counter() - t0, cpu_seconds() - c0
     finally:
         if env_backend is None:
             os.environ.pop("MPLBACKEND", None)
@@ -119,17 +129,32 @@ def run_plain(paths: list[Path]) -> float:
             os.environ["MPLBACKEND"] = env_backend
 
 
-def run_grade(folder: Path, out: Path, *extra: str) -> float:
+def run_grade(folder: Path, out: Path, *extra: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of one `grader grade` run (CPU: the command and all it started)."""
     cmd = [str(GRADER), "grade", str(folder), "-a", "task1", "-o", str(out),
            "--force", *extra]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     if proc.returncode != 0:
         sys.stderr.write(f"command failed ({proc.returncode}): {' '.join(cmd)}\n")
         sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
         raise SystemExit(1)
-    return elapsed
+    check_full_marks(out / "results.json")
+    return elapsed, cpu
+
+
+def check_full_marks(results: Path) -> None:
+    """Every generated notebook must earn the required checks in full: otherwise the benchmark
+    times a grader that goes wrong, not the grading of correct work."""
+    wrong = []
+    for student in json.loads(results.read_text(encoding="utf-8"))["students"]:
+        for check in student["checks"]:
+            if check["id"] in REQUIRED and check["points"] < check["max_points"]:
+                wrong.append(f"{student['student']} {check['id']}: {check['message']}")
+    if wrong:
+        sys.stderr.write("generated notebooks did not get full marks:\n" + "\n".join(wrong) + "\n")
+        raise SystemExit(1)
 
 
 def verdict(key: str, value: float) -> str:
@@ -160,13 +185,19 @@ def main(argv: list[str] | None = None) -> int:
         # Interleaved rounds: a load spike on a shared machine hits one round of every
         # configuration, not all rounds of one; the median of each then drops it.
         rounds: dict[str, list[float]] = {"a": [], "b": [], "c": [], "d": []}
+        cpu: dict[str, list[float]] = {"a": [], "b": [], "c": [], "d": []}
         for r in range(max(1, args.repeat)):
-            rounds["a"].append(run_plain(paths))
-            rounds["b"].append(run_grade(subs, tmp / f"out_w1_{r}", "--workers", "1"))
-            rounds["c"].append(run_grade(subs, tmp / f"out_w2_{r}", "--workers", "2"))
-            rounds["d"].append(run_grade(subs, tmp / f"out_plain_{r}", "--sandbox", "plain", "--workers", "1"))
-            print(f"round {r + 1}: " + ", ".join(f"({k}) {v[-1]:.2f} s" for k, v in rounds.items()), flush=True)
+            for key, (wall, used) in (
+                    ("a", run_plain(paths)),
+                    ("b", run_grade(subs, tmp / f"out_w1_{r}", "--workers", "1")),
+                    ("c", run_grade(subs, tmp / f"out_w2_{r}", "--workers", "2")),
+                    ("d", run_grade(subs, tmp / f"out_plain_{r}", "--sandbox", "plain", "--workers", "1"))):
+                rounds[key].append(wall)
+                cpu[key].append(used)
+            print(f"round {r + 1}: " + ", ".join(f"({k}) {v[-1]:.2f} s [{cpu[k][-1]:.1f} s CPU]"
+                                                 for k, v in rounds.items()), flush=True)
         a, b, c, d = (statistics.median(rounds[k]) for k in "abcd")
+        cpu_a, cpu_b = (statistics.median(cpu[k]) for k in "ab")
     finally:
         if args.keep:
             print(f"kept {tmp}")
@@ -184,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_grade1_plain": round(b / a, 3),
         "speedup_workers2": round(b / c, 3),
         "sandbox_overhead_s": round((b - d) / args.n, 3),
+        "plain_cpu_per_notebook_s": round(cpu_a / args.n, 3),
+        "grade1_cpu_per_notebook_s": round(cpu_b / args.n, 3),
+        "load_average": [round(v, 2) for v in os.getloadavg()],
     }
 
     print()
@@ -200,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
          verdict("speedup_workers2", figures["speedup_workers2"])),
         ("sandbox overhead (b-d)/N, s", figures["sandbox_overhead_s"],
          verdict("sandbox_overhead_s", figures["sandbox_overhead_s"])),
+        ("CPU per notebook (a), s", figures["plain_cpu_per_notebook_s"], ""),
+        ("CPU per notebook (b), s", figures["grade1_cpu_per_notebook_s"], ""),
     ]
     for label, value, target in rows:
         print(f"{label:<36}{value:>9.3f}  {target}")
