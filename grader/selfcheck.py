@@ -4,11 +4,16 @@
 ``after_due`` ones once the deadline has passed) on the student's own machine. Hidden checks are
 never run here: they are counted, with their points, but neither their names nor their messages
 reach this output. Nothing is retrained (retraining is an instructor option of ``grade``).
+Checks that need the instructor's data (the trained models scored on a hidden test split, the
+apps fed hidden inputs: kinds ``models.``, ``transfer.``, ``app.``) cannot run here either: they
+are named in one line that says why, and the rubric's ``{data.*}`` / ``{device}`` parameters,
+which only the instructor's grading fills in, are left out of the student's run.
 Bubblewrap is used when it works; otherwise the run falls back to a plain process and says so.
 """
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import tempfile
 import textwrap
@@ -33,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 STATUS_COLOURS = {"pass": "green", "partial": "yellow", "fail": "red", "error": "red", "manual": "blue"}
 MIN_MESSAGE_WIDTH = 28
+DATA_KINDS = ("models.", "transfer.", "app.")  # scored against the instructor's data and hidden split
+_FILLED_BY_GRADING = re.compile(r"\{(?:data\.[^{}]+|device)\}")
 
 
 def shown_to_students(visibility: str, due: datetime | None, now: datetime) -> bool:
@@ -55,6 +62,17 @@ def split_checks(rubric: Rubric, now: datetime) -> tuple[list[CheckSpec], list[C
     return shown, hidden
 
 
+def needs_instructor_data(spec: CheckSpec) -> bool:
+    """Whether the check scores the student's models or apps on the instructor's data."""
+    return spec.kind.startswith(DATA_KINDS)
+
+
+def student_parameters(rubric: Rubric) -> dict[str, object]:
+    """The rubric's parameters without those only grading fills in (data folders, device)."""
+    return {k: v for k, v in rubric.parameters.items()
+            if not (isinstance(v, str) and _FILLED_BY_GRADING.search(v))}
+
+
 @dataclass(frozen=True)
 class SelfCheck:
     """What a self-check found: the visible checks' results and a count of the hidden ones."""
@@ -68,6 +86,8 @@ class SelfCheck:
     due: datetime | None
     sandbox: str
     duration_s: float
+    not_run: tuple[CheckSpec, ...] = ()  # visible, but they need the instructor's data
+    data_names: tuple[str, ...] = ()  # the rubric's datasets (afhq, mnist)
 
     @property
     def passed(self) -> bool:
@@ -89,8 +109,11 @@ def run_self_check(path: Path, rubric: Rubric, *, lang: str, sandbox: SandboxKin
     """
     start = time.monotonic()
     now = now or datetime.now(timezone.utc)
-    visible, hidden = split_checks(rubric, now)
+    shown, hidden = split_checks(rubric, now)
+    visible = [c for c in shown if not needs_instructor_data(c)]
+    not_run = tuple(c for c in shown if needs_instructor_data(c))
     common = dict(title=text(rubric.title, lang), visible=tuple(visible), hidden_count=len(hidden),
+                  not_run=not_run, data_names=tuple(rubric.data),
                   hidden_points=sum(c.points for c in hidden if not c.bonus),
                   after_due_count=sum(1 for c in hidden if c.visibility == "after_due"), due=rubric.due)
     if not visible:
@@ -103,7 +126,7 @@ def run_self_check(path: Path, rubric: Rubric, *, lang: str, sandbox: SandboxKin
                         lang=lang, entry_hints=tuple(rubric.entry.hints), single=True)
         if len(subs) != 1:
             raise IntakeError(tr(lang, "selfcheck.one_submission", path=str(path), count=len(subs)))
-        shown_rubric = rubric.model_copy(update={"checks": visible})
+        shown_rubric = rubric.model_copy(update={"checks": visible, "parameters": student_parameters(rubric)})
         options = GradeOptions(out_dir=work, lang=lang, workers=1, timeout_s=timeout_s, force=True)
         result = grade_one(subs[0], shown_rubric, box, work, lang, options)
     finally:
@@ -138,8 +161,10 @@ def render(check: SelfCheck, lang: str, *, colour: bool, width: int = 100) -> st
         most = sum(c.points for c in check.visible if not c.bonus)
         lines.append(tr(lang, "selfcheck.visible_total", points=format_points(earned), max=format_points(most)))
         lines.extend(_details(result, lang, width))
-    else:
+    elif not check.not_run:
         lines.append(tr(lang, "selfcheck.no_visible"))
+    if check.not_run:
+        lines.extend(textwrap.wrap(_not_run_line(check, lang), width))
     if check.hidden_count:
         lines.append(tr(lang, "selfcheck.hidden", count=check.hidden_count,
                         points=format_points(check.hidden_points)))
@@ -152,6 +177,14 @@ def render(check: SelfCheck, lang: str, *, colour: bool, width: int = 100) -> st
         lines.append(style(tr(lang, verdict), fg="green" if check.passed else "red", bold=True))
     lines.append(tr(lang, "selfcheck.time", seconds=f"{check.duration_s:.1f}"))
     return "\n".join(lines)
+
+
+def _not_run_line(check: SelfCheck, lang: str) -> str:
+    titles = "; ".join(text(c.title, lang) for c in check.not_run)
+    points = format_points(sum(c.points for c in check.not_run if not c.bonus))
+    data = ", ".join(check.data_names)
+    key = "selfcheck.needs_data" if data else "selfcheck.needs_grading"
+    return tr(lang, key, count=len(check.not_run), titles=titles, points=points, data=data)
 
 
 def _table(results: Sequence[CheckResult], specs: Sequence[CheckSpec], lang: str, style,  # type: ignore[no-untyped-def]
