@@ -3,8 +3,9 @@
 Real notebooks call `SGD(lr=0.01, decay=1e-6)`, `model.fit_generator(...)`,
 `from keras.utils import np_utils` and
 `from keras.preprocessing.image import ImageDataGenerator`. Keras 3 removed these; each is
-mapped to its Keras 3 equivalent (the generator to Keras 3's own legacy implementation) and
-noted once in the student's report. Nothing changes what the model computes.
+mapped to its Keras 3 equivalent (the generator to Keras 3's own legacy implementation, whose
+iterators, given `steps_per_epoch`, repeat across epochs as Keras 2's did) and noted once in the
+student's report. Nothing changes what the model computes.
 
 Without TensorFlow (the grader runs Keras on torch), `keras.callbacks.TensorBoard` fails as soon
 as training starts (it writes through `tf.summary`): it is replaced by a callback that lets the
