@@ -10,8 +10,8 @@
 #   here, once:   bash benchmarks/gpu_check_hw3.sh --fetch-wheels      (pip download, ~30 MB)
 #   device tool:  run(command="bash benchmarks/gpu_check_hw3.sh", carry=[".whl"], timeout_s=540)
 #
-# On the device it installs the wheels into a throw-away venv that sees the machine's packages
-# (/tmp/hw3gpu/venv, --system-site-packages, offline), checks every import the grader needs, and
+# On the device it installs the wheels offline into /tmp/hw3gpu/site (named in a .pth file of the
+# machine's Python, which is given back bare afterwards), checks every import the grader needs, and
 # stops at once, with the reason, when torch sees no CUDA GPU (exit 3) or a module is missing
 # (exit 4). Exit 5: the benchmark or the grading failed, or the retraining did not run on CUDA.
 # Environment: PYTHON (default python3), OUT (default: a new temporary folder), HW3_IMAGES and
@@ -72,14 +72,16 @@ seen="${cuda#no }"
 [[ "$cuda" == yes* || "$DEVICE" == cpu ]] || fail 3 "no CUDA GPU here: ${seen% } sees none; nvidia-smi: $smi. This check needs the device tool's GPU machine; on a CPU use benchmarks/bench_hw3_cache.py --device cpu (or HW3_DEVICE=cpu to try these steps)."
 log "torch, CUDA, GPU: $cuda; checking on $DEVICE"
 
-# 2. the grader's dependencies: the machine's packages plus the carried wheels, offline
+# 2. the grader's dependencies: the machine's packages plus the carried wheels, offline. The wheels
+# go to a folder of their own, named in a .pth file of the machine's environment, so that every
+# Python process of it sees them (the sandboxed kernel starts with a clean environment, no
+# PYTHONPATH), after the machine's own packages (nothing of torch's stack is replaced).
 if compgen -G "$WHEELS/*.whl" > /dev/null; then
-    rm -rf "$WORK/venv" && "$PY" -m venv --system-site-packages --without-pip "$WORK/venv" \
-        || fail 4 "cannot make a venv in $WORK/venv"
-    site=$("$WORK/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" "$WHEELS"/*.whl \
+    mkdir -p "$WORK" && rm -rf "$WORK/site"
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target "$WORK/site" "$WHEELS"/*.whl \
         > "$WORK/pip.log" 2>&1 || fail 4 "installing the wheels from .whl failed: $(tail -3 "$WORK/pip.log")"
-    PY="$WORK/venv/bin/python"
+    site=$("$PY" -c 'import site; print(site.getsitepackages()[0])') || fail 4 "no site-packages folder for $PY"
+    echo "$WORK/site" > "$site/zz_gpu_check_hw3.pth" || fail 4 "cannot write a .pth file into $site"
 fi
 missing=$("$PY" - "$IMPORTS" <<'EOF'
 import importlib, sys
