@@ -12,9 +12,11 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+STARTED = time.monotonic()
 SHIMS = Path(__file__).resolve().parent / "shims"
 
 
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         km = None
     from grader.run import harness
 
-    return harness.main(args, km=km)
+    return harness.main(args, km=km, started=STARTED)
 
 
 if __name__ == "__main__":

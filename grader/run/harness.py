@@ -28,6 +28,7 @@ from nbclient.util import run_sync
 from grader.run.notebook import Cell, neutralise_colab, read_cells
 
 logger = logging.getLogger("grader.harness")
+STARTED = time.monotonic()  # replaced by grader.run.boot's own start: the timeline counts from there
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 PROBE_RESERVE_S = 20.0
@@ -129,6 +130,7 @@ def run(spec: HarnessSpec, km: Any = None) -> dict[str, Any]:
     started here). Either way the kernel is shut down at the end."""
     outbox = Path(spec.outbox)
     report: dict[str, Any] = {"cells": [], "skipped_lines": [], "error": None, "restarts": 0}
+    _mark(report, "harness_ready")
     try:
         cells = read_cells(Path(spec.entry))
     except (ValueError, UnicodeDecodeError) as exc:
@@ -187,6 +189,7 @@ def _execute_all(client: CappedClient, nb: Any, numbers: dict[int, int], deadlin
     recorded: set[int] = set()
     died: set[int] = set()
     with client.setup_kernel():
+        _mark(report, "kernel_ready")
         pos = 0
         while pos < len(queue):
             i = queue[pos]
@@ -249,6 +252,12 @@ def _execute_all(client: CappedClient, nb: Any, numbers: dict[int, int], deadlin
                         record = _error_record(number, out) | {"duration_s": duration}
                     break
             report["cells"].append(record)
+        _mark(report, "cells_done")
+
+
+def _mark(report: dict[str, Any], event: str) -> None:
+    """When `event` happened, in seconds since the run's process started (run.json `timeline_s`)."""
+    report.setdefault("timeline_s", {})[event] = round(time.monotonic() - STARTED, 3)
 
 
 def _answers(client: CappedClient, index: int) -> bool:
@@ -265,8 +274,12 @@ def _answers(client: CappedClient, index: int) -> bool:
     return answered
 
 
-def main(argv: list[str] | None = None, km: Any = None) -> int:
-    """Run SPEC.json; the process is already prepared (grader.run.boot.prepare_process)."""
+def main(argv: list[str] | None = None, km: Any = None, started: float | None = None) -> int:
+    """Run SPEC.json; the process is already prepared (grader.run.boot.prepare_process).
+    `started`: time.monotonic() when the process started (boot's), for the timeline."""
+    global STARTED
+    if started is not None:
+        STARTED = started
     args = sys.argv[1:] if argv is None else argv
     spec = HarnessSpec(**json.loads(Path(args[0]).read_text(encoding="utf-8")))
     outbox = Path(spec.outbox)
@@ -276,6 +289,7 @@ def main(argv: list[str] | None = None, km: Any = None) -> int:
     except Exception as exc:  # recorded for the grader; never a silent failure
         logger.exception("harness failed")
         report = {"cells": [], "error": f"harness: {type(exc).__name__}: {exc}"}
+    _mark(report, "written")
     (outbox / "run.json").write_text(json.dumps(report, default=str), encoding="utf-8")
     if km is not None and km.has_kernel:  # nbclient leaves running a kernel it did not start
         _kill_kernel(km)
