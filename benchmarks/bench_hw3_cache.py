@@ -187,8 +187,9 @@ def pick_device(wanted: str) -> str:
     import torch
 
     if wanted == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("bench_hw3_cache: --device cuda, but torch sees no CUDA GPU here "
-                         f"(torch {torch.__version__}, CUDA build {torch.version.cuda}); use --device cpu")
+        print("bench_hw3_cache: --device cuda, but torch sees no CUDA GPU here "
+              f"(torch {torch.__version__}, CUDA build {torch.version.cuda}); use --device cpu", file=sys.stderr)
+        raise SystemExit(2)
     return "cuda" if wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available()) else "cpu"
 
 

@@ -71,7 +71,7 @@ def test_cuda_refused_clearly_without_a_gpu(tmp_path: Path) -> None:
         pytest.skip("a CUDA GPU is here")
     done = subprocess.run([sys.executable, str(BENCH), "--device", "cuda", "--images", "3", "--models", "1",
                            "--work", str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert done.returncode != 0 and "no CUDA GPU" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "no CUDA GPU" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "afhq").exists()  # refused before making anything
 
 
