@@ -15,6 +15,15 @@ def result_named(batch: BatchResult, name: str) -> SubmissionResult:
     raise AssertionError(f"{name} not graded; got {[r.student for r in batch.students]}")
 
 
+def result_for_key(batch: BatchResult, key: str) -> SubmissionResult:
+    """The result for an EXPECTED.yaml key; a Moodle folder ("Name_12345_assignsubmission_file_")
+    is graded under the student's name."""
+    for r in batch.students:
+        if key == r.student or key.split("_")[0] == r.student:
+            return r
+    raise AssertionError(f"{key} not graded; got {[r.student for r in batch.students]}")
+
+
 def assert_expected_grades(result: SubmissionResult, expected: dict[str, Any], label: str) -> None:
     """Status as expected, and each listed check's share of its points (within 0.01)."""
     assert result.status == expected["status"], result.error
