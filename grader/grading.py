@@ -21,7 +21,7 @@ from typing import Any
 
 import grader
 from grader.apps.stage import run_app_stage
-from grader.checks import CHECKS, CheckContext, Outcome
+from grader.checks import CHECKS, NOTHING_FOUND, RUN_EVIDENCE_KINDS, CheckContext, Outcome
 from grader.checks.manual import MANUAL_KEY
 from grader.errors import GraderError
 from grader.i18n import tr
@@ -334,7 +334,7 @@ def _score(spec: CheckSpec, ctx: CheckContext, run: RunOutcome, lang: str) -> Ch
     points = round(spec.points * share, 4)
     status = "pass" if share >= 1.0 else ("fail" if share <= 0.0 else "partial")
     message = outcome.message
-    if share < 1.0:
+    if share < 1.0 and spec.kind in RUN_EVIDENCE_KINDS and outcome.key in NOTHING_FOUND:
         failed = [c for c in run.cells if c.status in ("error", "timeout", "died")]
         if failed:
             first = failed[0]

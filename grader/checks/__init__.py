@@ -33,4 +33,10 @@ CHECKS: dict[str, CheckFn] = {
     "app.compose": app.check_compose,
 }
 
-__all__ = ["CHECKS", "CheckContext", "CheckFn", "Outcome"]
+# Checks that judge what the notebook's run left behind (values, figures, models): when one of
+# them finds nothing (these outcomes) and a cell failed, that failure may be why. The others
+# read the source, run apps apart from the notebook, or name the failed cell themselves.
+RUN_EVIDENCE_KINDS = frozenset(k for k in CHECKS if k.startswith(("gd.", "models.", "transfer."))) | {"notebook.curves"}
+NOTHING_FOUND = frozenset({"missing", "model_missing", "too_few", "untrained", "no_prediction"})
+
+__all__ = ["CHECKS", "NOTHING_FOUND", "RUN_EVIDENCE_KINDS", "CheckContext", "CheckFn", "Outcome"]
