@@ -304,9 +304,9 @@ def main() -> None:
                 with Timer(device) as c:
                     array = decode_once(files, args.cache_size, cache_dir, workers=args.workers).load()
                 with Timer(device) as cached_eval:
-                    for model in models:
-                        for i in range(0, len(array), args.batch):
-                            predict(model, pipe.fn(array[i:i + args.batch]))
+                    for model in models:  # the probe's own loop: the next batch prepared during this one
+                        for _, x in probe_images.prepared(pipe, array, args.batch):
+                            predict(model, x)
             # P: the tensor pipeline alone over the array, once
             with Timer(device) as p:
                 ready = [pipe.fn(array[i:i + args.batch]) for i in range(0, len(array), args.batch)]

@@ -21,6 +21,8 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -260,9 +262,26 @@ class ImageModel:
 
     def predict(self, pipe: Pipeline, images: np.ndarray, batch: int) -> np.ndarray:
         out = np.empty(len(images), dtype=np.int16)
-        for start in range(0, len(images), batch):
-            out[start:start + batch] = self.classes(pipe.fn(np.asarray(images[start:start + batch])))
+        for start, x in prepared(pipe, images, batch):
+            out[start:start + len(x)] = self.classes(x)
         return out
+
+
+def prepared(pipe: Pipeline, images: np.ndarray, batch: int) -> Iterator[tuple[int, Any]]:
+    """(start, model input) per batch, the next batch prepared in a thread while the caller runs
+    the model on this one (torch and PIL release the GIL), as a DataLoader's workers overlap
+    decoding with the forward passes."""
+    starts = list(range(0, len(images), batch))
+    if not starts:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader-prep") as prep:
+        pending = prep.submit(pipe.fn, np.asarray(images[0:batch]))
+        for k, start in enumerate(starts):
+            x = pending.result()
+            if k + 1 < len(starts):
+                nxt = starts[k + 1]
+                pending = prep.submit(pipe.fn, np.asarray(images[nxt:nxt + batch]))
+            yield start, x
 
 
 def _pipelines(f: Found, transforms: list[tuple[str, Any]], device: str, size: int,
