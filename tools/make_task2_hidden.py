@@ -20,7 +20,6 @@ Usage::
 """
 from __future__ import annotations
 
-import hashlib
 import textwrap
 from pathlib import Path
 
@@ -54,9 +53,7 @@ def code(src: str) -> object:
 
 
 def notebook(cells: list[object], kernelspec: dict[str, str] = KS, colab: bool = True) -> object:
-    nb = new_notebook(cells=cells)
-    for i, cell in enumerate(nb.cells):  # stable ids: regenerating changes only what was edited
-        cell["id"] = hashlib.sha1(f"{i}:{cell['source']}".encode()).hexdigest()[:8]
+    nb = new_notebook(cells=cells)  # write_set gives the cells stable ids
     nb.metadata["kernelspec"] = kernelspec
     if colab:
         nb.metadata["colab"] = {"provenance": [], "gpuType": "T4"}
