@@ -7,20 +7,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.run.runner import RunRequest, run_submission
 from grader.sandbox import PlainSandbox
+
+from run_support import run_one_cell
 
 
 @pytest.mark.kernel
 def test_run_json_has_an_ordered_timeline_and_the_kernel_is_gone(tmp_path: Path) -> None:
-    work = tmp_path / "student"
-    work.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import os\nprint(os.getpid())")]
-    entry = work / "task.ipynb"
-    nbformat.write(nb, str(entry))
-    outcome = run_submission(RunRequest(entry=entry, files=(entry,), files_root=work, timeout_s=60),
-                             PlainSandbox(), tmp_path / "out")
+    outcome = run_one_cell(tmp_path, "import os\nprint(os.getpid())", PlainSandbox())
     assert [c.status for c in outcome.cells] == ["ok"]
     report = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
     timeline = report["timeline_s"]

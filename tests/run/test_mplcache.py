@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from grader.run import mplcache
-from grader.run.runner import RunRequest, run_submission
 from grader.sandbox import PlainSandbox, SandboxSpec
+
+from run_support import run_one_cell
 
 
 @pytest.fixture
@@ -42,14 +42,8 @@ def test_every_run_gets_the_cache_mounted_and_named(fresh_cache: Path, tmp_path:
             seen.append(spec)
             return super().run(spec)
 
-    work = tmp_path / "student"
-    work.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import os\nprint(sorted(os.listdir(os.environ['MPLCONFIGDIR'])))")]
-    entry = work / "task.ipynb"
-    nbformat.write(nb, str(entry))
-    outcome = run_submission(RunRequest(entry=entry, files=(entry,), files_root=work, timeout_s=60),
-                             Recording(), tmp_path / "out")
+    outcome = run_one_cell(tmp_path, "import os\nprint(sorted(os.listdir(os.environ['MPLCONFIGDIR'])))",
+                           Recording())
     assert [c.status for c in outcome.cells] == ["ok"]
     spec = seen[0]
     cache = mplcache.matplotlib_cache()
