@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from grader.grading import GradeOptions, grade_batch
-from grader.results import BatchResult, SubmissionResult
+from grader.results import BatchResult
 from grader.rubric import load_rubric
-from expected_grades import assert_expected_grades
+from expected_grades import assert_expected_grades, result_for_key
 
 HIDDEN = Path(__file__).resolve().parents[1] / "fixtures" / "task1_hidden"
 EXPECTED = yaml.safe_load((HIDDEN / "EXPECTED.yaml").read_text(encoding="utf-8"))
@@ -24,20 +24,12 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> BatchResult:
     return grade_batch(HIDDEN, load_rubric("task1"), GradeOptions(out_dir=out, workers=2, lang="en"))
 
 
-def _result(batch: BatchResult, key: str) -> SubmissionResult:
-    # Moodle folders ("Name_12345_assignsubmission_file_") are graded under the student's name
-    for r in batch.students:
-        if key == r.student or key.split("_")[0] == r.student:
-            return r
-    raise AssertionError(f"{key} not graded; got {[r.student for r in batch.students]}")
-
-
 def test_every_student_is_graded(graded: BatchResult) -> None:
     assert len(graded.students) == len(EXPECTED)
 
 
 @pytest.mark.parametrize("key", sorted(EXPECTED))
 def test_hidden_grade(graded: BatchResult, key: str) -> None:
-    result = _result(graded, key)
+    result = result_for_key(graded, key)
     assert_expected_grades(result, EXPECTED[key], key)
     assert all(check.message for check in result.checks)
