@@ -39,10 +39,15 @@ def start_kernel(entry: str) -> Any:
     """A python3 kernel started in the entry's folder (whatever kernelspec the notebook names)."""
     # nbclient drives the kernel with asyncio: it needs the async manager (a blocking one
     # would block its event loop, and cell timeouts would never fire)
+    from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_path
     from jupyter_core.utils import run_sync
 
-    km = AsyncKernelManager(kernel_name="python3")
+    # The Jupyter kernel folders, without the legacy ~/.ipython/kernels: finding that one imports
+    # IPython here (0.05-0.1 s before the kernel could start), and the sandbox's home is empty.
+    specs = KernelSpecManager(kernel_dirs=jupyter_path("kernels"))
+    km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=specs)
     run_sync(km.start_kernel)(cwd=str(Path(entry).parent))
     return km
 
