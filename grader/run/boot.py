@@ -47,7 +47,7 @@ def start_kernel(entry: str) -> Any:
     # The Jupyter kernel folders, without the legacy ~/.ipython/kernels: finding that one imports
     # IPython here (0.05-0.1 s before the kernel could start), and the sandbox's home is empty.
     specs = KernelSpecManager(kernel_dirs=jupyter_path("kernels"))
-    km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=specs)
+    km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=specs, ip="127.0.0.1")  # no interface scan
     run_sync(km.start_kernel)(cwd=str(Path(entry).parent))
     return km
 
