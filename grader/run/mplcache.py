@@ -15,14 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from grader.paths import cache_root
+
 logger = logging.getLogger(__name__)
 
 ENV = "GRADER_MPL_CACHE"  # inside the sandbox: where the prebuilt cache is mounted
-
-
-def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "grader"
 
 
 @functools.lru_cache(maxsize=1)
