@@ -17,18 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grader
-from grader.apps.stage import run_app_stage
-from grader.checks import CHECKS, NOTHING_FOUND, RUN_EVIDENCE_KINDS, CheckContext, Outcome
-from grader.checks.manual import MANUAL_KEY
 from grader.errors import GraderError
 from grader.i18n import tr
 from grader.intake import Submission, discover
 from grader.late import SubmissionClock, SubmissionTime, apply_lateness
-from grader.models.setup import DeviceChoice, ModelsSetup, prepare_setup, shim_notes
-from grader.models.transfer import folder_digest, missing_weights
 from grader.results import BatchResult, CellError, CheckResult, SubmissionResult, write_json_atomic
 from grader.rubric import Rubric
 from grader.rubric.schema import CheckSpec, text
@@ -36,6 +31,10 @@ from grader.run.notebook import Cell, read_cells
 from grader.run.runner import RunOutcome, RunRequest, run_submission
 from grader.sandbox import GIB, MIB, Limits, Sandbox
 from grader.sandbox.detect import get_sandbox
+
+if TYPE_CHECKING:  # imported where used: the first run starts before the checks' and models' modules load
+    from grader.checks import CheckContext
+    from grader.models.setup import DeviceChoice, ModelsSetup
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +75,8 @@ def cache_key(sub: Submission, rubric: Rubric, options: GradeOptions, lang: str,
         parts.append(repr(sorted((k, str(v)) for k, v in options.data.items())) + options.device
                      + ("+retrain" if options.retrain else ""))
     if options.weights is not None:  # a file added to the folder re-grades
+        from grader.models.transfer import folder_digest
+
         parts.append(folder_digest(options.weights))
     if options.docker:
         parts.append("+docker")
@@ -95,8 +96,7 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
                                        worksheet=options.moodle_worksheet)
              if rubric.due is not None else None)
     times = {sub.student_id: clock.time_of(sub, lang) for sub in subs} if clock is not None else {}
-    setup = prepare_setup(rubric, options.data, options.device, out / ".data", retrain=options.retrain,
-                          weights=options.weights)
+    setup = _prepare_setup(rubric, options, out)
     results: dict[str, SubmissionResult] = {}
     todo: list[Submission] = []
     for sub in subs:
@@ -155,6 +155,17 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
     folders = {s.student: s.student_id for s in subs}
     (out / ".folders.json").write_text(json.dumps(folders, ensure_ascii=False), encoding="utf-8")
     return batch
+
+
+def _prepare_setup(rubric: Rubric, options: GradeOptions, out: Path) -> ModelsSetup | None:
+    """The datasets and models evaluation of the rubric (None for a rubric without them, such as
+    Task 1, whose batch then never loads the models' modules)."""
+    if not (rubric.data or rubric.evaluation is not None or options.data):
+        return None
+    from grader.models.setup import prepare_setup
+
+    return prepare_setup(rubric, options.data, options.device, out / ".data", retrain=options.retrain,
+                         weights=options.weights)
 
 
 def _cached(path: Path, key: str) -> SubmissionResult | None:
@@ -233,7 +244,10 @@ def run_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
                          limits=_limits(rubric), parameters=params,
                          **(_data_request(setup) if setup is not None else {}))
     run = run_submission(request, box, student_dir / "run")
-    run_app_stage(sub.files, sub.files_root, rubric, box, student_dir, setup, _limits(rubric), options.docker)
+    if any(c.kind.startswith("app.") for c in rubric.checks):
+        from grader.apps.stage import run_app_stage
+
+        run_app_stage(sub.files, sub.files_root, rubric, box, student_dir, setup, _limits(rubric), options.docker)
     if run.status == "unreadable":
         return _error_result(sub, rubric, lang, box, tr(lang, "run.unreadable", file=sub.entry.name,
                                                           detail=run.message), cache=key)
@@ -248,6 +262,8 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
         cells = read_cells(sub.entry)
     except (ValueError, OSError, UnicodeDecodeError):
         cells = []
+    from grader.checks import CheckContext
+
     ctx = CheckContext(lang=lang, cells=cells, run_cells=run.cells, probe=run.probe,
                        figures=list(run.figures), out_dir=ran.student_dir, data=setup)
     results = tuple(_score(spec, ctx, run, lang) for spec in rubric.checks)
@@ -255,6 +271,9 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
     status, error = _submission_status(run, lang, ran.timeout)
     notes = list(sub.notes) + _run_notes(run, lang)
     if setup is not None:
+        from grader.models.setup import shim_notes
+        from grader.models.transfer import missing_weights
+
         notes += setup.notes(lang) + shim_notes(run.outbox, lang) + setup.run_notes(run.outbox, _error_texts(run), lang)
         missing = missing_weights(run.outbox) if setup.images is not None else ()
         if missing and error is None:  # the instructor's to fix, said once and plainly
@@ -314,13 +333,16 @@ def _cell_errors(run: RunOutcome) -> tuple[CellError, ...]:
 
 
 def _score(spec: CheckSpec, ctx: CheckContext, run: RunOutcome, lang: str) -> CheckResult:
+    from grader.checks import CHECKS, NOTHING_FOUND, RUN_EVIDENCE_KINDS
+    from grader.checks.manual import MANUAL_KEY
+
     title = text(spec.title, lang)
     fn = CHECKS.get(spec.kind)
     if fn is None:
         return CheckResult(spec.id, title, "error", 0.0, spec.points,
                            tr(lang, "run.unknown_check", kind=spec.kind), visibility=spec.visibility)
     try:
-        outcome: Outcome = fn(ctx, dict(spec.params))
+        outcome = fn(ctx, dict(spec.params))
     except GraderError as exc:
         return CheckResult(spec.id, title, "error", 0.0, spec.points, str(exc), visibility=spec.visibility)
     except Exception:
