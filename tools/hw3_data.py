@@ -30,14 +30,17 @@ def shape_image(cls: int, rng: np.random.Generator, size: int = 64) -> np.ndarra
     r = rng.uniform(0.18, 0.32) * size
     cy, cx = rng.uniform(r, size - r, 2)
     yy, xx = np.mgrid[0:size, 0:size].astype(float)
-    if cls == 0:
-        mask = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
-    elif cls == 1:
-        mask = (abs(yy - cy) <= r * 0.85) & (abs(xx - cx) <= r * 0.85)
-    else:
-        mask = (yy >= cy - r) & (yy <= cy + r) & (abs(xx - cx) <= (yy - (cy - r)) / 2)
-    img[mask] = colour
+    img[shape_mask(cls, yy, xx, cy, cx, r)] = colour
     return img.astype(np.uint8)
+
+
+def shape_mask(cls: int, yy: np.ndarray, xx: np.ndarray, cy: float, cx: float, r: float) -> np.ndarray:
+    """Where class `cls`'s shape is (0 disc, 1 square, 2 triangle), centred at (cy, cx), size r."""
+    if cls == 0:
+        return (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+    if cls == 1:
+        return (abs(yy - cy) <= r * 0.85) & (abs(xx - cx) <= r * 0.85)
+    return (yy >= cy - r) & (yy <= cy + r) & (abs(xx - cx) <= (yy - (cy - r)) / 2)
 
 
 def make_shapes_dataset(folder: Path, train: int = 20, val: int = 12, size: int = 64, seed: int = 0,
