@@ -1,6 +1,6 @@
 """Kernel shims for idioms of notebooks written for older libraries (found by the Task 2 hidden
-set): Keras 2's ImageDataGenerator, Keras' TensorBoard callback without TensorFlow, and a whole
-model pickled with torch.save and loaded back as PyTorch < 2.6 did.
+set): Keras 2's ImageDataGenerator and predict_classes, Keras' TensorBoard callback without
+TensorFlow, and a whole model pickled with torch.save and loaded back as PyTorch < 2.6 did.
 
 Each case runs in a fresh interpreter with the shims installed the way the harness installs them.
 """
@@ -58,6 +58,27 @@ def test_image_data_generator_through_fit_generator(tmp_path: Path) -> None:
     """, tmp_path)
     assert "same True epochs 3 batches 9" in out
     assert "keras.preprocessing.image.ImageDataGenerator" in log and "fit_generator" in log
+
+
+def test_predict_classes_and_predict_proba(tmp_path: Path) -> None:
+    """Keras 2's `model.predict_classes(x)` and `predict_proba(x)` (removed in TensorFlow 2.6) give
+    what they gave: the argmax of predict, a 0/1 threshold for one sigmoid output, predict itself."""
+    pytest.importorskip("keras")
+    out, log = _run("""
+        import numpy as np
+        from keras.models import Sequential
+        from keras.layers import Dense, Input
+        x = np.random.default_rng(0).random((20, 4)).astype("float32")
+        multi = Sequential([Input((4,)), Dense(3, activation="softmax")])
+        binary = Sequential([Input((4,)), Dense(1, activation="sigmoid")])
+        p = multi.predict(x, verbose=0)
+        print("argmax", bool((multi.predict_classes(x) == p.argmax(axis=-1)).all()),
+              "proba", bool(np.allclose(multi.predict_proba(x), p)),
+              "binary", bool((binary.predict_classes(x) == (binary.predict(x, verbose=0) > 0.5)).all()),
+              binary.predict_classes(x).shape)
+    """, tmp_path)
+    assert "argmax True proba True binary True (20, 1)" in out
+    assert "predict_classes" in log and "predict_proba" in log
 
 
 def test_tensorboard_callback_without_tensorflow(tmp_path: Path) -> None:

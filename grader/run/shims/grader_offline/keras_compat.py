@@ -1,7 +1,7 @@
 """Keras 2 idioms on Keras 3, so notebooks written for the old API still run.
 
 Real notebooks call `SGD(lr=0.01, decay=1e-6)`, `model.fit_generator(...)`,
-`from keras.utils import np_utils` and
+`model.predict_classes(x)`, `from keras.utils import np_utils` and
 `from keras.preprocessing.image import ImageDataGenerator`. Keras 3 removed these; each is
 mapped to its Keras 3 equivalent (the generator to Keras 3's own legacy implementation, whose
 iterators, given `steps_per_epoch`, repeat across epochs as Keras 2's did) and noted once in the
@@ -96,6 +96,24 @@ def _generator_method(model_cls: type, old: str, new: str) -> None:
     setattr(model_cls, old, method)
 
 
+def _predict_classes(self: Any, x: Any, batch_size: int = 32, verbose: Any = 0) -> Any:
+    """Keras 2's Sequential.predict_classes (removed in TensorFlow 2.6): the argmax of predict,
+    or the 0/1 threshold at 0.5 for a single sigmoid output."""
+    import numpy as np
+
+    used("Keras 2 model.predict_classes(x) run as the argmax of model.predict(x) (Keras 3)")
+    proba = np.asarray(self.predict(x, batch_size=batch_size, verbose=verbose))
+    if proba.ndim >= 2 and proba.shape[-1] > 1:
+        return proba.argmax(axis=-1)
+    return (proba > 0.5).astype("int32")
+
+
+def _predict_proba(self: Any, x: Any, batch_size: int = 32, verbose: Any = 0) -> Any:
+    """Keras 2's Sequential.predict_proba (removed in TensorFlow 2.6): model.predict."""
+    used("Keras 2 model.predict_proba(x) run as model.predict(x) (Keras 3)")
+    return self.predict(x, batch_size=batch_size, verbose=verbose)
+
+
 def patch_image(module: ModuleType) -> None:
     """`from keras.preprocessing.image import ImageDataGenerator` (and tf.keras's) on Keras 3:
     looked up on first use (PEP 562), so only notebooks that use them get the note."""
@@ -164,6 +182,9 @@ def patch_keras(keras: ModuleType) -> None:
                      ("predict_generator", "predict")):
         if not hasattr(model, old):
             _generator_method(model, old, new)
+    for name, method in (("predict_classes", _predict_classes), ("predict_proba", _predict_proba)):
+        if not hasattr(model, name):
+            setattr(model, name, method)
     utils = keras.utils
     if not hasattr(utils, "np_utils"):
         np_utils = ModuleType("keras.utils.np_utils", "Keras 2's np_utils (to_categorical) on Keras 3")
