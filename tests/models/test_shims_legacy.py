@@ -81,6 +81,29 @@ def test_predict_classes_and_predict_proba(tmp_path: Path) -> None:
     assert "predict_classes" in log and "predict_proba" in log
 
 
+def test_keras_two_metric_names_in_the_history(tmp_path: Path) -> None:
+    """Before Keras 2.3, metrics=["accuracy"] was logged as "acc"/"val_acc": old plotting code that
+    reads history.history['acc'] gets the accuracy, not a KeyError; unknown names still fail."""
+    pytest.importorskip("keras")
+    out, log = _run("""
+        import numpy as np, keras
+        x = np.random.default_rng(0).random((20, 4)).astype("float32")
+        y = np.eye(3, dtype="float32")[np.arange(20) % 3]
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+        history = model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y))
+        h = history.history
+        try:
+            h["precision"]
+        except KeyError:
+            missing = "KeyError"
+        print("acc", h["acc"] == h["accuracy"], "val", h["val_acc"] == h["val_accuracy"], missing,
+              sorted(h))
+    """, tmp_path)
+    assert "acc True val True KeyError ['accuracy', 'loss', 'val_accuracy', 'val_loss']" in out
+    assert "history.history['acc']" in log
+
+
 def test_tensorboard_callback_without_tensorflow(tmp_path: Path) -> None:
     """Keras' TensorBoard callback writes through tf.summary; without TensorFlow the fit must
     still run (and say so), not fail with "No module named 'tensorflow.summary'"."""

@@ -1,7 +1,7 @@
 """Keras 2 idioms on Keras 3, so notebooks written for the old API still run.
 
 Real notebooks call `SGD(lr=0.01, decay=1e-6)`, `model.fit_generator(...)`,
-`model.predict_classes(x)`, `from keras.utils import np_utils` and
+`model.predict_classes(x)`, `history.history['acc']`, `from keras.utils import np_utils` and
 `from keras.preprocessing.image import ImageDataGenerator`. Keras 3 removed these; each is
 mapped to its Keras 3 equivalent (the generator to Keras 3's own legacy implementation, whose
 iterators, given `steps_per_epoch`, repeat across epochs as Keras 2's did) and noted once in the
@@ -78,10 +78,27 @@ def _fit_method(original: Any) -> Any:
         if kwargs.get("steps_per_epoch") and isinstance(iterator, type) and isinstance(x, iterator):
             used("Keras 2 ImageDataGenerator data with steps_per_epoch: drawn as an endless stream, as in Keras 2")
             x = _repeating(x)
-        return original(self, x, *args, **kwargs)
+        history = original(self, x, *args, **kwargs)
+        if isinstance(getattr(history, "history", None), dict):
+            history.history = _KerasTwoNames(history.history)
+        return history
 
     fit._grader = True  # type: ignore[attr-defined]
     return fit
+
+
+class _KerasTwoNames(dict):  # type: ignore[type-arg]
+    """History.history that also answers to Keras 2's metric names: before Keras 2.3,
+    metrics=["accuracy"] was logged as "acc" / "val_acc", and old plotting code asks for those."""
+
+    ALIASES = {"acc": "accuracy", "val_acc": "val_accuracy", "accuracy": "acc", "val_accuracy": "val_acc"}
+
+    def __missing__(self, key: Any) -> Any:
+        other = self.ALIASES.get(key) if isinstance(key, str) else None
+        if other is None or not dict.__contains__(self, other):
+            raise KeyError(key)
+        used(f"Keras 2 metric name history.history[{key!r}] read as {other!r} (Keras 3)")
+        return self[other]
 
 
 def _generator_method(model_cls: type, old: str, new: str) -> None:
