@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import grader
+from grader.apps import app_checks
 from grader.errors import GraderError
 from grader.i18n import tr
 from grader.intake import Submission, discover
@@ -244,7 +245,7 @@ def run_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
                          limits=_limits(rubric), parameters=params,
                          **(_data_request(setup) if setup is not None else {}))
     run = run_submission(request, box, student_dir / "run")
-    if any(c.kind.startswith("app.") for c in rubric.checks):
+    if app_checks(rubric.checks):
         from grader.apps.stage import run_app_stage
 
         run_app_stage(sub.files, sub.files_root, rubric, box, student_dir, setup, _limits(rubric), options.docker)

@@ -13,3 +13,19 @@ Hidden labels never enter the sandbox: the client returns predictions and the gr
 (grader/checks/app.py) score them.
 """
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grader.apps.source import AppKind
+    from grader.rubric.schema import CheckSpec
+
+RUN_KINDS: dict[str, AppKind] = {"app.web": "web", "app.api": "api"}  # started and asked for digits
+DOCKER_KINDS = ("app.docker", "app.compose")
+
+
+def app_checks(checks: Iterable[CheckSpec]) -> list[CheckSpec]:
+    """The rubric's app checks: the apps stage runs only for a rubric that has one. (Here, not in
+    stage.py, so that grading can ask without loading the apps stage and what it imports.)"""
+    return [c for c in checks if c.kind in RUN_KINDS or c.kind in DOCKER_KINDS]

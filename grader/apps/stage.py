@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.apps import DOCKER_KINDS, RUN_KINDS, app_checks
 from grader.apps.docker import (
     analyse_compose,
     analyse_dockerfile,
@@ -42,8 +43,6 @@ logger = logging.getLogger(__name__)
 
 APPS_DIR = "apps"
 APPS_FILE = "apps.json"
-RUN_KINDS: dict[str, AppKind] = {"app.web": "web", "app.api": "api"}
-DOCKER_KINDS = ("app.docker", "app.compose")
 PORTS: dict[AppKind, int] = {"web": 17860, "api": 18000}  # deliberately not the apps' own defaults
 SANDBOX_GRACE_S = 15.0
 RESULT_CAP = 8 * 1024 * 1024
@@ -71,7 +70,7 @@ def _largest(specs: list[CheckSpec], key: str, default: float) -> float:
 
 def plan_for(rubric: Rubric) -> AppPlan | None:
     """None when the rubric has no app check."""
-    specs = [c for c in rubric.checks if c.kind in RUN_KINDS or c.kind in DOCKER_KINDS]
+    specs = app_checks(rubric.checks)
     if not specs:
         return None
     named = next((tuple(c.params["files"]) for c in specs if "files" in c.params), DEFAULT_NAMES)
