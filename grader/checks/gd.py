@@ -140,42 +140,31 @@ def _gd_follows(an: Analysis, g: Func) -> Sequence | None:
 
 # -- steps ----------------------------------------------------------------------------------
 def _reference_figure(ctx: CheckContext, seq: Sequence, fit: Fit, name: str) -> tuple[str, ...]:
-    """The student's steps beside the reference replay on the student's own function."""
-    try:
-        import matplotlib
+    """The student's steps beside the reference replay on the student's own function (SVG)."""
+    from grader.report.svgplot import Series, line_chart
 
-        matplotlib.use("Agg")
-        from matplotlib.figure import Figure
-    except Exception:
-        return ()
     func = fit.func
-    x = np.asarray(seq.values)
+    x = np.asarray(seq.values, dtype=float)
     if fit.model == "gd":
         ref_x = ref.run_gd(lambda v: float(func.grad(v)), float(x[0]), fit.lr, x.size - 1)
     else:
         ref_x = ref.run_momentum(lambda v: float(func.grad(v)), float(x[0]), fit.lr, fit.beta,
                                  x.size - 1, nesterov=fit.model == "nesterov")
     ref_arr = np.asarray(ref_x, dtype=float)
-    lo = float(np.nanmin(np.concatenate([x, ref_arr])))
-    hi = float(np.nanmax(np.concatenate([x, ref_arr])))
+    both = np.concatenate([x, ref_arr])
+    both = both[np.isfinite(both)]
+    lo, hi = (float(both.min()), float(both.max())) if both.size else (float(func.x[0]), float(func.x[-1]))
     pad = 0.2 * (hi - lo or 1.0)
     grid = np.linspace(max(lo - pad, func.x[0]), min(hi + pad, func.x[-1]), 400)
-    fig = Figure(figsize=(6, 3.6))
-    ax = fig.add_subplot()
-    ax.plot(grid, func.f(grid), color="0.3", lw=1.5, label=func.name)
-    ax.plot(ref_arr, func.f(ref_arr), "x--", color="tab:green", ms=9,
-            label=tr(ctx.lang, "gd.figure.reference"))
-    ax.plot(x, func.f(x), "o", color="tab:red", ms=5, mfc="none",
-            label=tr(ctx.lang, "gd.figure.student"))
-    ax.set_title(tr(ctx.lang, "gd.figure.title") + f" ({fit.model})")
-    ax.legend(fontsize=8)
+    svg = line_chart([
+        Series(grid, func.f(grid), func.name, "#4d4d4d"),
+        Series(ref_arr, func.f(ref_arr), tr(ctx.lang, "gd.figure.reference"), "#2ca02c", "dashed", "x"),
+        Series(x, func.f(x), tr(ctx.lang, "gd.figure.student"), "#d62728", None, "o"),
+    ], tr(ctx.lang, "gd.figure.title") + f" ({fit.model})")
     out = Path(ctx.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / name
-    # fixed margins: bbox_inches="tight" draws the figure twice (a third of its cost)
-    fig.subplots_adjust(left=0.11, right=0.98, top=0.9, bottom=0.1)
-    fig.savefig(path, dpi=80)
-    return (path.name,)
+    (out / name).write_text(svg, encoding="utf-8")
+    return (name,)
 
 
 def check_steps(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
@@ -189,7 +178,7 @@ def check_steps(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
             return Outcome("too_few", tr(ctx.lang, "gd.steps.too_few", steps=fit.steps,
                                          min_steps=min_steps), metrics)
         wrong = _wrong_gradient_used(an, fit.func)
-        figs = _reference_figure(ctx, seq, fit, "steps_gd.png")
+        figs = _reference_figure(ctx, seq, fit, "steps_gd.svg")
         if wrong is not None and fit.func.exact and _gd_follows(an, wrong) is not None \
                 and fit.func.id == wrong.id:
             return Outcome("wrong_gradient", tr(ctx.lang, "gd.steps.wrong_gradient", label=seq.label,
@@ -438,7 +427,7 @@ def check_momentum(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     if not fits:
         return Outcome("missing", tr(ctx.lang, "gd.momentum.missing"))
     seq, fit = fits[0]
-    figs = _reference_figure(ctx, seq, fit, "steps_momentum.png")
+    figs = _reference_figure(ctx, seq, fit, "steps_momentum.svg")
     return Outcome("ok", tr(ctx.lang, "gd.momentum.ok", label=seq.label, lr=fit.lr, beta=fit.beta,
                             steps=fit.steps), {"lr": fit.lr, "beta": fit.beta, "steps": float(fit.steps)},
                    figs)
@@ -451,7 +440,7 @@ def check_nesterov(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     if fits:
         seq, fit = fits[0]
         beta = "(k-1)/(k+2)" if fit.model == "nesterov_schedule" else f"{fit.beta:.3g}"
-        figs = _reference_figure(ctx, seq, fit, "steps_nesterov.png") if fit.model == "nesterov" else ()
+        figs = _reference_figure(ctx, seq, fit, "steps_nesterov.svg") if fit.model == "nesterov" else ()
         return Outcome("ok", tr(ctx.lang, "gd.nesterov.ok", label=seq.label, lr=fit.lr, beta=beta,
                                 steps=fit.steps), {"lr": fit.lr, "steps": float(fit.steps)}, figs)
     for seq, fit in an.fits_of("momentum"):

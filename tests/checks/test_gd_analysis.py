@@ -79,6 +79,19 @@ def test_plain_gd_steps_are_verified(tmp_path: Path) -> None:
     assert CHECKS["gd.momentum"](ctx, {}).key == "missing"
 
 
+def test_steps_figure_shows_the_student_steps_beside_the_reference(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    seq = ref.run_gd(df, 1.5, 0.05, 6)
+    out = CHECKS["gd.steps"](_ctx(_probe({"f": f, "df": df}, [seq]), tmp_path), {"min_steps": 3})
+    assert out.figures == ("steps_gd.svg",)
+    root = ET.parse(tmp_path / "steps_gd.svg").getroot()
+    svg = "{http://www.w3.org/2000/svg}"
+    assert len(root.findall(f".//{svg}circle")) == len(seq) + 1  # the student's points + legend
+    assert len(root.findall(f".//{svg}path")) == len(seq) + 1  # the reference's crosses + legend
+    assert [t.text for t in root.iter(f"{svg}text")][-3:] == ["f", "reference", "student's steps"]
+
+
 def test_two_steps_are_too_few(tmp_path: Path) -> None:
     ctx = _ctx(_probe({"f": f, "df": df}, [ref.run_gd(df, 1.5, 0.05, 2)]), tmp_path)
     assert CHECKS["gd.steps"](ctx, {"min_steps": 3}).key == "too_few"
