@@ -1,0 +1,20 @@
+"""The table of check kinds: every entry resolves, and only the families a rubric uses load."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from grader.checks import CHECKS
+
+
+def test_every_kind_resolves_to_a_check_function() -> None:
+    for kind in CHECKS:
+        assert callable(CHECKS[kind]), kind
+
+
+def test_task1_checks_do_not_load_the_other_families() -> None:
+    code = ("import sys\nfrom grader.checks import CHECKS\nCHECKS['gd.steps']\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('grader.apps', 'grader.models', "
+            "'grader.checks.app', 'grader.checks.models', 'grader.checks.transfer'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
