@@ -19,8 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import nbformat
-
 from grader.errors import IntakeError
 from grader.i18n import tr
 from grader.intake.archive import ArchiveCaps, is_zip, safe_extract
@@ -276,6 +274,8 @@ def _build(unit: _Unit, sid: str, opts: _Options) -> Submission:
     if check.upgraded is not None:
         if not owned:
             files_root, files, entry = _copy_to_stage(files_root, files, entry, stage)
+        import nbformat  # old notebooks only (see check_entry)
+
         nbformat.write(check.upgraded, str(entry))
         notes.append(tr(lang, "intake.nb_converted", name=display, version=check.old_version or "?"))
     return result(entry=entry, notes=notes)
