@@ -413,10 +413,16 @@ def _near_minimum_of(func: Func, x_last: float, lr: float | None = None) -> bool
     if lr is None:  # a safe step for this function: 1 / the largest curvature on its range
         curv = np.abs(np.gradient(func.dy, func.x))
         lr = 0.5 / max(float(np.nanmax(curv)), 1e-9)
-    xs = ref.run_gd(lambda v: float(grad(v)), x_last, lr, 5000)
-    finite = [v for v in xs if np.isfinite(v)]
-    x_star = finite[-1]
     scale = float(np.ptp(func.x)) or 1.0
+    x_star = x_last
+    for _ in range(5000):  # GD from the last point, until it stops moving (or leaves the range)
+        nxt = ref.gd_step(x_star, lambda v: float(grad(v)), lr)
+        if not np.isfinite(nxt):
+            break
+        moved = abs(nxt - x_star)
+        x_star = nxt
+        if moved <= 1e-9 * scale:  # the steps left could add at most 5e-6 * scale
+            break
     return abs(x_star - x_last) <= 2e-2 * scale
 
 

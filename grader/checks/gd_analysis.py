@@ -449,13 +449,22 @@ def _complete(fit: Fit, x: np.ndarray) -> bool:
 
 
 def _fits_for(x: np.ndarray, funcs: list[Func]) -> list[Fit]:
+    """Every complete fit of `x` that could win in best_fit.
+
+    Plain GD on an exact function outranks every other model on any function (best_fit's
+    order), so when one exists the momentum and schedule searches, on this function or another
+    (a student's derivative is a candidate function too), would be computed and thrown away.
+    """
     q = quantum(x)
+    usable = [func for func in funcs if not np.any(np.isnan(func.grad(x)))]
+    plain = {id(func): fit_gd(x, func, q) for func in usable}
+    complete = {k: fit for k, fit in plain.items() if fit is not None and _complete(fit, x)}
+    if any(fit.func.exact for fit in complete.values()):
+        return list(complete.values())
     found: list[Fit] = []
-    for func in funcs:
-        if np.any(np.isnan(func.grad(x))):
-            continue
-        gd = fit_gd(x, func, q)
-        if gd is not None and _complete(gd, x):
+    for func in usable:
+        gd = complete.get(id(func))
+        if gd is not None:
             found.append(gd)
             continue  # plain GD outranks every momentum model on the same function
         sched = fit_gd_schedule(x, func, q)
