@@ -26,7 +26,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 
-from grader.run.notebook import Cell, neutralise_colab, read_cells
+from grader.run.notebook import neutralise_colab, read_cells
 
 logger = logging.getLogger("grader.harness")
 STARTED = time.monotonic()  # replaced by grader.run.boot's own start: the timeline counts from there

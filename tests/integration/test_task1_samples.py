@@ -67,3 +67,17 @@ def test_resume_skips_unchanged_students(graded) -> None:
     rubric = load_rubric("task1")
     again = grade_batch(SAMPLES, rubric, GradeOptions(out_dir=out, workers=2, lang="en"))
     assert [r.to_json() for r in again.students] == [r.to_json() for r in batch.students]
+
+
+def test_steps_figures_are_drawn_for_the_found_descents(graded) -> None:
+    import xml.etree.ElementTree as ET
+
+    batch, folders, out = graded
+    result = _result(graded, "ivanov_ivan")
+    figures = {c.id: c.figures for c in result.checks}
+    assert figures["steps"] == ("steps_gd.svg",)
+    assert figures["momentum"] == ("steps_momentum.svg",)
+    assert figures["nesterov"] == ("steps_nesterov.svg",)
+    for names in (figures["steps"], figures["momentum"], figures["nesterov"]):
+        root = ET.parse(out / folders.get(result.student, result.student) / names[0]).getroot()
+        assert len(root.findall(".//{http://www.w3.org/2000/svg}circle")) >= 4  # 3+ steps and the legend's
