@@ -155,13 +155,28 @@ def _series(s: Series, points: list[tuple[float, float] | None]) -> list[str]:
         dash = ' stroke-dasharray="5,3"' if s.line == "dashed" else ""
         for run in _runs(points):
             if len(run) > 1:
-                coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+                coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in _thinned(run))
                 out.append(f'<polyline points="{coords}" fill="none" stroke="{s.color}" '
                            f'stroke-width="1.5"{dash}/>')
-    for p in points if s.marker is not None else ():
-        if p is not None:
-            out.append(_marker(s.marker, p[0], p[1], s.color))  # type: ignore[arg-type]
+    if s.marker is not None:
+        # one marker per half pixel: the thousands of steps a long run piles up at its end
+        # would repeat the same mark (and make a report of megabytes)
+        seen: set[tuple[int, int]] = set()
+        for p in points:
+            if p is not None and (cell := (round(p[0] * 2), round(p[1] * 2))) not in seen:
+                seen.add(cell)
+                out.append(_marker(s.marker, p[0], p[1], s.color))
     return out
+
+
+def _thinned(run: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The line's points less those within half a pixel of the previous one kept (ends kept)."""
+    kept = [run[0]]
+    for x, y in run[1:-1]:
+        if abs(x - kept[-1][0]) >= 0.5 or abs(y - kept[-1][1]) >= 0.5:
+            kept.append((x, y))
+    kept.append(run[-1])
+    return kept
 
 
 def _runs(points: list[tuple[float, float] | None]) -> list[list[tuple[float, float]]]:

@@ -79,3 +79,19 @@ def test_tick_labels() -> None:
     assert format_tick(10.0, 5.0) == "10"
     assert format_tick(0.0, 0.1) == "0"
     assert format_tick(2e6, 1e6) == "2e+06"
+
+
+def test_a_long_run_stays_a_small_picture() -> None:
+    # 10 000 GD steps on x^2: almost all of them on the same few pixels at the minimum
+    xs = [2.0]
+    for _ in range(10_000):
+        xs.append(xs[-1] - 0.001 * 2 * xs[-1])
+    ys = [v * v for v in xs]
+    svg = line_chart([Series(xs, ys, "ref", "green", "dashed", "x"), Series(xs, ys, "steps", "red", None, "o")])
+    root = _parse(svg)
+    assert len(svg) < 200_000
+    circles = root.findall(".//s:circle", NS)
+    assert 20 < len(circles) < 2_000
+    # the first and the last step are still drawn
+    cx = sorted(float(c.get("cx")) for c in circles)
+    assert cx[0] < 80 and cx[-1] > 400
