@@ -415,8 +415,12 @@ def _near_minimum_of(func: Func, x_last: float, lr: float | None = None) -> bool
         lr = 0.5 / max(float(np.nanmax(curv)), 1e-9)
     scale = float(np.ptp(func.x)) or 1.0
     x_star = x_last
+
+    def slope(v: float) -> float:
+        return float(grad(v))
+
     for _ in range(5000):  # GD from the last point, until it stops moving (or leaves the range)
-        nxt = ref.gd_step(x_star, lambda v: float(grad(v)), lr)
+        nxt = ref.gd_step(x_star, slope, lr)
         if not np.isfinite(nxt):
             break
         moved = abs(nxt - x_star)

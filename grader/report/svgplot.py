@@ -114,15 +114,16 @@ def line_chart(series: Sequence[Series], title: str = "", *, width: int = 480, h
            f'<defs><clipPath id="plot"><rect x="{left}" y="{top}" width="{right - left}" '
            f'height="{bottom - top}"/></clipPath></defs>']
     out += _axes(x_lo, x_hi, y_lo, y_hi, px, py, (left, right, top, bottom))
+    pixels = [[None if p is None else (px(p[0]), py(p[1])) for p in ps] for ps in pts]
     out.append('<g clip-path="url(#plot)">')
-    for s, ps in zip(series, pts):
-        out += _series(s, [None if p is None else (px(p[0]), py(p[1])) for p in ps])
+    for s, ps in zip(series, pixels):
+        out += _series(s, ps)
     out.append("</g>")
     if title:
         out.append(f'<text x="{(left + right) / 2:.1f}" y="18" text-anchor="middle" font-size="13" '
                    f'{FONT}>{escape(title)}</text>')
     out += _legend([s for s in series if s.label], (left, right, top, bottom),
-                   [(px(p[0]), py(p[1])) for ps in pts for p in ps if p is not None])
+                   [p for ps in pixels for p in ps if p is not None])
     out.append("</svg>")
     return "\n".join(line for line in out if line) + "\n"
 
@@ -152,7 +153,7 @@ def _axes(x_lo: float, x_hi: float, y_lo: float, y_hi: float, px: Scale, py: Sca
 def _series(s: Series, points: list[tuple[float, float] | None]) -> list[str]:
     out = []
     if s.line is not None:
-        dash = ' stroke-dasharray="5,3"' if s.line == "dashed" else ""
+        dash = _dash(s)
         for run in _runs(points):
             if len(run) > 1:
                 coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in _thinned(run))
@@ -167,6 +168,10 @@ def _series(s: Series, points: list[tuple[float, float] | None]) -> list[str]:
                 seen.add(cell)
                 out.append(_marker(s.marker, p[0], p[1], s.color))
     return out
+
+
+def _dash(s: Series) -> str:
+    return ' stroke-dasharray="5,3"' if s.line == "dashed" else ""
 
 
 def _thinned(run: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -219,7 +224,7 @@ def _legend(series: Sequence[Series], box: tuple[float, float, float, float],
     for i, s in enumerate(series):
         y = y0 + 12 + 16 * i
         if s.line is not None:
-            dash = ' stroke-dasharray="5,3"' if s.line == "dashed" else ""
+            dash = _dash(s)
             out.append(f'<line x1="{x0 + 6:.1f}" y1="{y:.1f}" x2="{x0 + 26:.1f}" y2="{y:.1f}" '
                        f'stroke="{s.color}" stroke-width="1.5"{dash}/>')
         if s.marker is not None:
