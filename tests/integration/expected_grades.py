@@ -1,11 +1,25 @@
 """Shared assertions of the end-to-end sample tests: a graded batch against an EXPECTED.yaml."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from grader.grading import GradeOptions, grade_batch
 from grader.results import BatchResult, SubmissionResult
+from grader.rubric import load_rubric
+
+
+def load_expected(folder: Path) -> dict[str, Any]:
+    """A set's EXPECTED.yaml: key -> {status, checks: {check id: share of its points}}."""
+    return yaml.safe_load((folder / "EXPECTED.yaml").read_text(encoding="utf-8"))
+
+
+def grade_set(folder: Path, assignment: str, out: Path) -> BatchResult:
+    """The whole folder graded with the named rubric, two workers, English messages."""
+    return grade_batch(folder, load_rubric(assignment), GradeOptions(out_dir=out, workers=2, lang="en"))
 
 
 def result_named(batch: BatchResult, name: str) -> SubmissionResult:
@@ -31,3 +45,10 @@ def assert_expected_grades(result: SubmissionResult, expected: dict[str, Any], l
     for check_id, share in expected["checks"].items():
         msg = next(c.message for c in result.checks if c.id == check_id)
         assert got[check_id] == pytest.approx(share, abs=0.01), f"{label}/{check_id}: {msg}"
+
+
+def assert_graded_as_expected(batch: BatchResult, expected: dict[str, Any], key: str) -> None:
+    """The student under `key` got the expected grades, and every check says something."""
+    result = result_for_key(batch, key)
+    assert_expected_grades(result, expected[key], key)
+    assert all(check.message for check in result.checks)

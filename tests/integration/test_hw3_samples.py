@@ -9,12 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from grader.grading import GradeOptions, grade_batch
 from grader.results import BatchResult
 from grader.rubric import Rubric, load_rubric
-from expected_grades import assert_expected_grades, result_named
+from expected_grades import assert_expected_grades, load_expected, result_named
 
 for _module in ("torch", "torchvision"):
     pytest.importorskip(_module)
@@ -23,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from hw3_data import make_shapes_dataset, write_fake_weights  # noqa: E402
 
 SAMPLES = ROOT / "submissions" / "hw3"
-EXPECTED = yaml.safe_load((SAMPLES / "EXPECTED.yaml").read_text(encoding="utf-8"))
+EXPECTED = load_expected(SAMPLES)
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.torch, pytest.mark.sandbox,
               pytest.mark.timeout(1800)]

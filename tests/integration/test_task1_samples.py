@@ -6,16 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from grader.grading import GradeOptions, grade_batch
 from grader.results import BatchResult
 from grader.rubric import load_rubric
-from expected_grades import assert_expected_grades
+from expected_grades import assert_expected_grades, load_expected
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "submissions" / "task1"
-EXPECTED = yaml.safe_load((SAMPLES / "EXPECTED.yaml").read_text(encoding="utf-8"))
+EXPECTED = load_expected(SAMPLES)
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 

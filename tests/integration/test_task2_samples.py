@@ -8,18 +8,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 from grader.grading import GradeOptions, grade_batch
 from grader.results import BatchResult
 from grader.rubric import load_rubric
-from expected_grades import assert_expected_grades, result_named
+from expected_grades import assert_expected_grades, load_expected, result_named
 
 for _module in ("torch", "torchvision", "keras"):  # the `models` extra: what the samples import
     pytest.importorskip(_module)
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "submissions" / "task2"
-EXPECTED = yaml.safe_load((SAMPLES / "EXPECTED.yaml").read_text(encoding="utf-8"))
+EXPECTED = load_expected(SAMPLES)
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 MODEL_CHECKS = ("models_found", "torch_cnn", "keras_cnn", "torch_accuracy", "keras_accuracy",
                 "torch_beats_example", "keras_beats_example")
