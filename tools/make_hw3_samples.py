@@ -21,7 +21,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_task2_samples import code, md, notebook  # noqa: E402  (the same notebook-building helpers)
 from notebook_sets import write_set  # noqa: E402

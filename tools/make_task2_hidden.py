@@ -20,11 +20,11 @@ Usage::
 """
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_notebook
 
+from make_task2_samples import code, md  # the same cell-building helpers as the shipped samples
 from notebook_sets import write_set
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,18 +38,6 @@ HEADER = ("# Task 2 (MNIST models): expected grades of the hidden generalisation
           "# written from the rubric and the code before the grader saw these notebooks.\n\n")
 KS = {"name": "python3", "display_name": "Python 3", "language": "python"}
 KS_VENV = {"name": ".venv", "display_name": ".venv (Python 3.11.5)", "language": "python"}
-
-
-def d(src: str) -> str:
-    return textwrap.dedent(src).strip("\n")
-
-
-def md(src: str) -> object:
-    return new_markdown_cell(d(src))
-
-
-def code(src: str) -> object:
-    return new_code_cell(d(src))
 
 
 def notebook(cells: list[object], kernelspec: dict[str, str] = KS, colab: bool = True) -> object:
