@@ -5,6 +5,8 @@ import shutil
 
 import pytest
 
+from browser_support import browser  # noqa: F401  (the `browser` fixture, for every test folder)
+
 # Keras 3 without TensorFlow: the tests (like the sandbox) run it on its torch backend
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
