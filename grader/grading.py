@@ -6,6 +6,7 @@ submission, rubric and grader version are unchanged (unless forced).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -25,7 +26,7 @@ from grader.errors import GraderError
 from grader.i18n import tr
 from grader.intake import Submission, discover
 from grader.late import SubmissionClock, SubmissionTime, apply_lateness
-from grader.results import BatchResult, CellError, CheckResult, SubmissionResult, write_json_atomic
+from grader.results import BatchResult, CellError, CheckResult, Flag, SubmissionResult, write_json_atomic
 from grader.rubric import Rubric
 from grader.rubric.schema import CheckSpec, text
 from grader.run.notebook import Cell, read_cells
@@ -34,7 +35,7 @@ from grader.sandbox import GIB, MIB, Limits, Sandbox
 from grader.sandbox.detect import get_sandbox
 
 if TYPE_CHECKING:  # imported where used: the first run starts before the checks' and models' modules load
-    from grader.checks import CheckContext
+    from grader.checks import CheckContext, Outcome
     from grader.models.setup import DeviceChoice, ModelsSetup
 
 logger = logging.getLogger(__name__)
@@ -267,7 +268,9 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
 
     ctx = CheckContext(lang=lang, cells=cells, run_cells=run.cells, probe=run.probe,
                        figures=list(run.figures), out_dir=ran.student_dir, data=setup)
-    results = tuple(_score(spec, ctx, run, lang) for spec in rubric.checks)
+    scored = [_score(spec, ctx, run, lang) for spec in rubric.checks]
+    results = tuple(result for result, _ in scored)
+    flags = tuple(flag for _, check_flags in scored for flag in check_flags)
     score = sum(r.points for r in results)
     status, error = _submission_status(run, lang, ran.timeout)
     notes = list(sub.notes) + _run_notes(run, lang)
@@ -287,7 +290,7 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
         sha256=sub.sha256, status=status, score=round(score, 4), max_score=rubric.max_score,
         duration_s=time.monotonic() - ran.start, error=error, checks=results, sandbox=ran.box.description,
         cell_errors=_cell_errors(run), notes=tuple(notes), figures=figures, cache_key=ran.key, lang=lang,
-        moodle_id=sub.moodle_id)
+        moodle_id=sub.moodle_id, flags=flags)
     return apply_lateness(result, ran.when, rubric, lang)
 
 
@@ -333,23 +336,36 @@ def _cell_errors(run: RunOutcome) -> tuple[CellError, ...]:
                  for c in run.cells if c.status == "error")
 
 
-def _score(spec: CheckSpec, ctx: CheckContext, run: RunOutcome, lang: str) -> CheckResult:
-    from grader.checks import CHECKS, NOTHING_FOUND, RUN_EVIDENCE_KINDS
-    from grader.checks.manual import MANUAL_KEY
-
+def _score(spec: CheckSpec, ctx: CheckContext, run: RunOutcome, lang: str) -> tuple[CheckResult, tuple[Flag, ...]]:
+    """The check's result and the flags it raised for the instructor's review."""
     title = text(spec.title, lang)
-    fn = CHECKS.get(spec.kind)
-    if fn is None:
-        return CheckResult(spec.id, title, "error", 0.0, spec.points,
-                           tr(lang, "run.unknown_check", kind=spec.kind), visibility=spec.visibility)
     try:
-        outcome = fn(ctx, dict(spec.params))
+        outcome = _outcome(spec, ctx)
     except GraderError as exc:
-        return CheckResult(spec.id, title, "error", 0.0, spec.points, str(exc), visibility=spec.visibility)
+        return CheckResult(spec.id, title, "error", 0.0, spec.points, str(exc), visibility=spec.visibility), ()
     except Exception:
         logger.exception("check %s failed", spec.id)
         return CheckResult(spec.id, title, "error", 0.0, spec.points,
-                           tr(lang, "run.check_crashed", check=spec.id), visibility=spec.visibility)
+                           tr(lang, "run.check_crashed", check=spec.id), visibility=spec.visibility), ()
+    if outcome is None:
+        return CheckResult(spec.id, title, "error", 0.0, spec.points,
+                           tr(lang, "run.unknown_check", kind=spec.kind), visibility=spec.visibility), ()
+    flags = tuple(dataclasses.replace(flag, check=flag.check or spec.id) for flag in outcome.flags)
+    return _result(spec, title, outcome, run, lang), flags
+
+
+def _outcome(spec: CheckSpec, ctx: CheckContext) -> Outcome | None:
+    """What the rubric's check kind says of this submission (None: no such kind)."""
+    from grader.checks import CHECKS
+
+    fn = CHECKS.get(spec.kind)
+    return None if fn is None else fn(ctx, dict(spec.params))
+
+
+def _result(spec: CheckSpec, title: str, outcome: Outcome, run: RunOutcome, lang: str) -> CheckResult:
+    from grader.checks import NOTHING_FOUND, RUN_EVIDENCE_KINDS
+    from grader.checks.manual import MANUAL_KEY
+
     if outcome.key == MANUAL_KEY:  # the instructor's points come later, from the overrides file
         return CheckResult(spec.id, title, "manual", 0.0, spec.points, outcome.message,
                            metrics=dict(outcome.metrics), figures=outcome.figures, visibility=spec.visibility)

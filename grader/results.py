@@ -30,6 +30,28 @@ class Review:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """Something the instructor should look at before a grade stands: why, and where.
+
+    Raised by a check (implausible accuracy, inconsistent evidence) or by the pipeline (the
+    grader's in-kernel code was tampered with). A flag never changes points by itself.
+    """
+
+    kind: str  # what sort of doubt: "tampering", "implausible", "evidence", ...
+    message: str  # in the report's language, for the instructor and the student
+    check: str | None = None  # the check it concerns; None for the whole submission
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "message": self.message, "check": self.check}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Flag:
+        check = data.get("check")
+        return cls(str(data.get("kind", "")), str(data.get("message", "")),
+                   str(check) if check is not None else None)
+
+
+@dataclass(frozen=True)
 class CheckResult:
     id: str
     title: str
@@ -101,6 +123,7 @@ class SubmissionResult:
     late_days: int = 0  # started days after the deadline (and its grace), 0 when on time
     penalty: float = 0.0  # points taken off for lateness; `score` is already net of it
     moodle_id: str | None = None  # Moodle participant number, from the download folder name
+    flags: tuple[Flag, ...] = ()  # for the instructor's review before the grade stands
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -123,6 +146,7 @@ class SubmissionResult:
             "late_days": self.late_days,
             "penalty": self.penalty,
             "moodle_id": self.moodle_id,
+            "flags": [f.to_json() for f in self.flags],
         }
 
     @classmethod
@@ -147,6 +171,7 @@ class SubmissionResult:
             late_days=int(data.get("late_days") or 0),
             penalty=float(data.get("penalty") or 0.0),
             moodle_id=data.get("moodle_id"),
+            flags=tuple(Flag.from_json(f) for f in data.get("flags") or () if isinstance(f, dict)),
         )
 
 

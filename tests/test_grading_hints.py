@@ -36,6 +36,6 @@ def test_failed_cell_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, check
     run = RunOutcome("ok", "", (CellRecord(3, "error", "NameError", "name 'x' is not defined"),), {}, (),
                      tmp_path, (), "test", 0.0)
     ctx = CheckContext("en", [], run.cells, {}, [], tmp_path)
-    message = _score(spec, ctx, run, "en").message
+    message = _score(spec, ctx, run, "en")[0].message
     assert message.startswith("Verdict.")
     assert ("cell 3 failed (NameError)" in message) is hinted

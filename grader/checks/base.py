@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from grader.results import Flag
 from grader.run.notebook import Cell
 from grader.run.runner import CellRecord
 
@@ -16,6 +17,7 @@ class Outcome:
     message: str
     metrics: dict[str, float] = field(default_factory=dict)
     figures: tuple[str, ...] = ()
+    flags: tuple[Flag, ...] = ()  # doubts for the instructor's review (the check's id is filled in)
 
 
 @dataclass

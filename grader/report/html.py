@@ -198,6 +198,7 @@ def render_student_report(result: SubmissionResult, student_dir: Path, *, title:
         check_figures=check_figures,
         report_figures=[embed_figure(student_dir, name, lang) for name in result.figures],
         detailed_checks=[c for c in result.checks if c.metrics or c.figures],
+        check_titles={c.id: c.title for c in result.checks},
     )
     path = student_dir / STUDENT_REPORT_NAME
     _write_text_atomic(path, html)
