@@ -44,8 +44,9 @@ def read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(body, dtype=np.uint8).reshape(shape).copy()
 
 
-def write_idx(path: Path, array: np.ndarray, compress: bool | None = None) -> None:
-    """Write a uint8 array as IDX; gzipped when `compress` (default: when the name ends in .gz)."""
+def write_idx(path: Path, array: np.ndarray, compress: bool | None = None, level: int = 6) -> None:
+    """Write a uint8 array as IDX; gzipped (at `level`) when `compress` (default: when the name
+    ends in .gz)."""
     arr = np.ascontiguousarray(array)
     if arr.dtype != np.uint8:
         raise DataError(f"IDX files hold unsigned bytes; got {arr.dtype}")
@@ -53,7 +54,7 @@ def write_idx(path: Path, array: np.ndarray, compress: bool | None = None) -> No
         raise DataError(f"IDX files hold 1 to {MAX_DIMS} dimensions; got {arr.ndim}")
     data = bytes([0, 0, UBYTE, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.tobytes()
     if compress if compress is not None else path.suffix == ".gz":
-        data = gzip.compress(data, compresslevel=6, mtime=0)
+        data = gzip.compress(data, compresslevel=level, mtime=0)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(data)

@@ -4,16 +4,19 @@ The three splits of a run:
     student training data  = `<root>/train` (optionally at most `train_limit` images per class)
     student validation     = `<root>/val`, minus the hidden part
     hidden test split      = a folder the rubric names (`hidden: test`), or a seeded stratified
-                             share of `<root>/val`; its images enter the sandbox only as a uint8
-                             array (decoded once, grader/data/cache.py), in a shuffled order; its
-                             labels stay with the grader
+                             share of `<root>/val`; its images are decoded once (grader/data/cache.py)
+                             and enter the sandbox only as a uint8 array served in this batch's
+                             secret order with its secret noise (grader/data/hidden.py); its labels
+                             stay with the grader
 
 `prepare_imagefolder` writes under a cache folder keyed by the file listing and the settings:
     student/train/<class>/..., student/val/<class>/...  hard links (copies across file systems)
-    hidden/images.npy       the hidden images (mounted read-only for the models probe)
+    served-<tag>/images.npy the hidden images as this batch serves them (mounted read-only for
+                            the models probe; the decoded array itself is never mounted)
     format/images.npy, format/labels.npy   a seeded subset of the student's validation images,
                             decoded the same way: the probe picks each model's input format on it
-    parent/labels.npy       the hidden labels: never mounted, read only by the grader
+    parent/labels-<tag>.npy the hidden labels in the served order: never mounted, read only by
+                            the grader
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.data.cache import DecodedImages, Fit, decode_once
+from grader.data.hidden import HiddenSecret, batch_secret, serve_hidden
 from grader.data.splits import _mask_for
 from grader.errors import DataError
 from grader.sandbox import Mount
@@ -99,7 +103,8 @@ class PreparedImages:
     name: str  # the dataset's name in the rubric and in --data (afhq)
     root: Path  # the cache entry
     student_dir: Path
-    hidden: DecodedImages
+    hidden: DecodedImages  # the hidden split as decoded (never mounted: see `served`)
+    served: Path  # the hidden images in this batch's secret order, with its noise
     format_images: Path
     format_labels: Path
     labels_path: Path
@@ -117,11 +122,11 @@ class PreparedImages:
 
     @property
     def hidden_images(self) -> Path:
-        return self.hidden.path
+        return self.served
 
     def sandbox_env(self) -> dict[str, str]:
         return {f"GRADER_DATA_{self.name.upper()}": str(self.student_dir),
-                "GRADER_HIDDEN_IMAGES": str(self.hidden.path)}
+                "GRADER_HIDDEN_IMAGES": str(self.served)}
 
     def mounts(self, targets: tuple[str, ...] = ()) -> tuple[Mount, ...]:
         """Read-only mounts: the student tree at its host path and at each of `targets`
@@ -133,7 +138,7 @@ class PreparedImages:
             mounts.append(mask)
         mounts.append(Mount(self.student_dir, str(self.student_dir)))
         mounts += [Mount(self.student_dir, t) for t in targets]
-        arrays = [self.hidden.path, self.format_images, self.format_labels, self.train_images, self.train_labels]
+        arrays = [self.served, self.format_images, self.format_labels, self.train_images, self.train_labels]
         for folder in sorted({p.parent for p in arrays if p is not None}):
             mounts.append(Mount(folder, str(folder)))
         return tuple(mounts)
@@ -205,9 +210,13 @@ def _link(src: Path, dest: Path) -> None:
 
 
 def prepare_imagefolder(name: str, source: Path, cache_dir: Path,
-                        settings: ImageFolderSettings = ImageFolderSettings()) -> PreparedImages:
-    """Read the tree under `source`, write the student tree and decode the hidden split (once)."""
+                        settings: ImageFolderSettings = ImageFolderSettings(),
+                        secret: HiddenSecret | None = None) -> PreparedImages:
+    """Read the tree under `source`, write the student tree, decode the hidden split (once) and
+    serve it in the batch's secret order with its noise (`secret`: default, the one kept in
+    `cache_dir`)."""
     cache_dir = cache_dir.resolve()
+    secret = secret or batch_secret(cache_dir)
     root = find_root(source.resolve(), settings.train)
     key, splits = _listing(root, settings)
     classes = _check_classes(splits, settings, root)
@@ -229,18 +238,22 @@ def prepare_imagefolder(name: str, source: Path, cache_dir: Path,
     if size != settings.size:
         settings = dataclasses.replace(settings, size=size)
     decoded = decode_once([p for p, _ in hidden], settings.size, cache_dir / "decoded", settings.fit)
-    labels = np.asarray([k for _, k in hidden], dtype=np.int64)
-    labels_path = entry / "parent" / "labels.npy"
-    labels_path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(labels_path, labels, allow_pickle=False)
+    served = entry / f"served-{secret.tag}" / "images.npy"
+    labels_path = entry / "parent" / f"labels-{secret.tag}.npy"
+    if not (served.is_file() and labels_path.is_file()):
+        labels = serve_hidden(decoded.load(mmap=True), np.asarray([k for _, k in hidden], dtype=np.int64), secret,
+                              f"images|{name}", served)
+        labels_path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(labels_path, labels, allow_pickle=False)
     fmt_items = _limit(kept, max(1, settings.format_images // max(1, len(classes))), settings.seed + 2)
     fmt_x, fmt_y = _decoded_with_labels(fmt_items, settings, cache_dir, entry / "format")
     train_x = train_y = None
     if settings.retrain_images:
         train_x, train_y = _decoded_with_labels(_limit(train, settings.retrain_images, settings.seed + 3),
                                                 settings, cache_dir, entry / "retrain")
-    digest = hashlib.sha256(f"{key}|{decoded.key}".encode()).hexdigest()
-    return PreparedImages(name=name, root=entry, student_dir=student, hidden=decoded, format_images=fmt_x,
+    digest = hashlib.sha256(f"{key}|{decoded.key}|{secret.tag}".encode()).hexdigest()
+    return PreparedImages(name=name, root=entry, student_dir=student, hidden=decoded, served=served,
+                          format_images=fmt_x,
                           format_labels=fmt_y, labels_path=labels_path, classes=classes, source=root,
                           digest=digest, n_train=len(train), n_validation=len(kept), n_hidden=len(hidden),
                           train_images=train_x, train_labels=train_y)

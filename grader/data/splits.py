@@ -2,14 +2,18 @@
 
     student training data  = the official training files minus a seeded validation part
     student "test" data    = that validation part (what `train=False` / `x_test` returns)
-    hidden test split      = the official test files: images may enter the sandbox as a plain
-                             uint8 .npy; their labels stay with the grader
+    hidden test split      = the official test files, served as this batch's secret shuffle
+                             with a secret noise of a grey level or two (grader/data/hidden.py):
+                             images enter the sandbox as a plain uint8 .npy; labels stay here
 
 `prepare_mnist` writes, under a cache folder keyed by the data and the split settings:
     student/             a complete MNIST layout: plain and .gz IDX files, and MNIST/raw/ for
                          torchvision; its t10k files are the validation part
-    hidden/images.npy    the hidden images (mounted read-only for the models probe)
-    parent/labels.npy    the hidden labels: never mounted, read only by the grader
+    hidden/images.npy    the hidden images as served (mounted read-only for the models probe)
+    parent/labels.npy    the hidden labels in the served order: never mounted, read only by the
+                         grader
+The folder's name depends on the batch's secret, so each batch serves its own order and noise.
+With no data folder the demo dataset is used, its test images drawn from the secret too.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.data.demo import load_demo
+from grader.data.hidden import HiddenSecret, batch_secret, serve_hidden
 from grader.data.idx import write_idx
 from grader.data.mnist import MnistArrays, load_mnist
 from grader.errors import DataError
@@ -31,7 +36,7 @@ from grader.sandbox import Mount
 
 logger = logging.getLogger(__name__)
 
-SPLIT_VERSION = 1
+SPLIT_VERSION = 2
 RAW_NAMES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
              "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
 HIDDEN_IMAGES = "images.npy"
@@ -78,7 +83,8 @@ class PreparedMnist:
         return tuple(mounts)
 
     def describe(self) -> str:
-        what = "demo data (scikit-learn digits resized to 28x28, not MNIST)" if self.demo else str(self.source)
+        what = ("demo data (scikit-learn digits through random affine transforms at 28x28, not MNIST)"
+                if self.demo else str(self.source))
         return (f"{what}: {self.n_train} training images, {self.n_validation} validation images "
                 f"given as the test split, {self.n_hidden} hidden test images")
 
@@ -110,40 +116,44 @@ def _split_indices(n: int, settings: SplitSettings) -> tuple[np.ndarray, np.ndar
     return np.sort(train), val
 
 
-def _key(digest: str, settings: SplitSettings) -> str:
-    text = json.dumps([digest, settings.validation, settings.seed, settings.train_limit, SPLIT_VERSION])
+def _key(digest: str, settings: SplitSettings, secret: HiddenSecret) -> str:
+    text = json.dumps([digest, settings.validation, settings.seed, settings.train_limit, SPLIT_VERSION, secret.tag])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def prepare_mnist(source: Path | None, cache_dir: Path, settings: SplitSettings = SplitSettings()) -> PreparedMnist:
-    """Load `source` (None: the demo dataset) and write the three splits under `cache_dir`."""
+def prepare_mnist(source: Path | None, cache_dir: Path, settings: SplitSettings = SplitSettings(),
+                  secret: HiddenSecret | None = None) -> PreparedMnist:
+    """Load `source` (None: the demo dataset) and write the three splits under `cache_dir`.
+    `secret`: the batch's (default: the one kept in `cache_dir`, drawn there on first use)."""
     cache_dir = cache_dir.resolve()
-    data = load_demo(cache_dir) if source is None else load_mnist(source)
+    secret = secret or batch_secret(cache_dir)
+    data = (load_demo(cache_dir, secret.derived_seed("demo-test")) if source is None else load_mnist(source))
     digest = data.digest()
-    root = cache_dir / f"mnist-{_key(digest, settings)}"
+    key = _key(digest, settings, secret)
+    root = cache_dir / f"mnist-{key}"
     train_idx, val_idx = _split_indices(len(data.train_labels), settings)
     prepared = PreparedMnist(
         student_dir=root / "student", hidden_images=root / "hidden" / HIDDEN_IMAGES,
         labels_path=root / "parent" / "labels.npy", source=None if source is None else source.resolve(),
-        demo=source is None, digest=hashlib.sha256(f"{digest}{_key(digest, settings)}".encode()).hexdigest(),
+        demo=source is None, digest=hashlib.sha256(f"{digest}{key}".encode()).hexdigest(),
         n_train=len(train_idx), n_validation=len(val_idx), n_hidden=len(data.test_labels))
     if not (root / "COMPLETE").is_file():
-        _write(prepared, data, train_idx, val_idx)
+        _write(prepared, data, train_idx, val_idx, secret)
         (root / "COMPLETE").write_text(prepared.describe() + "\n", encoding="utf-8")
     return prepared
 
 
-def _write(p: PreparedMnist, data: MnistArrays, train_idx: np.ndarray, val_idx: np.ndarray) -> None:
+def _write(p: PreparedMnist, data: MnistArrays, train_idx: np.ndarray, val_idx: np.ndarray,
+           secret: HiddenSecret) -> None:
     student = {"train_images": data.train_images[train_idx], "train_labels": data.train_labels[train_idx],
                "test_images": data.train_images[val_idx], "test_labels": data.train_labels[val_idx]}
     raw = p.student_dir / "MNIST" / "raw"
     for key, name in RAW_NAMES.items():
         write_idx(raw / name, student[key], compress=False)
-        write_idx(p.student_dir / f"{name}.gz", student[key], compress=True)
+        write_idx(p.student_dir / f"{name}.gz", student[key], compress=True, level=1)  # fast; 10% larger
         link = p.student_dir / name
         if not link.exists():
             os.symlink(os.path.join("MNIST", "raw", name), link)
-    p.hidden_images.parent.mkdir(parents=True, exist_ok=True)
-    np.save(p.hidden_images, np.ascontiguousarray(data.test_images), allow_pickle=False)
+    labels = serve_hidden(data.test_images, data.test_labels, secret, "mnist", p.hidden_images)
     p.labels_path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(p.labels_path, np.ascontiguousarray(data.test_labels), allow_pickle=False)
+    np.save(p.labels_path, np.ascontiguousarray(labels), allow_pickle=False)

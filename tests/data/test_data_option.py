@@ -24,8 +24,8 @@ def test_unknown_dataset_name(tmp_path: Path) -> None:
         prepare_setup(load_rubric("task2"), {"cifar": tmp_path}, "cpu", tmp_path / "cache", with_baseline=False)
 
 
-def test_setup_fills_parameters_and_env(tmp_path: Path) -> None:
-    setup = prepare_setup(load_rubric("task2"), {}, "cpu", tmp_path / "cache", with_baseline=False)
+def test_setup_fills_parameters_and_env(demo_cache: Path) -> None:
+    setup = prepare_setup(load_rubric("task2"), {}, "cpu", demo_cache, with_baseline=False)
     assert setup is not None and setup.mnist.demo
     params = setup.parameters({"DATA_DIR": "{data.mnist}", "DEVICE": "{device}", "EPOCHS": 3})
     assert params == {"DATA_DIR": str(setup.mnist.student_dir), "DEVICE": "cpu", "EPOCHS": 3}

@@ -6,8 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.data import PreparedMnist, SplitSettings, build_demo_arrays, load_mnist, prepare_mnist, read_idx
+from grader.data import PreparedMnist, SplitSettings, load_mnist, prepare_mnist, read_idx
+from grader.data.hidden import HiddenSecret, served_order
 from grader.data.splits import ENV_DATA, ENV_HIDDEN
+
+SECRET = HiddenSecret(12345)
 
 
 @pytest.fixture()
@@ -18,7 +21,7 @@ def source(tmp_path: Path, mnist_folder, mnist_arrays) -> Path:
 
 
 def test_splits_partition_the_training_files(source: Path, tmp_path: Path) -> None:
-    p = prepare_mnist(source, tmp_path / "cache", SplitSettings(validation=0.2, seed=3))
+    p = prepare_mnist(source, tmp_path / "cache", SplitSettings(validation=0.2, seed=3), SECRET)
     given = load_mnist(source)
     student = load_mnist(p.student_dir)
     assert (p.n_train, p.n_validation, p.n_hidden) == (40, 10, 20)
@@ -27,8 +30,10 @@ def test_splits_partition_the_training_files(source: Path, tmp_path: Path) -> No
     seen = [img.tobytes() for img in np.concatenate([student.train_images, student.test_images])]
     assert sorted(seen) == sorted(rows)  # train + validation = the official training files
     assert not {img.tobytes() for img in given.test_images} & set(seen)  # the hidden split is not there
-    assert np.array_equal(np.load(p.hidden_images), given.test_images)
-    assert np.array_equal(p.hidden_labels(), given.test_labels)
+    order = served_order(20, SECRET, "mnist")  # the hidden split, in the batch's secret order
+    served = np.load(p.hidden_images).astype(int)
+    assert np.abs(served - given.test_images[order].astype(int)).max() <= SECRET.noise
+    assert np.array_equal(p.hidden_labels(), given.test_labels[order])
 
 
 def test_student_folder_is_a_complete_mnist_layout(source: Path, tmp_path: Path) -> None:
@@ -59,12 +64,25 @@ def test_seed_train_limit_and_reuse(source: Path, tmp_path: Path) -> None:
     assert again == a
 
 
-def test_demo_data_is_deterministic_and_marked(tmp_path: Path) -> None:
-    one, two = build_demo_arrays(), build_demo_arrays()
-    assert one.digest() == two.digest()
-    assert one.train_images.shape[1:] == (28, 28) and one.train_images.dtype == np.uint8
-    assert len(one.test_labels) + len(one.train_labels) == 1797
-    assert set(np.unique(one.test_labels)) == set(range(10))
-    p: PreparedMnist = prepare_mnist(None, tmp_path / "cache")
+def test_demo_data_is_marked_and_has_mnists_sizes(demo_cache: Path) -> None:
+    p: PreparedMnist = prepare_mnist(None, demo_cache)
     assert p.demo and p.source is None and "demo data" in p.describe()
+    assert (p.n_train, p.n_validation, p.n_hidden) == (54000, 6000, 10000)  # MNIST's 60,000 + 10,000
     assert not any(m.target.startswith("/usr") for m in p.mounts())
+
+
+def test_each_batch_serves_its_own_order_and_noise(source: Path, tmp_path: Path) -> None:
+    """The same data in two batches: the hidden images in different secret orders, never the files'
+    bytes; a resumed batch (same data folder) keeps its secret."""
+    given = load_mnist(source)
+    one = prepare_mnist(source, tmp_path / "one")
+    two = prepare_mnist(source, tmp_path / "two")
+    again = prepare_mnist(source, tmp_path / "one")
+    assert again == one and one.hidden_images != two.hidden_images
+    a, b = np.load(one.hidden_images), np.load(two.hidden_images)
+    assert not np.array_equal(one.hidden_labels(), two.hidden_labels()) or not np.array_equal(a, b)
+    public = {img.tobytes() for img in given.test_images}
+    assert not public & {img.tobytes() for img in a}  # no served image equals a published one
+    assert (tmp_path / "one" / "hidden-secret.json").stat().st_mode & 0o077 == 0  # the grader's alone
+    assert not any((tmp_path / "one").resolve().joinpath("hidden-secret.json").is_relative_to(m.source.resolve())
+                   for m in one.mounts())
