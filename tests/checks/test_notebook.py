@@ -14,7 +14,7 @@ import pytest
 from grader.checks.base import CheckContext
 from grader.checks.manual import check_manual
 from grader.checks.notebook import check_augmentation, check_curves, check_pretrained, check_save_load
-from grader.checks.notebook_answers import check_answers
+from grader.checks.notebook_answers import AnswersParams, check_answers, find_answers
 from grader.checks.notebook_ast import RunInfo, parse_cell
 from grader.errors import RubricError
 from grader.run.notebook import Cell
@@ -587,11 +587,13 @@ def test_nothing_saved() -> None:
 QUESTIONS = {
     "min_words": 8,
     "questions": [
-        {"id": "q_pool", "text": "Зачем нужен пулинг (pooling) в свёрточной сети?", "keywords": ["пулинг"],
-         "aliases": ["pooling", "подвыборк"]},
+        {"id": "q_pool", "text": {"ru": "Зачем нужен пулинг (pooling) в свёрточной сети?",
+                                  "en": "What is pooling for in a convolutional network?"},
+         "keywords": ["пулинг"], "aliases": ["pooling", "подвыборк"]},
         {"id": "q_overfit", "text": "Что такое переобучение и как его заметить по графикам?",
          "keywords": ["переобуч"], "aliases": ["overfitting"]},
-        {"id": "q_aug", "text": "Как аугментация помогает обучению?", "keywords": ["аугментац"]},
+        {"id": "q_aug", "text": "Как аугментация помогает обучению?", "keywords": ["аугментац"],
+         "aliases": ["augmentation"]},
         {"id": "q_transfer", "text": "Что такое transfer learning?", "keywords": ["transfer"],
          "aliases": ["перенос обучения", "предобучен"]},
     ],
@@ -671,6 +673,56 @@ def test_a_title_naming_the_topic_is_not_an_answer() -> None:
     topic = ctx("md:## MLP и CNN\nСвёртки делят веса между позициями, поэтому параметров меньше и сеть "
                 "учитывает соседство пикселей.")
     assert check_answers(topic, spec).key == "ok"  # a section heading may name the question
+
+
+TUTORIAL_EN = (
+    "md:# Handwritten digits with a CNN",
+    "md:In this notebook we build a small convolutional network for MNIST. Convolutional layers slide small "
+    "filters over the image and share their weights, so the network needs far fewer parameters than a fully "
+    "connected one.",
+    "import torch",
+    "md:## Pooling layers\nAfter each convolution we add a max pooling layer, which halves the height and width "
+    "of the feature maps and makes the features tolerant to small shifts of the digit.",
+    "model = Net()",
+    "md:We train for five epochs. Watch the validation loss: if it starts to grow while the training loss keeps "
+    "falling, the model is overfitting, and data augmentation with random rotations and shifts usually helps.",
+    "md:Transfer learning would be the next step: a network pretrained on ImageNet can be fine-tuned instead of "
+    "being trained from scratch, which saves time when the dataset is small.",
+)
+TUTORIAL_RU = (
+    "md:# Распознавание цифр свёрточной сетью",
+    "md:В этом ноутбуке строим небольшую свёрточную сеть. После каждой свёртки идёт пулинг, который уменьшает "
+    "карты признаков вдвое и делает признаки устойчивее к сдвигам.",
+    "import torch",
+    "md:Обучаем пять эпох и смотрим на кривые: когда ошибка на валидации начинает расти, начинается переобучение; "
+    "аугментация поворотами и сдвигами помогает с ним бороться.",
+)
+
+
+@pytest.mark.parametrize("cells", [TUTORIAL_EN, TUTORIAL_RU], ids=["en", "ru"])
+def test_tutorial_prose_that_mentions_the_topics_is_no_answer(cells: tuple[str, ...]) -> None:
+    """Narrative text naming convolution, pooling, overfitting, augmentation and transfer learning
+    answers none of the questions: nothing in it is placed after a question or labelled as an answer."""
+    out = check_answers(ctx(*cells), QUESTIONS)
+    assert out.key == "missing", out.message
+    assert out.metrics["answered"] == 0.0
+
+
+def test_english_answers_under_an_answers_heading_and_labelled_questions() -> None:
+    c = ctx(*TUTORIAL_EN,
+            f"md:## Answers to the questions\n1. {POOL_ANSWER}\n2. Overfitting shows in the curves: {OVERFIT_ANSWER}",
+            f"md:**3. How does augmentation help?** {AUG_ANSWER}",
+            f"md:Transfer learning: {TRANSFER_ANSWER}")
+    out = check_answers(c, QUESTIONS)
+    assert out.key == "ok", out.message
+
+
+def test_an_answer_section_ends_at_the_next_heading_of_its_level() -> None:
+    c = ctx(f"md:## Ответы\n### Пулинг\n{POOL_ANSWER}",
+            f"md:## Обучение\nПереобучение мы видели на пятой эпохе. {OVERFIT_ANSWER}")
+    answered = {a.question.id for a in find_answers(c.cells, AnswersParams.model_validate(QUESTIONS))
+                if a.new_words >= 8}
+    assert answered == {"q_pool"}
 
 
 def test_the_shipped_task2_rubric_has_valid_question_and_manual_params() -> None:
