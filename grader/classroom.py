@@ -90,6 +90,9 @@ def classroom_payload(result: SubmissionResult, rubric: Rubric, lang: str, now: 
         note = tr(lang, "ci.late_message", time=result.submitted_at or "?", days=result.late_days,
                   penalty=format_points(result.penalty))
         tests.append(_test(tr(lang, "ci.late_name"), "fail", -result.penalty, note, result.submission))
+    if result.flags:  # demo data, implausible accuracy ...: said, never scored
+        tests.append(_test(tr(lang, "report.flags_heading"), "error", 0.0,
+                           "; ".join(f.message for f in result.flags), result.submission))
     if result.status != "graded":
         status = "error"
         tests.insert(0, _test(result.submission, "error", 0.0,

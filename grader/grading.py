@@ -279,6 +279,7 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
         from grader.models.transfer import missing_weights
 
         notes += setup.notes(lang) + shim_notes(run.outbox, lang) + setup.run_notes(run.outbox, _error_texts(run), lang)
+        flags += setup.flags(lang)  # demo data: not a grade on the course's dataset
         missing = missing_weights(run.outbox) if setup.images is not None else ()
         if missing and error is None:  # the instructor's to fix, said once and plainly
             status, error = "error", tr(lang, "hw3.weights_missing", files=", ".join(missing),

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.checks.base import CheckContext, Outcome
-from grader.errors import GraderError
+from grader.errors import GraderError, RubricError
 from grader.i18n import tr
 from grader.models.artifacts import ModelRecord, ProbeReport, read_probe_report
 from grader.models.baseline import BaselineModel
 from grader.models.evaluate import ModelScore, score_predictions
 from grader.models.figures import save_confusion, save_learning_curves
 from grader.models.setup import ModelsSetup
+from grader.results import Flag
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +207,23 @@ def check_accuracy(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     message = tr(ctx.lang, f"models.accuracy.{key}", model=label(best.record), accuracy=acc * 100,
                  good=good * 100, floor=floor * 100, reference=ref, shape=best.record.shape,
                  scale=best.record.scale)
-    return Outcome(key, message, _metrics(best, example, per_class=True), figures)
+    return Outcome(key, message, _metrics(best, example, per_class=True), figures,
+                   _implausible(ctx, best, params.get("ceiling")))
+
+
+def _implausible(ctx: CheckContext, s: Scored, ceiling: Any) -> tuple[Flag, ...]:
+    """A flag for the instructor when the hidden accuracy is above what a model trained on this
+    data plausibly reaches (the rubric's `ceiling`, 0..1): the points stand until someone looks;
+    `--retrain` (the architecture trained afresh by the grader) settles it."""
+    if ceiling is None or s.score is None:
+        return ()
+    if not isinstance(ceiling, (int, float)) or not 0 < float(ceiling) <= 1:
+        raise RubricError(f"models.accuracy: ceiling must be a share of the hidden split in (0, 1]; got {ceiling!r}")
+    if s.score.accuracy <= float(ceiling):
+        return ()
+    return (Flag("implausible", tr(ctx.lang, "models.implausible", model=label(s.record),
+                                   accuracy=s.score.accuracy * 100, ceiling=float(ceiling) * 100,
+                                   n=s.score.n)),)
 
 
 # -- beats the example ----------------------------------------------------------------------

@@ -12,12 +12,14 @@ from typing import Any, Literal, Mapping
 
 import numpy as np
 
+from grader.data.hidden import NOISE_LEVELS
 from grader.data.imagefolder import ImageFolderSettings, PreparedImages, prepare_imagefolder
 from grader.data.splits import PreparedMnist, SplitSettings, prepare_mnist
 from grader.errors import DataError
 from grader.i18n import tr
 from grader.models.baseline import Baseline, BaselineSettings, example_baseline
 from grader.models.transfer import WeightsFolder, prepare_weights, transform_notes, unserved_paths
+from grader.results import Flag
 from grader.rubric import Rubric
 from grader.rubric.schema import ImageFolderDataSpec, MnistDataSpec, RetrainBudgetSpec
 from grader.sandbox import Mount
@@ -152,15 +154,25 @@ class ModelsSetup:
                         for model, label, detail in transform_notes(outbox)]
 
     def notes(self, lang: str) -> list[str]:
+        """What the data was, and what "hidden test" means (for every report)."""
         if self.images is not None:
             data = self.images.prepared
             return [tr(lang, "hw3.data", source=str(data.source), n_train=data.n_train, n_val=data.n_validation,
                        n_hidden=data.n_hidden, classes=", ".join(data.classes),
-                       where=", ".join(self.images.mount_points) or str(data.student_dir))]
+                       where=", ".join(self.images.mount_points) or str(data.student_dir)),
+                    tr(lang, "models.hidden_meaning", n_hidden=data.n_hidden, noise=NOISE_LEVELS)]
         assert self.mnist is not None
         key = "models.data_demo" if self.mnist.demo else "models.data_files"
         return [tr(lang, key, n_train=self.mnist.n_train, n_val=self.mnist.n_validation,
-                   n_hidden=self.mnist.n_hidden, source=str(self.mnist.source))]
+                   n_hidden=self.mnist.n_hidden, source=str(self.mnist.source)),
+                tr(lang, "models.hidden_meaning", n_hidden=self.mnist.n_hidden, noise=NOISE_LEVELS)]
+
+    def flags(self, lang: str) -> tuple[Flag, ...]:
+        """A grade made on the demo data is marked so wherever results go (report, results.json,
+        exports): it is not a grade on the course's dataset."""
+        if self.mnist is not None and self.mnist.demo:
+            return (Flag("demo", tr(lang, "models.demo_flag")),)
+        return ()
 
 
 def _data_words(setup: ModelsSetup) -> tuple[str, ...]:

@@ -96,6 +96,7 @@ def gradescope_result(result: SubmissionResult, lang: str) -> dict[str, Any]:
     lines = []
     if result.error:
         lines.append(tr(lang, "export.error", error=result.error))
+    lines.extend(f.message for f in result.flags)  # demo data, implausible accuracy ...: before the notes
     lines.extend(result.notes)
     return {
         "score": round(result.score, 4),
@@ -108,6 +109,7 @@ def gradescope_result(result: SubmissionResult, lang: str) -> dict[str, Any]:
             "student": result.student, "status": result.status, "sha256": result.sha256,
             "max_score": result.max_score, "submitted_at": result.submitted_at,
             "late_days": result.late_days, "penalty": result.penalty,
+            **({"flags": [f.to_json() for f in result.flags]} if result.flags else {}),
         },
     }
 
@@ -142,6 +144,7 @@ def moodle_feedback(result: SubmissionResult, lang: str) -> str:
         parts.append("<p>" + html.escape(tr(lang, "export.hidden_total",
                                             points=format_points(sum(c.points for c in hidden)),
                                             max=format_points(sum(c.max_points for c in hidden)))) + "</p>")
+    parts.extend(f"<p>{html.escape(flag.message)}</p>" for flag in result.flags)
     parts.extend(f"<p>{html.escape(note)}</p>" for note in result.notes)
     return "".join(parts)
 

@@ -21,6 +21,7 @@ from grader.models.baseline import Baseline, BaselineModel, BaselineSettings
 from grader.models.setup import ModelsSetup
 
 N = 200
+HIDDEN_LABELS = np.arange(N) % 10  # replaced by the served order once the data is prepared
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +35,14 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> ModelsSetup:
                       "t10k-labels-idx1-ubyte": (np.arange(N) % 10).astype(np.uint8)}.items():
         write_idx(src / name, arr)
     prepared = prepare_mnist(src, root / "cache", SplitSettings())
+    HIDDEN_LABELS[:] = prepared.hidden_labels()  # in the batch's secret order
     baseline = Baseline({"mlp": BaselineModel("mlp", (0.80, 0.82)), "cnn": BaselineModel("cnn", (0.90, 0.90))},
                         BaselineSettings())
     return ModelsSetup(prepared, baseline, "cpu", evaluate=True)
 
 
 def predictions(accuracy: float, constant: int | None = None) -> np.ndarray:
-    labels = np.arange(N) % 10
+    labels = HIDDEN_LABELS
     if constant is not None:
         return np.full(N, constant)
     wrong = int(round(N * (1 - accuracy)))
