@@ -5,6 +5,16 @@ The models probe (grader/probes/images.py, grader/probes/transfer.py) compared e
 model's weights with the pretrained files of the grader's `--weights` folder inside the sandbox;
 its records come back in models.json. Accuracy figures (0..1 of the hidden split) are measured
 here against the hidden labels, through the Task 2 model checks' evaluation (grader/checks/models.py).
+
+Transfer learning is a statistical decision, not a threshold on similarity. For each of the
+model's early weight tensors (the stem: up to the first eight matched with the file) the probe
+measured the cosine similarity with the file's tensor, and what unrelated weights give: the
+same filters paired with the file's at random (the permutation distribution of the filter
+pairing, whose mean and spread are exact, Hoeffding's combinatorial formulas). Weights built
+with `weights=None`, or a network of the student's own, line up with the file's filters no
+better than at random (z about 0 +- 1); a network started from the file stays far above chance
+even after hard fine-tuning (a cosine of 0.4 over thousands of weights is dozens of standard
+deviations). The stem's z (Stouffer's combination of the tensors' z) must reach `min_z`.
 Outcome keys (the rubric maps them to shares of the points):
     transfer_learning  ok | untrained | not_pretrained | custom | weights_missing | code_only | missing
     layers             frozen | partial | fine_tuned | all_frozen | no_backbone | missing
@@ -15,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,16 +41,68 @@ from grader.models.transfer import Curves, missing_weights, overfitting, save_cu
 logger = logging.getLogger(__name__)
 
 DEFAULT_MIN_ACCURACY = 0.5
+DEFAULT_MIN_Z = 5.0  # standard deviations above unrelated weights, over the stem (p < 3e-7 by chance)
+MAX_STEM = 8
+
+
+@dataclass(frozen=True)
+class TensorEvidence:
+    """One early tensor against the pretrained file: its similarity, and what chance gives."""
+
+    name: str
+    cosine: float
+    chance_mean: float
+    chance_sd: float
+    z: float  # (cosine - chance_mean) / chance_sd
+    equal: bool  # bit for bit the file's tensor
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def stem_evidence(info: dict[str, Any]) -> tuple[TensorEvidence, ...]:
+    """The probe's per-tensor similarity records, checked (malformed entries are left out)."""
+    out = []
+    for raw in info.get("similarity") or []:
+        if not isinstance(raw, dict):
+            continue
+        cos, mean, sd, z = (_number(raw.get(k)) for k in ("cosine", "chance_mean", "chance_sd", "z"))
+        if cos is None or mean is None or sd is None or z is None or not -1.0001 <= cos <= 1.0001 or sd < 0:
+            continue
+        out.append(TensorEvidence(str(raw.get("name", "?"))[:120], cos, mean, sd, z, raw.get("equal") is True))
+    return tuple(out[:MAX_STEM])
+
+
+def stem_z(tensors: tuple[TensorEvidence, ...]) -> float | None:
+    """Stouffer's combination of the tensors' z (None without any tensor)."""
+    if not tensors:
+        return None
+    return sum(t.z for t in tensors) / math.sqrt(len(tensors))
 
 
 @dataclass(frozen=True)
 class Transfer:
     scored: Scored
     info: dict[str, Any]  # the probe's `transfer` record for this model
+    min_z: float = DEFAULT_MIN_Z
+
+    @property
+    def stem(self) -> tuple[TensorEvidence, ...]:
+        return stem_evidence(self.info)
+
+    @property
+    def z(self) -> float | None:
+        return stem_z(self.stem)
 
     @property
     def pretrained(self) -> bool:
-        return bool(self.info.get("pretrained"))
+        """Started from the pretrained file: the stem far above chance, or equal to the file."""
+        stem = self.stem
+        if stem and all(t.equal for t in stem):
+            return True
+        z = stem_z(stem)
+        return z is not None and z >= self.min_z
 
     @property
     def accuracy(self) -> float:
@@ -60,13 +123,14 @@ def probe_records(ctx: CheckContext) -> dict[str, Any]:
     return ctx.memo["transfer.raw"]
 
 
-def transfers(ctx: CheckContext) -> list[Transfer]:
+def transfers(ctx: CheckContext, params: dict[str, Any]) -> list[Transfer]:
+    min_z = float(params.get("min_z", DEFAULT_MIN_Z))
     raw = {str(m.get("name")): m for m in probe_records(ctx).get("models", []) if isinstance(m, dict)}
     out = []
     for s in evaluation_of(ctx).scored:
         info = raw.get(s.record.name, {}).get("transfer")
         if isinstance(info, dict):
-            out.append(Transfer(s, info))
+            out.append(Transfer(s, info, min_z))
     return out
 
 
@@ -77,9 +141,11 @@ def _pick(items: list[Transfer]) -> Transfer | None:
 
 def _metrics(t: Transfer) -> dict[str, float]:
     out = {"params": float(t.info.get("params") or 0), "trainable_params": float(t.info.get("trainable") or 0)}
-    conv = t.info.get("first_conv") or {}
-    if isinstance(conv.get("cosine"), (int, float)):
-        out["first_conv_cosine"] = float(conv["cosine"])
+    stem = t.stem
+    if stem:
+        out.update(first_conv_cosine=stem[0].cosine, first_conv_chance_sd=stem[0].chance_sd,
+                   stem_tensors=float(len(stem)), stem_z=round(stem_z(stem) or 0.0, 2),
+                   stem_min_cosine=min(s.cosine for s in stem))
     for key in ("matched", "unchanged"):
         if isinstance(t.info.get(key), int):
             out[f"{key}_tensors"] = float(t.info[key])
@@ -88,11 +154,32 @@ def _metrics(t: Transfer) -> dict[str, float]:
     return out
 
 
+def _evidence(lang: str, t: Transfer) -> dict[str, Any]:
+    """The figures a transfer-learning message quotes: the stem's z against what it needs, and
+    the first tensor's cosine against chance."""
+    stem = t.stem
+    first = stem[0] if stem else TensorEvidence("—", 0.0, 0.0, 0.0, 0.0, False)
+    return dict(z=t.z or 0.0, min_z=t.min_z, tensors=len(stem), layer=first.name, cosine=first.cosine,
+                chance_mean=first.chance_mean, chance_sd=first.chance_sd,
+                cosines=", ".join(f"{s.cosine:.2f}" for s in stem) or "—")
+
+
+def _start_state(lang: str, t: Transfer) -> str:
+    """How the pretrained backbone was used, from the weights: frozen, partly frozen, fine-tuned."""
+    stem = t.stem
+    unchanged = sum(1 for s in stem if s.equal)
+    if stem and unchanged == len(stem):
+        return tr(lang, "hw3.transfer.state.frozen")
+    if unchanged:
+        return tr(lang, "hw3.transfer.state.partly", unchanged=unchanged, tensors=len(stem))
+    return tr(lang, "hw3.transfer.state.fine_tuned", lowest=min((s.cosine for s in stem), default=0.0))
+
+
 # -- transfer learning really used ----------------------------------------------------------
 def check_transfer_learning(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     lang = ctx.lang
     ev = evaluation_of(ctx)
-    best = _pick(transfers(ctx))
+    best = _pick(transfers(ctx, params))
     missing = missing_weights(ctx.out_dir / "run")
     if missing and (best is None or not best.pretrained):
         return Outcome("weights_missing", tr(lang, "hw3.transfer.weights_missing", files=", ".join(missing)))
@@ -104,24 +191,22 @@ def check_transfer_learning(ctx: CheckContext, params: dict[str, Any]) -> Outcom
                            tr(lang, "hw3.transfer.keras", model=label(keras[0].record), verdict=code.message))
         return _missing(ctx, ev, "torch")
     info, model = best.info, label(best.scored.record)
-    conv = info.get("first_conv") or {}
-    files = ", ".join(info.get("files_compared") or []) or "—"
+    files = ", ".join(str(f) for f in info.get("files_compared") or []) or "—"
     metrics = _metrics(best)
     if not info.get("backbone") and not best.pretrained:
         return Outcome("custom", tr(lang, "hw3.transfer.custom", model=model, files=files), metrics)
     if not best.pretrained:
-        return Outcome("not_pretrained", tr(lang, "hw3.transfer.not_pretrained", model=model,
-                                            backbone=info.get("backbone"), files=files,
-                                            cosine=float(conv.get("cosine") or 0.0)), metrics)
+        key = "hw3.transfer.not_pretrained" if best.stem else "hw3.transfer.no_match"
+        return Outcome("not_pretrained", tr(lang, key, model=model, backbone=info.get("backbone"), files=files,
+                                            **_evidence(lang, best)), metrics)
     floor = float(params.get("min_accuracy", DEFAULT_MIN_ACCURACY))
     score = best.scored.score
     if score is None or score.constant or score.accuracy < floor:
         return Outcome("untrained", tr(lang, "hw3.transfer.untrained", model=model, file=info.get("weights_file"),
                                        accuracy=best.accuracy * 100, floor=floor * 100), metrics)
     return Outcome("ok", tr(lang, "hw3.transfer.ok", model=model, backbone=info.get("backbone") or "?",
-                            file=info.get("weights_file"), layer=conv.get("name"), cosine=float(conv.get("cosine") or 0),
-                            unchanged=info.get("unchanged", 0), matched=info.get("matched", 0),
-                            accuracy=best.accuracy * 100), metrics)
+                            file=info.get("weights_file"), state=_start_state(lang, best),
+                            accuracy=best.accuracy * 100, **_evidence(lang, best)), metrics)
 
 
 # -- frozen and fine-tuned layers -----------------------------------------------------------
@@ -130,32 +215,51 @@ def _names(groups: list[dict[str, Any]]) -> str:
     return ", ".join(names[:8]) + (" ..." if len(names) > 8 else "") if names else "—"
 
 
+def _count(group: dict[str, Any], key: str) -> int:
+    value = group.get(key)
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
 def check_layers(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+    """What was frozen, read two ways: from the flags (requires_grad=False: no trainable weight
+    left in the group) and from the weights themselves (every tensor of the group still equal to
+    the pretrained file's: never updated, whatever the flags say, e.g. left out of the optimiser)."""
     lang = ctx.lang
-    best = _pick(transfers(ctx))
+    best = _pick(transfers(ctx, params))
     if best is None:
         return _missing(ctx, evaluation_of(ctx), "torch")
     groups = [g for g in best.info.get("groups") or [] if isinstance(g, dict)]
-    backbone = [g for g in groups if int(g.get("matched") or 0) > 0]
-    head = [g for g in groups if int(g.get("matched") or 0) == 0]
+    backbone = [g for g in groups if _count(g, "matched") > 0]
+    head = [g for g in groups if _count(g, "matched") == 0]
     model = label(best.scored.record)
     metrics = _metrics(best)
     if not best.pretrained or not backbone:
         return Outcome("no_backbone", tr(lang, "hw3.layers.no_backbone", model=model), metrics)
-    frozen = [g for g in backbone if int(g.get("trainable") or 0) == 0]
-    tuned = [g for g in backbone if int(g.get("trainable") or 0) > 0]
-    changed = [g for g in tuned if int(g.get("unchanged") or 0) < int(g.get("matched") or 0)]
-    trainable_head = [g for g in head if int(g.get("trainable") or 0) > 0]
-    metrics.update(frozen_groups=float(len(frozen)), fine_tuned_groups=float(len(tuned)))
-    fields = dict(model=model, frozen=_names(frozen), tuned=_names(tuned), head=_names(head),
-                  changed=_names(changed))
+    flagged = [g for g in backbone if _count(g, "trainable") == 0]
+    unchanged = [g for g in backbone if _count(g, "unchanged") >= _count(g, "matched")]
+    frozen = [g for g in backbone if g in flagged or g in unchanged]
+    tuned = [g for g in backbone if g not in frozen]
+    untouched = [g for g in unchanged if g not in flagged]  # trainable, yet never updated
+    moved = [g for g in flagged if g not in unchanged]  # requires_grad=False now, but changed
+    trainable_head = [g for g in head if _count(g, "trainable") > 0]
+    metrics.update(frozen_groups=float(len(frozen)), fine_tuned_groups=float(len(tuned)),
+                   frozen_by_flag_groups=float(len(flagged)), unchanged_groups=float(len(unchanged)))
+    fields = dict(model=model, frozen=_names(frozen), tuned=_names(tuned), head=_names(head), changed=_names(tuned))
     if not tuned and not trainable_head:
-        return Outcome("all_frozen", tr(lang, "hw3.layers.all_frozen", **fields), metrics)
-    if not tuned:
-        return Outcome("frozen", tr(lang, "hw3.layers.frozen", **fields), metrics)
-    if frozen:
-        return Outcome("partial", tr(lang, "hw3.layers.partial", **fields), metrics)
-    return Outcome("fine_tuned", tr(lang, "hw3.layers.fine_tuned", **fields), metrics)
+        key = "all_frozen"
+    elif not tuned:
+        key = "frozen"
+    elif frozen:
+        key = "partial"
+    else:
+        key = "fine_tuned"
+    message = tr(lang, f"hw3.layers.{key}", **fields)
+    how = [tr(lang, "hw3.layers.by_flag", groups=_names(flagged))] if flagged else []
+    if untouched:
+        how.append(tr(lang, "hw3.layers.by_weights", groups=_names(untouched)))
+    if moved:
+        how.append(tr(lang, "hw3.layers.flag_but_changed", groups=_names(moved)))
+    return Outcome(key, " ".join([message, *how]), metrics)
 
 
 # -- learning curves and overfitting --------------------------------------------------------
