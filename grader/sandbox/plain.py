@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-import grader
+import grader_inside
 from grader.errors import SandboxError
 from grader.sandbox.base import SandboxResult, SandboxSpec
 from grader.sandbox.limits import CgroupSupport, detect_cgroups
@@ -22,8 +22,8 @@ logger = logging.getLogger(__name__)
 
 
 def package_parent() -> Path:
-    """The folder that holds the installed `grader` package (what goes on PYTHONPATH)."""
-    return Path(grader.__file__).resolve().parent.parent
+    """The folder that holds the in-sandbox package `grader_inside` (what goes on PYTHONPATH)."""
+    return Path(grader_inside.__file__).resolve().parent.parent
 
 
 class PlainSandbox:
@@ -33,9 +33,11 @@ class PlainSandbox:
 
     def __init__(self, reason: str = "", use_cgroups: bool = True) -> None:
         self.support = detect_cgroups() if use_cgroups else CgroupSupport(None, reason="not used")
+        self.package_root = str(package_parent())
         why = f": {reason}" if reason else ""
+        who = "root" if os.geteuid() == 0 else "the grader's user"
         self.description = (
-            f"plain process (no isolation of files/network){why}; {limits_description(self.support)}"
+            f"plain process as {who} (no isolation of files/network){why}; {limits_description(self.support)}"
         )
 
     def run(self, spec: SandboxSpec) -> SandboxResult:

@@ -17,7 +17,7 @@ from grader.checks.notebook import check_augmentation, check_curves, check_pretr
 from grader.checks.notebook_answers import AnswersParams, check_answers, find_answers
 from grader.checks.notebook_ast import RunInfo, parse_cell
 from grader.errors import RubricError
-from grader.run.notebook import Cell
+from grader_inside.notebook import Cell
 from grader.run.runner import CellRecord
 
 
@@ -775,7 +775,7 @@ def test_probe_and_checks_on_an_executed_notebook(tmp_path: Path) -> None:
     """The notebook probe runs in the sandboxed kernel: it lists the file the student saved
     (not the one shipped with the submission) and the transforms of the data loaders."""
     nbformat = pytest.importorskip("nbformat")
-    from grader.run.notebook import read_cells
+    from grader_inside.notebook import read_cells
     from grader.run.runner import RunRequest, run_submission
     from grader.sandbox.detect import get_sandbox
 
@@ -807,7 +807,7 @@ def test_probe_and_checks_on_an_executed_notebook(tmp_path: Path) -> None:
     shipped.write_bytes(b"x" * 100)
     run = run_submission(RunRequest(entry=entry, files=(entry, shipped), files_root=entry.parent,
                                     probes=("notebook",), timeout_s=120),
-                         get_sandbox("auto"), tmp_path / "out")
+                         get_sandbox("auto", fallback=True), tmp_path / "out")
     assert [c.status for c in run.cells] == ["ok"] * 5, run.cells
     probe = run.probe["notebook"]
     names = [f["name"] for f in probe["files"]]
