@@ -165,14 +165,16 @@ def _evidence(lang: str, t: Transfer) -> dict[str, Any]:
 
 
 def _start_state(lang: str, t: Transfer) -> str:
-    """How the pretrained backbone was used, from the weights: frozen, partly frozen, fine-tuned."""
-    stem = t.stem
-    unchanged = sum(1 for s in stem if s.equal)
-    if stem and unchanged == len(stem):
+    """How the pretrained backbone was used, read from the weights: every tensor matched with the
+    file still equal to it (frozen), some (partly frozen), none (fine-tuned throughout)."""
+    matched, unchanged = t.info.get("matched"), t.info.get("unchanged")
+    if not isinstance(matched, int) or not isinstance(unchanged, int) or not 0 <= unchanged <= matched:
+        matched, unchanged = len(t.stem), sum(1 for s in t.stem if s.equal)
+    if matched and unchanged == matched:
         return tr(lang, "hw3.transfer.state.frozen")
     if unchanged:
-        return tr(lang, "hw3.transfer.state.partly", unchanged=unchanged, tensors=len(stem))
-    return tr(lang, "hw3.transfer.state.fine_tuned", lowest=min((s.cosine for s in stem), default=0.0))
+        return tr(lang, "hw3.transfer.state.partly", unchanged=unchanged, tensors=matched)
+    return tr(lang, "hw3.transfer.state.fine_tuned", lowest=min((s.cosine for s in t.stem), default=0.0))
 
 
 # -- transfer learning really used ----------------------------------------------------------

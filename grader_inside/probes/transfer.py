@@ -1,5 +1,7 @@
-"""HW 3 probe, transfer learning: is a model's backbone really pretrained, what was frozen, and
-(with --retrain) the architecture retrained from its pretrained start within a time budget.
+"""HW 3 probe, transfer learning: how close a model's early weights are to the pretrained files
+(against what unrelated weights give), what was frozen, and (with --retrain) the architecture
+retrained from its pretrained start within a time budget. The decision is the grader's
+(grader/checks/transfer.py): this only measures.
 
 Runs in the student's kernel (in the sandbox), called by grader_inside/probes/images.py for each PyTorch
 model. The pretrained files are the instructor's `--weights` folder, mounted read-only where
@@ -23,7 +25,8 @@ logger = logging.getLogger(__name__)
 BACKBONES = ("ResNet", "VGG", "DenseNet", "MobileNetV2", "MobileNetV3", "EfficientNet", "Inception3", "GoogLeNet",
              "AlexNet", "SqueezeNet", "ShuffleNetV2", "RegNet", "ConvNeXt", "VisionTransformer", "SwinTransformer",
              "MNASNet", "MaxVit")
-PRETRAINED_COSINE = 0.9  # fine-tuning moves the first convolution only a little; a fresh init is ~0
+STEM_TENSORS = 8  # early tensors compared with the file (the grader combines their z: grader/checks/transfer.py)
+MIN_FILTERS = 4
 MAX_FILES = 4
 WEIGHT_SUFFIXES = (".pth", ".pt", ".pth.tar", ".ckpt", ".bin")
 USED_FILE = "weights_used.txt"
@@ -96,12 +99,6 @@ def match_tensors(params: list[tuple[str, Any]], sd: dict[str, Any]) -> dict[str
     return by_name if len(by_name) >= len(by_order) else by_order
 
 
-def _cosine(a: Any, b: Any) -> float:
-    x, y = a.detach().double().flatten().cpu(), b.detach().double().flatten().cpu()
-    denom = float(x.norm() * y.norm())
-    return float((x @ y) / denom) if denom > 0 else 0.0
-
-
 def _equal(p: Any, sd: dict[str, Any], key: str | None) -> bool:
     torch = sys.modules["torch"]
     return key is not None and bool(torch.equal(p.detach().cpu(), sd[key].to(p.dtype)))
@@ -113,17 +110,66 @@ def _group(name: str, prefix: str) -> str:
     return name.split(".")[0]
 
 
+def similarity(student: Any, pretrained: Any) -> dict[str, float] | None:
+    """How much closer a tensor is to the file's than unrelated weights come.
+
+    cosine: the cosine similarity of the two tensors (flattened). Unrelated weights (another
+    initialisation, weights=None then trained) pair their filters (rows along the first axis) with
+    the file's filters in no particular order; the cosine of a random pairing has, over all m!
+    pairings, the mean and variance of Hoeffding's combinatorial limit theorem:
+        E = sum(G) / m,   Var = sum_ij (G_ij - row_i - col_j + all)^2 / (m - 1)
+    where G_ij is the dot product of the student's filter i with the file's filter j. z says how
+    many standard deviations the actual pairing is above that. None: no pairing to test (fewer
+    than MIN_FILTERS filters, or an all-zero tensor)."""
+    a = student.detach().double().cpu().reshape(student.shape[0], -1)
+    b = pretrained.detach().double().cpu().reshape(pretrained.shape[0], -1)
+    m = a.shape[0]
+    norm = float(a.norm() * b.norm())
+    if m < MIN_FILTERS or norm <= 0:
+        return None
+    g = (a @ b.T) / norm
+    centred = g - g.mean(1, keepdim=True) - g.mean(0, keepdim=True) + g.mean()
+    sd = math.sqrt(float((centred ** 2).sum()) / (m - 1))
+    cosine, mean = float(g.trace()), float(g.sum()) / m
+    if sd <= 0 or not math.isfinite(sd):
+        return None
+    return {"cosine": cosine, "chance_mean": mean, "chance_sd": sd, "z": (cosine - mean) / sd}
+
+
+def stem_similarity(params: list[tuple[str, Any]], sd: dict[str, Any], matched: dict[str, str]) -> list[dict[str, Any]]:
+    """The early weight tensors matched with the file (at most STEM_TENSORS, in the model's order,
+    each with at least MIN_FILTERS filters), each with its similarity to the file's tensor."""
+    out: list[dict[str, Any]] = []
+    for name, p in params:
+        key = matched.get(name)
+        if key is None or p.dim() < 2:
+            continue
+        stats = similarity(p, sd[key])
+        if stats is None:
+            continue
+        out.append({"name": name, "file_key": key, "shape": list(p.shape), "equal": _equal(p, sd, key),
+                    **{k: round(v, 6) for k, v in stats.items()}})
+        if len(out) >= STEM_TENSORS:
+            break
+    return out
+
+
+def _stem_z(stem: list[dict[str, Any]]) -> float:
+    return sum(t["z"] for t in stem) / math.sqrt(len(stem)) if stem else float("-inf")
+
+
 def inspect(model: Any, weights_dir: str | None, used: list[str]) -> dict[str, Any]:
-    """What the model's weights say about transfer learning (plain data)."""
+    """What the model's weights say about transfer learning (plain data): per pretrained file, the
+    tensors that match it; for the file the model is closest to, the stem's similarity against
+    chance, and per group of layers what is trainable and what still equals the file."""
     params = list(model.named_parameters())
     found = backbone_of(model)
-    convs = [(n, p) for n, p in params if p.dim() == 4]
     info: dict[str, Any] = {"backbone": found[0] if found else None, "backbone_path": found[1] if found else None,
                             "params": int(sum(p.numel() for _, p in params)),
                             "trainable": int(sum(p.numel() for _, p in params if p.requires_grad)),
                             "weights_used": used, "files_compared": []}
-    best: tuple[float, str, dict[str, str], dict[str, Any]] | None = None
-    if weights_dir and convs:
+    best: tuple[float, str, dict[str, str], dict[str, Any], list[dict[str, Any]]] | None = None
+    if weights_dir and params:
         for path in _candidate_files(Path(weights_dir), used, found[0] if found else None):
             try:
                 sd = _state_dict(path)
@@ -132,10 +178,9 @@ def inspect(model: Any, weights_dir: str | None, used: list[str]) -> dict[str, A
                 continue
             matched = match_tensors(params, sd)
             info["files_compared"].append(path.name)
-            key = matched.get(convs[0][0])
-            cos = _cosine(convs[0][1], sd[key]) if key is not None else 0.0
-            if best is None or cos > best[0]:
-                best = (cos, path.name, matched, sd)
+            stem = stem_similarity(params, sd, matched)
+            if matched and (best is None or _stem_z(stem) > best[0]):
+                best = (_stem_z(stem), path.name, matched, sd, stem)
     groups: dict[str, dict[str, Any]] = {}
     prefix = found[1] if found else ""
     matched = best[2] if best else {}
@@ -154,11 +199,7 @@ def inspect(model: Any, weights_dir: str | None, used: list[str]) -> dict[str, A
             unchanged += int(same)
     info["groups"] = list(groups.values())[:60]
     if best is not None:
-        info.update(weights_file=best[1], first_conv={"name": convs[0][0], "shape": list(convs[0][1].shape),
-                                                      "file_key": matched.get(convs[0][0]), "cosine": best[0],
-                                                      "equal": _equal(convs[0][1], sd, matched.get(convs[0][0]))},
-                    matched=len(matched), unchanged=unchanged, pretrained=best[0] >= PRETRAINED_COSINE)
-        info["early_cosines"] = [round(_cosine(p, sd[matched[n]]), 4) for n, p in convs[:3] if n in matched]
+        info.update(weights_file=best[1], matched=len(matched), unchanged=unchanged, similarity=best[4])
     return info
 
 

@@ -1,5 +1,6 @@
-"""Offline pretrained weights: the shim serves files from the weights folder, names a missing one
-(and records it for the batch), and the probe tells a pretrained backbone from weights=None."""
+"""Offline pretrained weights: the shim serves files from the weights folder and names a missing
+one (and records it for the batch). How the probe tells a pretrained backbone from weights=None:
+tests/hw3/test_transfer_evidence.py."""
 from __future__ import annotations
 
 import json
@@ -15,8 +16,6 @@ from grader.models.transfer import batch_missing_weights, missing_weights, prepa
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 from hw3_data import resnet18_file_name, write_fake_weights  # noqa: E402
-
-from grader_inside.probes.transfer import inspect  # noqa: E402
 
 pytestmark = [pytest.mark.torch]
 from grader_inside.boot import SHIMS  # noqa: E402
@@ -78,53 +77,6 @@ def test_kaggle_downloads_resolve_to_the_served_data(tmp_path: Path, weights: Pa
     assert "NOT SERVED" in done.stdout and "someone/cifar" in done.stdout and "andrewmvd/animal-faces" in done.stdout
     log = (tmp_path / "outbox" / "shims.log").read_text()
     assert "opendatasets.download" in log and "no download" in log
-
-
-def _resnet(weights: Path | None) -> torch.nn.Module:
-    model = torchvision.models.resnet18()
-    if weights is not None:
-        model.load_state_dict(torch.load(weights / resnet18_file_name(), weights_only=True))
-    return model
-
-
-def test_pretrained_frozen_backbone_is_recognised(weights: Path) -> None:
-    model = _resnet(weights)
-    for p in model.parameters():
-        p.requires_grad = False
-    model.fc = torch.nn.Linear(512, 3)
-    info = inspect(model, str(weights), [resnet18_file_name()])
-    assert info["backbone"] == "ResNet" and info["pretrained"] is True
-    assert info["weights_file"] == resnet18_file_name() and info["first_conv"]["equal"] is True
-    assert info["first_conv"]["cosine"] == pytest.approx(1.0)
-    groups = {g["name"]: g for g in info["groups"]}
-    assert groups["conv1"]["trainable"] == 0 and groups["layer4"]["unchanged"] == groups["layer4"]["matched"]
-    assert groups["fc"]["matched"] == 0 and groups["fc"]["trainable"] == 512 * 3 + 3  # the new head
-
-
-def test_fine_tuned_backbone_still_matches(weights: Path) -> None:
-    model = _resnet(weights)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.01 * p.std() * torch.randn_like(p))  # what a few steps of fine-tuning do
-    info = inspect(model, str(weights), [])
-    assert info["pretrained"] is True and info["first_conv"]["equal"] is False
-    assert info["first_conv"]["cosine"] > 0.99 and info["unchanged"] == 0 or info["unchanged"] < info["matched"]
-
-
-def test_weights_none_is_not_pretrained(weights: Path) -> None:
-    torch.manual_seed(0)  # the kernel's seed: must not be the stand-in file's
-    info = inspect(_resnet(None), str(weights), [])
-    assert info["backbone"] == "ResNet" and info["pretrained"] is False
-    assert abs(info["first_conv"]["cosine"]) < 0.2
-
-
-def test_backbone_inside_a_wrapper(weights: Path) -> None:
-    base = _resnet(weights)
-    wrapped = torch.nn.Sequential(torch.nn.Sequential(*list(base.children())[:-1]), torch.nn.Flatten(),
-                                  torch.nn.Linear(512, 3))
-    info = inspect(wrapped, str(weights), [])
-    assert info["backbone"] is None and info["pretrained"] is True  # matched by position and shape
-
 
 
 def test_keras_applications_use_the_weights_folder(weights: Path, tmp_path: Path) -> None:

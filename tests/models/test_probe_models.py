@@ -44,12 +44,12 @@ def test_format_search_and_hidden_predictions(demo, tmp_path: Path) -> None:
     by_name = {m["name"]: m for m in report["models"]}
     assert set(by_name) == {"tmpl", "cnn"}  # the loss, the alias and the sub-module are not models
     tmpl = by_name["tmpl"]
-    assert tmpl["scale"] == "0..255" and tmpl["val_accuracy"] > 0.7
+    assert tmpl["scale"] == "0..255" and tmpl["val_accuracy"] > 0.45  # chance is 0.1
     assert by_name["cnn"]["shape"] == "N,1,28,28" and by_name["cnn"]["conv_weights"] == 1
     assert "N,784" in by_name["cnn"]["format_errors"]
     preds = np.load(tmp_path / "models" / tmpl["predictions"], allow_pickle=False)
     assert preds.shape == (demo.n_hidden,)
-    assert np.mean(preds == demo.hidden_labels()) > 0.7
+    assert np.mean(preds == demo.hidden_labels()) > 0.45
     saved = json.loads((tmp_path / "models" / "models.json").read_text())
     assert saved["hidden_images"] == demo.n_hidden and conv.training  # training mode restored
 
