@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from grader_inside.probes.kernel import clean_json
-from grader_inside.probes.models import Found, Predictor, _first_tensor, describe, discover, pick_device
+from grader_inside.probes.models import Found, Predictor, _first_tensor, describe, discover, pick_device, student_names
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +90,8 @@ def student_transforms(namespace: dict[str, Any]) -> list[tuple[str, Any]]:
     torch_data = sys.modules.get("torch.utils.data")
     found: list[tuple[int, str, Any]] = []
     seen: set[int] = set()
-    for name, obj in list(namespace.items()):
-        if name.startswith("_") or isinstance(obj, type):
+    for name, obj in student_names(namespace):
+        if isinstance(obj, type):
             continue
         transform = None
         try:
@@ -424,8 +424,8 @@ def histories(namespace: dict[str, Any]) -> list[dict[str, Any]]:
     list variables named like train_losses / val_losses."""
     out: list[dict[str, Any]] = []
     loose: dict[str, list[float]] = {}
-    for name, obj in list(namespace.items()):
-        if name.startswith("_") or isinstance(obj, type):
+    for name, obj in student_names(namespace):
+        if isinstance(obj, type):
             continue
         try:
             data = getattr(obj, "history", None) if type(obj).__name__ == "History" else obj

@@ -127,8 +127,33 @@ def _framework(obj: Any, torch_module: Any, keras_types: tuple[type, ...]) -> st
     return None
 
 
+IPYTHON_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit"})  # and every name starting with "_"
+
+
+def student_names(namespace: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The namespace's variables that are the student's: not IPython's own (its input and output
+    caches `In`, `Out`, `_12`, `_`, `__` hold the same objects under names no student chose), not
+    modules."""
+    return [(name, value) for name, value in list(namespace.items())
+            if not name.startswith("_") and name not in IPYTHON_NAMES and not isinstance(value, type(sys))]
+
+
+def _attributes(value: Any) -> list[tuple[str, Any]]:
+    """An object's own public attributes (its __dict__, read without running any property), for a
+    model kept inside a helper object of the student's (`trainer.model`)."""
+    try:
+        attrs = vars(value)
+    except TypeError:
+        return []
+    if not isinstance(attrs, dict):
+        return []
+    return [(k, v) for k, v in list(attrs.items())[:MAX_CONTAINER] if isinstance(k, str) and not k.startswith("_")]
+
+
 def discover(namespace: dict[str, Any]) -> tuple[list[Found], int]:
-    """Models in the namespace (deduplicated, sub-modules of another model left out)."""
+    """Models in the namespace (deduplicated, sub-modules of another model left out), each under
+    the student's own name for it: a variable first, then an item of a list, tuple or dict
+    (`models[0]`, `zoo['cnn']`), then an attribute of an object of the student's (`trainer.model`)."""
     torch_module = _torch_module_type()
     keras_types = _keras_model_types()
     if torch_module is None and not keras_types:
@@ -144,16 +169,20 @@ def discover(namespace: dict[str, Any]) -> tuple[list[Found], int]:
             seen.add(id(obj))
             found.append(Found(name, obj, fw))
 
-    for name, value in list(namespace.items()):
-        if name.startswith("_") or isinstance(value, type(sys)):
-            continue
+    variables = student_names(namespace)
+    for name, value in variables:
         consider(name, value)
+    for name, value in variables:
         if isinstance(value, (list, tuple)):
             for i, item in enumerate(value[:MAX_CONTAINER]):
                 consider(f"{name}[{i}]", item)
         elif isinstance(value, dict):
             for key, item in list(value.items())[:MAX_CONTAINER]:
                 consider(f"{name}[{key!r}]", item)
+    for name, value in variables:
+        if id(value) not in seen and not isinstance(value, (list, tuple, dict, type)) and not callable(value):
+            for attr, item in _attributes(value):
+                consider(f"{name}.{attr}", item)
     children: set[int] = set()
     for f in found:
         if f.framework == "torch":

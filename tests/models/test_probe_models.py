@@ -68,3 +68,23 @@ def test_an_empty_keras_model_is_not_a_model() -> None:
     unbuilt = keras.Sequential([keras.layers.Dense(10)])
     found, _ = probe.discover({"model": empty, "net": unbuilt})
     assert [f.name for f in found] == ["net"]
+
+
+def test_models_keep_the_students_own_names() -> None:
+    """IPython keeps every displayed value in its output cache (`Out[12]`, `_12`, `_`, `__`): a model
+    shown at the end of a cell is there before the student's own variable in the namespace, and
+    was reported as `Out[12]`. The student's variable, item or attribute path is the name."""
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+    other = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+
+    class Trainer:
+        def __init__(self, model):
+            self.model = model
+            self._best = model
+
+    ns = {"In": ["", "net"], "Out": {12: net, 13: other}, "_12": net, "_": other, "__": net, "_oh": {12: net},
+          "net": net, "trainer": Trainer(other), "get_ipython": lambda: None}
+    found, _ = probe.discover(ns)
+    assert [f.name for f in found] == ["net", "trainer.model"]
+    only_cached, _ = probe.discover({"Out": {3: net}, "_3": net})
+    assert only_cached == []  # no name of the student's: not a model the notebook kept
