@@ -6,6 +6,8 @@ ahead of the student) that, when the student's code imports them:
     torch.hub / torchvision / keras.applications weights   -> the --weights folder (weights.py)
     keras.datasets.mnist.load_data()                       -> the grader's arrays
     sklearn.datasets.fetch_openml('mnist_784')             -> the grader's arrays
+    import tensorflow_datasets as tfds; tfds.load('mnist')  -> the grader's arrays as tf.data-like
+                                                             datasets (tfds, tf_data)
     import tensorflow as tf (no TensorFlow installed)       -> tf.keras is Keras 3 (tf_alias)
     torch on a machine without the GPU the student asked for -> 'cuda'/'mps' fall back to the CPU
     Keras 2 idioms (SGD(lr=...), fit_generator, np_utils,   -> their Keras 3 forms (keras_compat)
@@ -49,9 +51,11 @@ def install(outbox: str | None = None, serve_apps: bool = False) -> None:
     log.set_outbox(outbox)
     hooks = {"torch": _on_torch, **weights.HOOKS, **keras_compat.HOOKS, **({} if serve_apps else apps.HOOKS)}
     if os.environ.get("GRADER_DATA_MNIST"):
-        from grader_offline import datasets
+        from grader_offline import datasets, tfds
 
         hooks.update(datasets.HOOKS)
+        if tfds.needed():
+            tfds.install()
     tf_stand_in = tf_alias.needed()
     if tf_stand_in:
         hooks.update(tf_alias.HOOKS)

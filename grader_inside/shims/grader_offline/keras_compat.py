@@ -7,6 +7,10 @@ mapped to its Keras 3 equivalent (the generator to Keras 3's own legacy implemen
 iterators, given `steps_per_epoch`, repeat across epochs as Keras 2's did) and noted once in the
 student's report. Nothing changes what the model computes.
 
+Datasets of the tf.data stand-in (tf_data.py: `tfds.load`, `tf.data.Dataset.from_tensor_slices`)
+given to `fit` (also as `validation_data`), `evaluate` or `predict` are read through a
+`keras.utils.PyDataset`, which Keras 3 on torch understands.
+
 Without TensorFlow (the grader runs Keras on torch), `keras.callbacks.TensorBoard` fails as soon
 as training starts (it writes through `tf.summary`): it is replaced by a callback that lets the
 training run and writes nothing, with a note.
@@ -66,6 +70,28 @@ def _repeating(iterator: Any) -> Any:
     return Repeating(iterator)
 
 
+def _from_dataset(x: Any, kwargs: dict[str, Any]) -> Any:
+    """A tf.data-style dataset of the stand-in (tf_data.py, from tfds.load or tf.data) as the
+    keras.utils.PyDataset Keras 3 on torch reads; anything else unchanged."""
+    tf_data = sys.modules.get("grader_offline.tf_data")
+    if tf_data is None or not isinstance(x, tf_data.Dataset):
+        return x
+    used("a tf.data dataset given to Keras: read batch by batch as a keras.utils.PyDataset "
+         "(Keras 3 runs on torch here, without TensorFlow)")
+    kwargs.pop("batch_size", None)  # the dataset is batched already, as with TensorFlow
+    return tf_data.keras_batches(x)
+
+
+def _dataset_method(original: Any) -> Any:
+    """model.evaluate / model.predict that also take the tf.data stand-in's datasets."""
+    @functools.wraps(original)
+    def method(self: Any, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+        return original(self, _from_dataset(x, kwargs), *args, **kwargs)
+
+    method._grader = True  # type: ignore[attr-defined]
+    return method
+
+
 def _fit_method(original: Any) -> Any:
     """Keras 2 drew `steps_per_epoch` batches in every epoch from an ImageDataGenerator iterator,
     which never runs out; Keras 3 reads it as a finite dataset, runs out when `steps_per_epoch`
@@ -73,6 +99,9 @@ def _fit_method(original: Any) -> Any:
     `steps_per_epoch`, such an iterator repeats as it did in Keras 2."""
     @functools.wraps(original)
     def fit(self: Any, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+        x = _from_dataset(x, kwargs)
+        if "validation_data" in kwargs:
+            kwargs["validation_data"] = _from_dataset(kwargs["validation_data"], {})
         legacy = sys.modules.get("keras.src.legacy.preprocessing.image")
         iterator = getattr(legacy, "Iterator", None)
         if kwargs.get("steps_per_epoch") and isinstance(iterator, type) and isinstance(x, iterator):
@@ -195,6 +224,9 @@ def patch_keras(keras: ModuleType) -> None:
     model = keras.Model
     if not getattr(model.fit, "_grader", False):
         model.fit = _fit_method(model.fit)  # before fit_generator, which calls it
+    for name in ("evaluate", "predict"):
+        if not getattr(getattr(model, name), "_grader", False):
+            setattr(model, name, _dataset_method(getattr(model, name)))
     for old, new in (("fit_generator", "fit"), ("evaluate_generator", "evaluate"),
                      ("predict_generator", "predict")):
         if not hasattr(model, old):

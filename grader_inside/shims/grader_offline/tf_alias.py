@@ -40,7 +40,21 @@ def _stand_in() -> ModuleType:
     tf.test = ModuleType(f"{PREFIX}.test")  # type: ignore[attr-defined]
     tf.test.is_gpu_available = lambda *a, **k: False  # type: ignore[attr-defined]
     tf.test.gpu_device_name = lambda: ""  # type: ignore[attr-defined]
+    tf.data = _data_namespace()  # type: ignore[attr-defined]
     return tf
+
+
+def _data_namespace() -> ModuleType:
+    """tf.data: the tf.data stand-in's Dataset (tf_data.py), AUTOTUNE and the cardinality constants."""
+    from grader_offline import tf_data
+
+    data = ModuleType(f"{PREFIX}.data")
+    data.Dataset = tf_data.Dataset  # type: ignore[attr-defined]
+    data.AUTOTUNE = tf_data.AUTOTUNE  # type: ignore[attr-defined]
+    data.INFINITE_CARDINALITY, data.UNKNOWN_CARDINALITY = tf_data.INFINITE, tf_data.UNKNOWN  # type: ignore[attr-defined]
+    data.experimental = ModuleType(f"{PREFIX}.data.experimental")  # type: ignore[attr-defined]
+    data.experimental.AUTOTUNE = tf_data.AUTOTUNE  # type: ignore[attr-defined]
+    return data
 
 
 class _AliasLoader(importlib.abc.Loader):
