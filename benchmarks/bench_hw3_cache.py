@@ -20,10 +20,12 @@ Normalize. Then, in one run, every model on every image, three ways:
 
 Also measured on their own: D, one pass of the per-model loader without a model (decoding,
 resizing, batching, the copy to the device); F, one model's forward passes; P, one model's pass
-of the tensor pipeline over the cached array; C, the decode-once step. With M models the
-per-model path costs about M(D+F) and the cached one C + M(P+F): the speed-up is bounded by
-(D+F)/(F+D/M) (taking C = D, P = 0), and when forward passes dominate (big models on a CPU) no
-cache helps. Both that bound and M(D+F)/(C+M(P+F)) are printed beside the measured speed-up
+of the tensor pipeline over the cached array; C, the decode-once step; S, serving the decoded
+array as a batch does (its secret order and noise, grader/data/hidden.py) and reading it back.
+With M models the per-model path costs about M(D+F) and the cached one C + S + M(P+F): the
+speed-up is bounded by (D+F)/(F+D/M) (taking C = D, S = P = 0), and when forward passes dominate
+(big models on a CPU) no cache helps. Both that bound and M(D+F)/(C+S+M(P+F)) are printed beside
+the measured speed-up
 (the DataLoader's workers overlap decoding with the forward passes where there are cores to
 spare, e.g. beside a GPU, which the sum M(D+F) does not count).
 The photo-likeness of the JPEGs is shown beside real photographs (scikit-learn's sample images,
@@ -246,6 +248,7 @@ def main() -> None:
     from torchvision import datasets, transforms
 
     from grader.data.cache import decode_once
+    from grader.data.hidden import HiddenSecret, serve_hidden
     from grader_inside.probes import images as probe_images
 
     device = pick_device(args.device)
@@ -301,7 +304,12 @@ def main() -> None:
             # decode once, then each model through the grader's tensor pipeline
             with Timer(device) as cached:
                 with Timer(device) as c:
-                    array = decode_once(files, args.cache_size, cache_dir, workers=args.workers).load()
+                    decoded = decode_once(files, args.cache_size, cache_dir, workers=args.workers)
+                with Timer(device) as s:  # S: the batch's secret order and noise, then the array read
+                    served = cache_dir / "served" / "images.npy"
+                    serve_hidden(decoded.load(mmap=True), np.zeros(len(files), np.int64), HiddenSecret(1),
+                                 "bench", served)
+                    array = np.load(served, allow_pickle=False)
                 with Timer(device) as cached_eval:
                     for model in models:  # the probe's own loop: the next batch prepared during this one
                         for _, x in probe_images.prepared(pipe, array, args.batch):
@@ -323,7 +331,7 @@ def main() -> None:
     m, n = args.models, args.images * args.models
     f_s = forward.seconds / m
     bound = (d.seconds + f_s) / (f_s + d.seconds / m)
-    expected = m * (d.seconds + f_s) / (c.seconds + m * (p.seconds + f_s))
+    expected = m * (d.seconds + f_s) / (c.seconds + s.seconds + m * (p.seconds + f_s))
     speedup = per_model.seconds / cached.seconds
     gpu = torch.cuda.get_device_name(0) if device == "cuda" else None
     figures: dict[str, Any] = {
@@ -332,7 +340,7 @@ def main() -> None:
         "threads": torch.get_num_threads(), "cpus": os.cpu_count(), "machine": platform.machine(),
         "torch": torch.__version__, "jpeg": jpeg, "real_photos": photos,
         "load_avg_before": load_before[0], "load_avg_after": load_after[0],
-        "per_model_s": per_model.seconds, "cached_s": cached.seconds, "decode_once_s": c.seconds,
+        "per_model_s": per_model.seconds, "cached_s": cached.seconds, "decode_once_s": c.seconds, "serve_s": s.seconds,
         "cached_eval_s": cached_eval.seconds, "forward_s": forward.seconds,
         "D_s": d.seconds, "F_s": f_s, "P_s": p.seconds, "bound": bound, "expected": expected, "speedup": speedup,
         "forward_ratio_eval": forward.seconds / cached_eval.seconds,
@@ -342,12 +350,14 @@ def main() -> None:
           f"batch {args.batch}, {args.workers} workers, {torch.get_num_threads()} threads, {where}, "
           f"load average {load_before[0]:.1f} -> {load_after[0]:.1f}")
     print(f"per-model ImageFolder+DataLoader : {per_model.seconds:8.1f} s  ({n / per_model.seconds:8.0f} images/s)")
-    print(f"decode once ({c.seconds:5.1f} s) + cached : {cached.seconds:8.1f} s  ({n / cached.seconds:8.0f} images/s)")
+    print(f"decode once ({c.seconds:5.1f} s), serve ({s.seconds:4.1f} s) + cached : {cached.seconds:8.1f} s  "
+          f"({n / cached.seconds:8.0f} images/s)")
     print(f"pure forward passes              : {forward.seconds:8.1f} s  ({n / forward.seconds:8.0f} images/s)")
     print(f"per model: D (decode the folder) {d.seconds:.2f} s, F (forward passes) {f_s:.2f} s, "
-          f"P (tensor pipeline on the cache) {p.seconds:.2f} s; C (decode once) {c.seconds:.2f} s")
+          f"P (tensor pipeline on the cache) {p.seconds:.2f} s; C (decode once) {c.seconds:.2f} s; "
+          f"S (serve: secret order and noise, read back) {s.seconds:.2f} s")
     print(f"speed-up {speedup:.2f}x (target 5x); bound (D+F)/(F+D/M) = {bound:.2f}x; "
-          f"from the parts M(D+F)/(C+M(P+F)) = {expected:.2f}x")
+          f"from the parts M(D+F)/(C+S+M(P+F)) = {expected:.2f}x")
     print(f"cached evaluation at {figures['forward_ratio_eval']:.2f}x of pure forward-pass throughput "
           f"(tensor pipeline included; target 0.9x), {figures['forward_ratio_total']:.2f}x with the decoding")
     if args.json:

@@ -229,7 +229,8 @@ def check_layers(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     lang = ctx.lang
     best = _pick(transfers(ctx, params))
     if best is None:
-        return _missing(ctx, evaluation_of(ctx), "torch")
+        keras = _keras_layers(ctx)
+        return keras if keras is not None else _missing(ctx, evaluation_of(ctx), "torch")
     groups = [g for g in best.info.get("groups") or [] if isinstance(g, dict)]
     backbone = [g for g in groups if _count(g, "matched") > 0]
     head = [g for g in groups if _count(g, "matched") == 0]
@@ -262,6 +263,45 @@ def check_layers(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     if moved:
         how.append(tr(lang, "hw3.layers.flag_but_changed", groups=_names(moved)))
     return Outcome(key, " ".join([message, *how]), metrics)
+
+
+def _keras_layers(ctx: CheckContext) -> Outcome | None:
+    """A Keras model's layers read from its `trainable` flags: the backbone is the model nested
+    as one layer (keras.applications), the rest is the head. Its weights are not compared with
+    a file, and the message says so."""
+    records = {str(m.get("name")): m for m in probe_records(ctx).get("models", [])
+               if isinstance(m, dict) and isinstance(m.get("keras_transfer"), dict)}
+    keras = [s for s in evaluation_of(ctx).scored if s.record.framework == "keras" and s.record.name in records]
+    if not keras:
+        return None
+    s = max(keras, key=lambda k: k.score.accuracy if k.score is not None else 0.0)
+    info = records[s.record.name]["keras_transfer"]
+    groups = [g for g in info.get("groups") or [] if isinstance(g, dict)]
+    backbone = [g for g in groups if g.get("nested") is True and _count(g, "params") > 0]
+    head = [g for g in groups if g not in backbone]
+    model = label(s.record)
+    metrics = {"params": float(sum(_count(g, "params") for g in groups)),
+               "trainable_params": float(sum(_count(g, "trainable") for g in groups))}
+    if not backbone:
+        return Outcome("no_backbone", tr(ctx.lang, "hw3.layers.no_backbone", model=model), metrics)
+    frozen = [g for g in backbone if _count(g, "trainable") == 0]
+    partly = [g for g in backbone if 0 < _count(g, "trainable") < _count(g, "params")]
+    tuned = [g for g in backbone if g not in frozen]
+    trainable_head = [g for g in head if _count(g, "trainable") > 0]
+    metrics.update(frozen_groups=float(len(frozen)), fine_tuned_groups=float(len(tuned)))
+    if not tuned and not trainable_head:
+        key = "all_frozen"
+    elif not tuned:
+        key = "frozen"
+    elif frozen or partly:
+        key = "partial"
+    else:
+        key = "fine_tuned"
+    fields = dict(model=model, frozen=_names(frozen), tuned=_names(tuned), head=_names(head), changed=_names(tuned))
+    detail = [tr(ctx.lang, "hw3.layers.keras_partly", group=str(g.get("name")), trainable=_count(g, "trainable_layers"),
+                 layers=_count(g, "layers")) for g in partly]
+    return Outcome(key, " ".join([tr(ctx.lang, f"hw3.layers.{key}", **fields), *detail,
+                                  tr(ctx.lang, "hw3.layers.keras_flags")]), metrics)
 
 
 # -- learning curves and overfitting --------------------------------------------------------

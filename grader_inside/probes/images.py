@@ -475,6 +475,8 @@ def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
                     rec["error"] = "not evaluated: the evaluation time budget was used up"
                     continue
                 pipe = evaluate(f, rec, k, ctx, out)
+                if f.framework == "keras":
+                    rec["keras_transfer"] = transfer.keras_groups(f.obj, used)
                 if f.framework == "torch":
                     rec["transfer"] = transfer.inspect(f.obj, images.get("weights_dir"), used)
                     retrain = config.get("retrain")

@@ -203,6 +203,23 @@ def inspect(model: Any, weights_dir: str | None, used: list[str]) -> dict[str, A
     return info
 
 
+def keras_groups(model: Any, used: list[str]) -> dict[str, Any]:
+    """A Keras model's top-level layers: their weights, how many of them are trainable (the
+    `trainable` flags), and which are models of their own (a keras.applications backbone nested
+    as one layer); the weight files its code loaded. Keras weights are not compared with the
+    files (only the flags are read)."""
+    groups = []
+    for layer in list(getattr(model, "layers", []))[:60]:
+        weights = list(getattr(layer, "weights", []))
+        inner = list(getattr(layer, "layers", None) or [])
+        groups.append({"name": str(layer.name), "class": type(layer).__name__,
+                       "params": int(sum(int(np.prod(w.shape)) for w in weights)),
+                       "trainable": int(sum(int(np.prod(w.shape)) for w in layer.trainable_weights)),
+                       "nested": bool(inner), "layers": len(inner),
+                       "trainable_layers": sum(1 for x in inner if x.trainable and list(x.weights))})
+    return {"groups": groups, "weights_used": [u for u in used if u.endswith((".h5", ".keras", ".weights.h5"))]}
+
+
 # -- retraining within a time budget --------------------------------------------------------
 def pretrained_start(model: Any, weights_dir: str | None, used: list[str], seed: int) -> tuple[Any, int]:
     """A copy of the model: tensors found in the pretrained file take the file's values, every other

@@ -86,3 +86,16 @@ def test_each_batch_serves_its_own_order_and_noise(source: Path, tmp_path: Path)
     assert (tmp_path / "one" / "hidden-secret.json").stat().st_mode & 0o077 == 0  # the grader's alone
     assert not any((tmp_path / "one").resolve().joinpath("hidden-secret.json").is_relative_to(m.source.resolve())
                    for m in one.mounts())
+
+
+def test_the_demo_hidden_split_cannot_be_rebuilt_from_public_code(demo_cache: Path) -> None:
+    """Inside the sandbox anyone can run the demo builder (it is public, and scikit-learn is
+    there): without the batch's secret its test images are other images, not the hidden ones."""
+    from grader.data.demo import build_demo_arrays
+
+    served = np.load(prepare_mnist(None, demo_cache).hidden_images)[:300].reshape(300, -1).astype(np.float32)
+    rebuilt = build_demo_arrays(n_train=10).test_images.reshape(10000, -1).astype(np.float32)
+    # nearest rebuilt image of each served one: nowhere near the noise of a grey level or two
+    d2 = (served ** 2).sum(1)[:, None] - 2 * served @ rebuilt.T + (rebuilt ** 2).sum(1)[None, :]
+    nearest = np.sqrt(np.maximum(d2.min(1), 0)) / np.sqrt(784)
+    assert nearest.min() > 10  # root-mean-square difference per pixel, in grey levels

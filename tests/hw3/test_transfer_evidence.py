@@ -171,3 +171,32 @@ def test_forged_or_broken_similarity_records_are_left_out() -> None:
                            {"name": "c", "cosine": "x"}, "junk",
                            {"name": "d", "cosine": 0.01, "chance_mean": 0.0, "chance_sd": 0.01, "z": 1.0}]}
     assert [t.name for t in stem_evidence(info)] == ["d"]
+
+
+@pytest.mark.parametrize(("frozen_layers", "key"), [(3, "frozen"), (2, "partial"), (0, "fine_tuned")])
+def test_keras_layers_read_from_the_trainable_flags(tmp_path: Path, frozen_layers: int, key: str) -> None:
+    """A Keras backbone nested as one layer (as keras.applications models are): frozen, partly
+    frozen (`for layer in base.layers[:k]: layer.trainable = False`) or fine-tuned."""
+    keras = pytest.importorskip("keras")
+    from grader_inside.probes.transfer import keras_groups
+
+    base = keras.Sequential([keras.layers.Input((16, 16, 3)), keras.layers.Conv2D(4, 3), keras.layers.Conv2D(4, 3),
+                             keras.layers.Conv2D(4, 3)], name="backbone")
+    for layer in base.layers[:frozen_layers]:
+        layer.trainable = False
+    model = keras.Sequential([keras.layers.Input((16, 16, 3)), base, keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(3)])
+    info = json.loads(json.dumps(keras_groups(model, ["/x/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"])))
+    run = tmp_path / "run" / "models"
+    run.mkdir(parents=True)
+    (run / "models.json").write_text(json.dumps({"models": [{"name": "model", "keras_transfer": info}]}))
+    record = ModelRecord("model", "keras", "Sequential", 1, 1, 3, ("Conv2D",), "N,16,16,3", "standard", 0.9)
+    labels = np.arange(30) % 3
+    ctx = CheckContext(lang="en", cells=[], run_cells=(), probe={}, figures=[], out_dir=tmp_path)
+    ctx.memo["models"] = Evaluation(ProbeReport((record,)), (Scored(record, score_predictions(labels, labels, n_classes=3)),),
+                                    None)  # type: ignore[arg-type]
+    out = check_layers(ctx, {})
+    assert out.key == key, out.message
+    assert "trainable flags" in out.message and "backbone" in out.message
+    if key == "partial":
+        assert "1 of its 3 layers with weights are trainable" in out.message
