@@ -11,7 +11,8 @@ One run, the same data, the same model, the same batch size:
 
 Reported: images/s of both, their ratio (b)/(a) (target >= 0.8), and the probe's whole time
 (discovery + format search + hidden predictions) next to the time of the prediction loop alone.
-The data is Debian's Fashion-MNIST (10,000 hidden images) when installed, else the demo digits.
+The data is Debian's Fashion-MNIST (10,000 hidden images) when installed, else the demo set (10,000
+hidden images too); either is served as a batch serves it (secret order and noise).
 
 Usage:  python benchmarks/bench_eval.py [--model cnn|mlp] [--batch 500] [--repeat 3] [--json out.json]
 """

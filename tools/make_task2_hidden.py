@@ -11,8 +11,9 @@ with history plots, old standalone Keras (`SGD(lr=, decay=)`, `fit_generator` ov
 `ImageDataGenerator`, `np_utils`), torchvision downloads into odd roots with a hard-coded
 `cuda:0`, `fetch_openml('mnist_784')`, an MLP called `CNN`, one giant cell, lying printed
 accuracies, a whole model pickled with `torch.save` and loaded back, a cell that raises midway,
-transfer learning that needs a download, WandB and TensorBoard logging. Training budgets are
-tiny (a few epochs on the demo data's ~1,350 training images) so the set grades in minutes.
+transfer learning that needs a download, WandB and TensorBoard logging, a tensorflow_datasets
+pipeline with tutorial prose. Training budgets are a few epochs; the integration test cuts the
+demo data's 54,000 training images to a few thousand so that the set grades in minutes.
 
 Usage::
 
@@ -867,6 +868,62 @@ def belousova() -> object:
     ])
 
 
+def sergeeva() -> object:
+    """The TFDS Keras tutorial made into homework: tfds.load with split/as_supervised/with_info,
+    a map/cache/shuffle/batch/prefetch pipeline, a tf.keras CNN fit on it; English tutorial prose
+    that names the course's topics but answers none of its questions."""
+    return notebook([
+        md("# Homework 2: digits with TensorFlow Datasets\nAlina Sergeeva"),
+        md("Following the TFDS tutorial. The data comes from `tensorflow_datasets`; a small convolutional "
+           "network with two pooling layers should be enough for MNIST."),
+        code("""
+            import matplotlib.pyplot as plt
+            import tensorflow as tf
+            import tensorflow_datasets as tfds
+        """),
+        code("""
+            (ds_train, ds_test), ds_info = tfds.load('mnist', split=['train', 'test'], shuffle_files=True,
+                                                     as_supervised=True, with_info=True)
+            print(ds_info.splits['train'].num_examples, ds_info.features['label'].num_classes)
+            for image, label in ds_train.take(1):
+                print(image.shape, label.numpy())
+        """),
+        md("Pixels come as uint8, so the pipeline scales them to floats, caches, shuffles and batches. "
+           "Overfitting would show as a validation loss that grows while the training loss keeps falling."),
+        code("""
+            def normalize_img(image, label):
+                return tf.cast(image, tf.float32) / 255., label
+
+            ds_train = ds_train.map(normalize_img, num_parallel_calls=tf.data.AUTOTUNE)
+            ds_train = ds_train.cache().shuffle(ds_info.splits['train'].num_examples).batch(64)
+            ds_train = ds_train.prefetch(tf.data.AUTOTUNE)
+            ds_test = ds_test.map(normalize_img, num_parallel_calls=tf.data.AUTOTUNE).batch(64).cache()
+        """),
+        code("""
+            model = tf.keras.models.Sequential([
+                tf.keras.layers.Input(shape=(28, 28, 1)),
+                tf.keras.layers.Conv2D(16, 3, activation='relu'),
+                tf.keras.layers.MaxPooling2D(),
+                tf.keras.layers.Conv2D(32, 3, activation='relu'),
+                tf.keras.layers.MaxPooling2D(),
+                tf.keras.layers.Flatten(),
+                tf.keras.layers.Dense(10),
+            ])
+            model.compile(optimizer=tf.keras.optimizers.Adam(0.001),
+                          loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                          metrics=[tf.keras.metrics.SparseCategoricalAccuracy()])
+            history = model.fit(ds_train, epochs=5, validation_data=ds_test)
+        """),
+        code("""
+            plt.plot(history.history['loss'], label='train loss')
+            plt.plot(history.history['val_loss'], label='validation loss')
+            plt.legend()
+            plt.show()
+        """),
+        md("Data augmentation and transfer learning from a pretrained network are left for later."),
+    ])
+
+
 # -- expected grades (instructor judgement, written before grading) ---------------------------
 def grades(**kw: float) -> dict[str, float]:
     out = {k: 0.0 for k in CHECK_IDS}
@@ -936,6 +993,13 @@ STUDENTS = {
                        "download the grader cannot do, then is fine-tuned in a later cell: the rubric "
                        "credits such transfer-learning code as written (offline)",
                        grades(**TORCH_ONLY_CNN, augmentation=0.75, pretrained=1.0)),
+    "sergeeva_alina": ("hw2_tfds.ipynb", sergeeva,
+                       "tensorflow_datasets loader (split, as_supervised, with_info; map, cache, shuffle, "
+                       "batch, prefetch) and a tf.keras CNN fit on the pipeline with validation data, 5 "
+                       "epochs: runs on the grader's stand-ins and beats the example; loss curves plotted; "
+                       "English tutorial prose names pooling, overfitting, augmentation and transfer "
+                       "learning but answers no question (no credit)",
+                       grades(**KERAS_ONLY_CNN, curves=1.0)),
     "belousova_ksenia": ("DZ2_Belousova.ipynb", belousova,
                          "PyTorch CNN on a hard-coded 'mps' device with data under a mounted Drive, and a "
                          "subclassed keras.Model CNN trained with a TensorBoard callback and validation "

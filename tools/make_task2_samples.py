@@ -3,7 +3,8 @@
 
 Written to ``submissions/task2/`` (one folder per student) with ``EXPECTED.yaml``: the fraction
 of each model check's points a careful instructor gives, for a run on the built-in demo data
-with rubrics/task2.yaml. Training budgets are tiny (a few epochs on ~1,300 images) so the whole
+with rubrics/task2.yaml (the integration test cuts the students' training part to a few thousand
+images: tests/integration/task2_support.py). Training budgets are a few epochs, so the whole
 set grades in a few minutes on two CPU cores.
 
 The code imitates real student work on purpose (see ../shared/REAL_SUBMISSIONS.md):

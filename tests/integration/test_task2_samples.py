@@ -13,6 +13,7 @@ from grader.grading import GradeOptions, grade_batch
 from grader.results import BatchResult
 from grader.rubric import load_rubric
 from expected_grades import assert_expected_grades, load_expected, result_named
+from task2_support import demo_rubric
 
 for _module in ("torch", "torchvision", "keras"):  # the `models` extra: what the samples import
     pytest.importorskip(_module)
@@ -29,7 +30,7 @@ pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.torch, pytest.ma
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[BatchResult, Path]:
     out = tmp_path_factory.mktemp("task2")
-    batch = grade_batch(SAMPLES, load_rubric("task2"), GradeOptions(out_dir=out, workers=2, lang="en"))
+    batch = grade_batch(SAMPLES, demo_rubric(), GradeOptions(out_dir=out, workers=2, lang="en"))
     return batch, out
 
 
@@ -57,6 +58,8 @@ def test_every_report_says_demo_data_and_shims(graded) -> None:
     batch, _ = graded
     for result in batch.students:
         assert any(note.startswith("DEMO DATA") for note in result.notes), result.student
+        assert [f.kind for f in result.flags if f.kind == "demo"] == ["demo"], result.student
+        assert any(note.startswith("Hidden test:") for note in result.notes)  # what "hidden test" means
     good = result_named(batch, "ivanova_anna")
     joined = " ".join(good.notes)
     assert "root='./data'" in joined and "'cuda:0'" in joined
@@ -100,6 +103,7 @@ def test_full_size_dataset(tmp_path: Path) -> None:
         assert result.status == "graded", result.error
         assert any(str(FASHION) in note and "10000 hidden" in note for note in result.notes)
         assert not any(note.startswith("DEMO DATA") for note in result.notes)
+        assert not any(f.kind == "demo" for f in result.flags)
     checks = {c.id: c for c in good.checks}
     assert checks["models_found"].status == "pass"
     assert checks["torch_cnn"].status == "pass", checks["torch_cnn"].message
