@@ -154,7 +154,7 @@ def _metrics(t: Transfer) -> dict[str, float]:
     return out
 
 
-def _evidence(lang: str, t: Transfer) -> dict[str, Any]:
+def _evidence(t: Transfer) -> dict[str, Any]:
     """The figures a transfer-learning message quotes: the stem's z against what it needs, and
     the first tensor's cosine against chance."""
     stem = t.stem
@@ -200,7 +200,7 @@ def check_transfer_learning(ctx: CheckContext, params: dict[str, Any]) -> Outcom
     if not best.pretrained:
         key = "hw3.transfer.not_pretrained" if best.stem else "hw3.transfer.no_match"
         return Outcome("not_pretrained", tr(lang, key, model=model, backbone=info.get("backbone"), files=files,
-                                            **_evidence(lang, best)), metrics)
+                                            **_evidence(best)), metrics)
     floor = float(params.get("min_accuracy", DEFAULT_MIN_ACCURACY))
     score = best.scored.score
     if score is None or score.constant or score.accuracy < floor:
@@ -208,7 +208,7 @@ def check_transfer_learning(ctx: CheckContext, params: dict[str, Any]) -> Outcom
                                        accuracy=best.accuracy * 100, floor=floor * 100), metrics)
     return Outcome("ok", tr(lang, "hw3.transfer.ok", model=model, backbone=info.get("backbone") or "?",
                             file=info.get("weights_file"), state=_start_state(lang, best),
-                            accuracy=best.accuracy * 100, **_evidence(lang, best)), metrics)
+                            accuracy=best.accuracy * 100, **_evidence(best)), metrics)
 
 
 # -- frozen and fine-tuned layers -----------------------------------------------------------

@@ -25,6 +25,25 @@ def test_splits_and_hidden_hold_out(shapes: Path, tmp_path: Path) -> None:
     assert len(hidden_names) == 18 and not any((p.student_dir / "val").rglob(next(iter(hidden_names))))
 
 
+def test_the_hidden_split_is_served_in_the_batchs_secret_order_with_noise(shapes: Path, tmp_path: Path) -> None:
+    """The decoded hidden array (in a seeded, public order) is never mounted; the sandbox gets its
+    images in the batch's secret order, each pixel within 2 grey levels of the decoded one."""
+    from grader.data.hidden import HiddenSecret, served_order
+
+    secret = HiddenSecret(77)
+    p = prepare_imagefolder("afhq", shapes.parent, tmp_path, ImageFolderSettings(size=32), secret)
+    decoded, served = p.hidden.load(), np.load(p.hidden_images)
+    order = served_order(len(decoded), secret, "images|afhq")
+    assert np.abs(served.astype(int) - decoded[order].astype(int)).max() <= 2
+    assert not np.array_equal(served, decoded[order])  # the noise is there
+    mounted = [m.source.resolve() for m in p.mounts()]
+    assert any(p.served.resolve().is_relative_to(m) for m in mounted)
+    assert not any(p.hidden.path.resolve().is_relative_to(m) for m in mounted)
+    other = prepare_imagefolder("afhq", shapes.parent, tmp_path, ImageFolderSettings(size=32), HiddenSecret(78))
+    assert other.served != p.served and not np.array_equal(other.hidden_labels(), p.hidden_labels()) \
+        or not np.array_equal(np.load(other.hidden_images), served)
+
+
 def test_prepared_again_is_reused(shapes: Path, tmp_path: Path) -> None:
     first = prepare_imagefolder("afhq", shapes.parent, tmp_path, ImageFolderSettings(size=32))
     second = prepare_imagefolder("afhq", shapes, tmp_path, ImageFolderSettings(size=32))

@@ -96,7 +96,7 @@ def test_hidden_labels_never_in_the_sandbox(graded) -> None:
     """What the sandbox saw of the hidden split: an array of images, in a shuffled order."""
     batch, out, _ = graded
     cache = out / ".data"
-    labels = next(cache.glob("afhq-*/parent/labels.npy"))
+    labels = next(cache.glob("afhq-*/parent/labels-*.npy"))
     from grader.models.setup import prepare_setup
 
     setup = prepare_setup(small_rubric(), {"afhq": next(cache.parent.parent.glob("data/afhq"))}, "cpu", cache)
@@ -104,3 +104,6 @@ def test_hidden_labels_never_in_the_sandbox(graded) -> None:
     mounted = {m.source.resolve() for m in setup.mounts()}
     assert not any(labels.resolve().is_relative_to(src) for src in mounted)
     assert sorted(setup.hidden_labels().tolist()) != setup.hidden_labels().tolist()  # not in class order
+    decoded = setup.images.prepared.hidden.path  # the clean decoded array is never mounted: only the served one
+    assert not any(decoded.resolve().is_relative_to(src) for src in mounted)
+    assert any(setup.images.prepared.served.resolve().is_relative_to(src) for src in mounted)
