@@ -17,7 +17,7 @@ for _module in ("torch", "torchvision", "keras"):  # the `models` extra: what th
 HIDDEN = Path(__file__).resolve().parents[1] / "fixtures" / "task2_hidden"
 EXPECTED = load_expected(HIDDEN)
 
-pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.torch, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.torch, pytest.mark.timeout(3600)]
 
 
 @pytest.fixture(scope="module")

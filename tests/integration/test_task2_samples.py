@@ -24,7 +24,7 @@ FASHION = Path("/usr/share/datasets/fashion-mnist")
 MODEL_CHECKS = ("models_found", "torch_cnn", "keras_cnn", "torch_accuracy", "keras_accuracy",
                 "torch_beats_example", "keras_beats_example")
 
-pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.torch, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.torch, pytest.mark.timeout(3600)]
 
 
 @pytest.fixture(scope="module")
