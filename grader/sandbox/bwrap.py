@@ -32,6 +32,7 @@ from pathlib import Path
 
 import grader_inside
 from grader.errors import SandboxError
+from grader.sandbox import seccomp
 from grader.sandbox.base import SandboxResult, SandboxSpec
 from grader.sandbox.limits import CgroupSupport, detect_cgroups, format_gib
 from grader.sandbox.process import limits_description, run_tree, sandbox_env, scratch_note
@@ -176,7 +177,7 @@ def hidden_package_dirs(mounted: list[str]) -> list[str]:
 
 
 def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: int | None,
-               user: RunUser | None = None) -> list[str]:
+               user: RunUser | None = None, seccomp_fd: int | None = None) -> list[str]:
     args = [bwrap, *namespace_args(user), *system_args()]
     if spec.init:
         args.append("--as-pid-1")
@@ -214,6 +215,8 @@ def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: in
         args += ["--setenv", key, value]
     if status_fd is not None:
         args += ["--json-status-fd", str(status_fd)]
+    if seccomp_fd is not None:
+        args += ["--add-seccomp-fd", str(seccomp_fd)]
     drop = setpriv_argv(user) if user is not None else []
     return [*args, "--", *drop, *spec.argv]
 
@@ -265,8 +268,9 @@ class BwrapSandbox:
             python_bin=str(Path(sys.prefix) / "bin"),
         )
         read_fd, write_fd = os.pipe()
+        filter_fd = seccomp.program_fd() if supports_option(self.bwrap, "--add-seccomp-fd") else None
         try:
-            argv = build_argv(self.bwrap, spec, env, write_fd, user)
+            argv = build_argv(self.bwrap, spec, env, write_fd, user, filter_fd)
             result = run_tree(
                 argv,
                 {"PATH": "/usr/bin:/bin"},
@@ -274,7 +278,7 @@ class BwrapSandbox:
                 spec.limits,
                 spec.stdin,
                 self.support,
-                pass_fds=(write_fd,),
+                pass_fds=(write_fd,) + ((filter_fd,) if filter_fd is not None else ()),
                 user=user,
             )
             os.close(write_fd)
@@ -284,15 +288,18 @@ class BwrapSandbox:
             os.close(read_fd)
             if write_fd >= 0:
                 os.close(write_fd)
+            if filter_fd is not None:
+                os.close(filter_fd)
         started = b'"child-pid"' in status
         if not started and result.killed_reason is None:
             raise SandboxError(f"bwrap could not start the sandbox: {_first_line(result.stderr)}")
         tmp = f"/tmp: tmpfs of {format_gib(spec.limits.scratch_bytes)} GiB"
         who = user.describe() if user is not None else "the grader's user in a user namespace"
+        calls = "no new user namespaces (seccomp)" if filter_fd is not None else "no seccomp filter on this machine"
         return dataclasses.replace(
             result,
             returncode=_signal_code(result.returncode),
-            backend=f"{self.description}; runs as {who}, no capabilities; {tmp}; {scratch_note(spec)}",
+            backend=f"{self.description}; runs as {who}, no capabilities, {calls}; {tmp}; {scratch_note(spec)}",
         )
 
 
@@ -319,18 +326,23 @@ def _read_all(fd: int) -> bytes:
 
 
 def tmpfs_size_args(bwrap_path: str, size_bytes: int) -> list[str]:
-    """`--size N` for the next --tmpfs, where this bwrap knows it; otherwise nothing."""
-    return ["--size", str(size_bytes)] if supports_tmpfs_size(bwrap_path) else []
+    """`--size N` for the next --tmpfs, where this bwrap knows it (0.7 and later); otherwise
+    nothing, and /tmp is bounded only by the run's memory cgroup."""
+    return ["--size", str(size_bytes)] if supports_option(bwrap_path, "--size") else []
+
+
+def supports_option(bwrap_path: str, option: str) -> bool:
+    """Whether this bwrap lists `option` in its --help."""
+    return option in _help_text(bwrap_path)
 
 
 @functools.lru_cache(maxsize=4)
-def supports_tmpfs_size(bwrap_path: str) -> bool:
-    """bwrap learnt `--size` (for --tmpfs) in 0.7; older ones leave /tmp unbounded."""
+def _help_text(bwrap_path: str) -> str:
     try:
         done = subprocess.run([bwrap_path, "--help"], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
-        return False
-    return "--size" in done.stdout + done.stderr
+        return ""
+    return done.stdout + done.stderr
 
 
 @functools.lru_cache(maxsize=4)
