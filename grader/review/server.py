@@ -213,6 +213,9 @@ class ReviewApp:
                 batch = self.store.save(result.student, decisions)
             except GraderError as exc:  # the overrides file was broken by hand: say so, write nothing
                 problems = [tr(lang, "review.overrides_invalid", error=str(exc))]
+            except OSError as exc:  # a full disk, a read-only folder
+                logger.warning("saving the review of %s failed: %s", result.student, exc)
+                problems = [tr(lang, "review.save_failed", error=str(exc))]
         if problems:
             return self.student_page(request, batch, result, problems, form)
         students = self.ordered(batch)

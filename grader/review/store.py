@@ -60,12 +60,13 @@ class ReviewStore:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._backed_up = False
+        self._folders = student_folders(self.out_dir)  # fixed by grading; read once
 
     def batch(self) -> BatchResult:
         return load_batch(self.out_dir / RESULTS_FILE)
 
     def folders(self) -> dict[str, str]:
-        return student_folders(self.out_dir)
+        return self._folders
 
     def folder_of(self, result: SubmissionResult) -> str:
         return self.folders().get(result.student, result.student)
@@ -81,8 +82,9 @@ class ReviewStore:
         with self._lock:
             batch = self.batch()
             merged = apply_overrides(batch, self.entries(batch), self.lang)
-            if merged != batch:
-                self._publish(merged, [r.student for r in merged.students])
+            changed = [new.student for new, old in zip(merged.students, batch.students) if new != old]
+            if changed:
+                self._publish(merged, changed)
             return merged
 
     def save(self, student: str, decisions: Sequence[Decision]) -> BatchResult:

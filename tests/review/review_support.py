@@ -20,20 +20,10 @@ assignment: demo_review
 title: {ru: "Демо-проверка", en: "Review demo"}
 lang: en
 checks:
-  - id: augmentation
-    kind: notebook.augmentation
-    title: {ru: "Аугментация", en: "Augmentation"}
-    points: 2
-    credit: {ok: 1.0, unused: 0.25, missing: 0.0}
-  - id: accuracy
-    kind: models.accuracy
-    title: {ru: "Точность", en: "Accuracy"}
-    points: 4
-  - id: conclusions
-    kind: manual
-    title: {ru: "Выводы", en: "Conclusions"}
-    points: 3
-    params: {look_for: ["вывод", "conclusion"]}
+  - {id: augmentation, kind: notebook.augmentation, title: {ru: "Аугментация", en: "Augmentation"}, points: 2}
+  - {id: accuracy, kind: models.accuracy, title: {ru: "Точность", en: "Accuracy"}, points: 4}
+  - {id: conclusions, kind: manual, title: {ru: "Выводы", en: "Conclusions"}, points: 3,
+     params: {look_for: ["вывод", "conclusion"]}}
 """
 
 HOSTILE_MD = ("## Conclusions\nThe CNN wins. <script>window.pwned = 1</script> "
@@ -45,6 +35,7 @@ STUDENTS = {
     "Alice Smith": ("alice_smith", ["# Homework 2", HOSTILE_MD], ["import numpy as np\nx = np.arange(3)\nx", "print('done')"]),
     "Bob Jones": ("bob_jones", ["# HW2", "## Выводы\nСеть лучше перцептрона."], ["model = 1\nmodel"]),
     "Carol White": ("carol_white", ["# HW2"], ["print('hi')"]),
+    "Пётр Петров": ("Пётр_Петров", ["# ДЗ 2"], ["print('привет')"]),
 }
 
 
@@ -60,7 +51,8 @@ def batch() -> BatchResult:
     bob = SubmissionResult("Bob Jones", "hw2.ipynb", "b" * 64, "graded", 6.0, 9.0, 1.0, None, _checks(), lang="en",
                            flags=(Flag("tampering", "The grader's code was changed in the kernel.", None),))
     carol = SubmissionResult("Carol White", "hw2.ipynb", "c" * 64, "graded", 6.0, 9.0, 1.0, None, _checks(), lang="en")
-    return BatchResult("demo_review", "2026-12-01T10:00:00+00:00", (alice, bob, carol), sandbox="bwrap")
+    petr = SubmissionResult("Пётр Петров", "hw2.ipynb", "d" * 64, "graded", 6.0, 9.0, 1.0, None, _checks(), lang="en")
+    return BatchResult("demo_review", "2026-12-01T10:00:00+00:00", (alice, bob, carol, petr), sandbox="bwrap")
 
 
 def _executed(code: list[str], hostile: bool) -> nbformat.NotebookNode:
@@ -98,8 +90,8 @@ def make_batch(root: Path) -> tuple[Path, Path]:
         run.mkdir(parents=True)
         nbformat.write(_executed(code, hostile=student == "Alice Smith"), str(run / "executed.ipynb"))
         folders[student], entries[student] = folder, str(entry)
-    (out / ".folders.json").write_text(json.dumps(folders), encoding="utf-8")
-    (out / ".entries.json").write_text(json.dumps(entries), encoding="utf-8")
+    (out / ".folders.json").write_text(json.dumps(folders, ensure_ascii=False), encoding="utf-8")
+    (out / ".entries.json").write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
     data = batch()
     write_json_atomic(out / "results.json", data.to_json())
     render_batch(data, out, title="Review demo", lang="en", check_ids=["augmentation", "accuracy", "conclusions"])

@@ -59,7 +59,7 @@ def test_grade_a_manual_item_from_the_keyboard_save_and_reload(browser: Any, ser
 
     base, token, out = served
     browser.get(f"{base}/{token}/")
-    assert "Left to review in the class: 4" in browser.find_element(By.ID, "left-total").text
+    assert "Left to review in the class: 5" in browser.find_element(By.ID, "left-total").text
     browser.find_element(By.LINK_TEXT, "Alice Smith").click()
     _wait(browser, lambda b: _active_id(b) == "points-accuracy")  # the first item to review has the focus
     assert browser.execute_script("return window.pwned") is None  # the student's script never ran

@@ -78,8 +78,10 @@ def test_hostile_student_content_is_shown_as_text(site: tuple[TestClient, Path])
 def test_the_index_shows_what_is_left(site: tuple[TestClient, Path]) -> None:
     client, _ = site
     page = client.get(f"/{TOKEN}/").text
-    assert "Left to review in the class: 4" in page  # 3 manual items + Alice's flagged accuracy
-    assert page.index("Alice Smith") < page.index("Bob Jones") < page.index("Carol White")
+    assert "Left to review in the class: 5" in page  # 4 manual items + Alice's flagged accuracy
+    assert page.index("Alice Smith") < page.index("Bob Jones") < page.index("Carol White") < page.index("Пётр Петров")
+    assert client.get(f"/{TOKEN}/s/%D0%9F%D1%91%D1%82%D1%80_%D0%9F%D0%B5%D1%82%D1%80%D0%BE%D0%B2").status_code == 200
+    assert "/s/%D0%9F%D1%91%D1%82%D1%80_%D0%9F%D0%B5%D1%82%D1%80%D0%BE%D0%B2" in page  # a Cyrillic report folder
     assert "Code similarity was not checked" in page
 
 
@@ -103,7 +105,7 @@ def test_saving_writes_the_overrides_and_re_renders_the_reports(site: tuple[Test
     page = client.get(response.headers["location"]).text
     assert "Saved to" in page and 'value="2.5"' in page and "Мало примеров." in page
     assert "all graded" in page
-    assert "Left to review in the class: 2" in client.get(f"/{TOKEN}/").text
+    assert "Left to review in the class: 3" in client.get(f"/{TOKEN}/").text
 
 
 def test_clearing_the_points_removes_the_grade(site: tuple[TestClient, Path]) -> None:
@@ -183,3 +185,12 @@ def test_an_unknown_student_is_a_plain_404(site: tuple[TestClient, Path]) -> Non
     client, _ = site
     assert client.get(f"/{TOKEN}/s/nobody").status_code == 404
     assert _save(client, "nobody", {"points:conclusions": "1"}).status_code == 404
+
+
+def test_a_failed_write_is_explained(site: tuple[TestClient, Path]) -> None:
+    client, out = site
+    (out / "grades").write_text("a file where the folder should be", encoding="utf-8")
+    before = (out / "results.json").read_text(encoding="utf-8")
+    response = _save(client, "alice_smith", {"points:conclusions": "2"})
+    assert response.status_code == 400 and "Could not save:" in response.text
+    assert (out / "results.json").read_text(encoding="utf-8") == before
