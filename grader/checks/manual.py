@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from grader.checks.base import CheckContext, Outcome
 from grader.checks.notebook_answers import normalise, validate_params, words
 from grader.i18n import tr
-from grader.run.notebook import Cell
+from grader_inside.notebook import Cell
 
 MANUAL_KEY = "manual"
 MAX_POINTERS = 5

@@ -17,7 +17,7 @@ from grader.overrides import automatic
 from grader.report.html import format_points
 from grader.results import CheckResult, Flag, SubmissionResult
 from grader.rubric import Rubric
-from grader.run.notebook import Cell
+from grader_inside.notebook import Cell
 
 MAX_COMMENT = 4000  # characters of one comment
 

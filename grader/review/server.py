@@ -37,7 +37,7 @@ from grader.review.items import left_to_review, parse_decisions, review_items, s
 from grader.review.render import code_css, code_html, markdown_html
 from grader.review.sources import student_entries, student_notebook
 from grader.review.store import ReviewStore
-from grader.run.notebook import Cell
+from grader_inside.notebook import Cell
 from grader.similarity.model import load_similarity, pair_views
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from grader.grading import ENTRIES_FILE
 from grader.report.batch import student_folders
 from grader.report.html import strip_ansi
-from grader.run.notebook import Cell, notebook_cells, read_cells
+from grader_inside.notebook import Cell, notebook_cells, read_cells
 
 logger = logging.getLogger(__name__)
 

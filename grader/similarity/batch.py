@@ -15,7 +15,7 @@ from grader.errors import IntakeError
 from grader.report.batch import student_folders
 from grader.results import BatchResult, load_batch
 from grader.review.sources import student_cells, student_entries
-from grader.run.notebook import read_cells
+from grader_inside.notebook import read_cells
 from grader.similarity.detect import Settings, code_text, find_similar
 from grader.similarity.model import SimilarityReport, write_similarity
 

@@ -32,7 +32,7 @@ import numpy as np
 from copydetect import compare_files
 from copydetect.utils import filter_code, get_token_coverage, winnow
 
-from grader.run.notebook import Cell
+from grader_inside.notebook import Cell
 from grader.similarity.model import Pair, SimilarityReport
 
 logger = logging.getLogger(__name__)

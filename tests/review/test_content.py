@@ -14,7 +14,7 @@ from grader.review.items import left_to_review, parse_decisions, review_items  #
 from grader.review.render import code_html, markdown_html  # noqa: E402
 from grader.review.sources import executed_outputs, student_cells, student_notebook  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402
-from grader.run.notebook import Cell  # noqa: E402
+from grader_inside.notebook import Cell  # noqa: E402
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 

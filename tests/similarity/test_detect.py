@@ -13,7 +13,7 @@ pytest.importorskip("copydetect")
 
 import corpus  # noqa: E402  (tests/similarity is on sys.path: pytest's rootdir-relative import)
 
-from grader.run.notebook import Cell  # noqa: E402
+from grader_inside.notebook import Cell  # noqa: E402
 from grader.similarity.detect import Settings, code_text, find_similar, fingerprint_all  # noqa: E402
 from grader.similarity.model import SimilarityReport, pair_view, segments  # noqa: E402
 
@@ -109,7 +109,7 @@ def test_the_report_is_the_same_in_every_process() -> None:
     same pairs and percentages, on every run)."""
     script = ("import json, sys; sys.path[:0] = sys.argv[1:]\n"
               "import corpus\n"
-              "from grader.run.notebook import Cell\n"
+              "from grader_inside.notebook import Cell\n"
               "from grader.similarity.detect import code_text, find_similar, Settings\n"
               "cells = lambda c: [Cell('code', s, i + 1) for i, s in enumerate(c)]\n"
               "codes = {s: code_text(cells(c)) for s, c in corpus.CLASS.items()}\n"
