@@ -30,6 +30,10 @@ MAX_TEXT = 20_000  # characters of one output shown
 MAX_OUTPUTS = 50  # outputs of one cell shown
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 _STUDENT_CELL = re.compile(r"student-(\d+)")
+_FIGURE = re.compile(r"fig\d{1,4}\.png")
+MAX_FIGURES = 60
+MAX_FIGURE_BYTES = 5 * 1024 * 1024
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 OutputKind = Literal["text", "stderr", "error", "image", "omitted"]
 Where = Literal["submission", "executed", "none"]
@@ -132,6 +136,25 @@ def executed_outputs(path: Path) -> dict[int, tuple[Output, ...]]:
     return found
 
 
+def run_figures(run_dir: Path) -> dict[int, tuple[Output, ...]]:
+    """Code cell number -> the plots captured while it ran (``figures.json`` + ``figN.png``):
+    the sandbox draws them with a non-interactive backend, so they are not in the notebook's
+    outputs. Only PNG files named as the capture names them, inside the run folder, are read."""
+    listed = _read_json(run_dir / "figures.json")
+    found: dict[int, list[Output]] = {}
+    for entry in listed[:MAX_FIGURES] if isinstance(listed, list) else ():
+        name, cell = (entry.get("png"), entry.get("cell")) if isinstance(entry, dict) else (None, None)
+        path = run_dir / str(name)
+        if not isinstance(cell, int) or not isinstance(name, str) or not _FIGURE.fullmatch(name) \
+                or path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_FIGURE_BYTES:
+            continue
+        data = path.read_bytes()
+        if data.startswith(PNG_SIGNATURE):
+            found.setdefault(cell, []).append(Output("image", mime="image/png",
+                                                     data=base64.b64encode(data).decode("ascii")))
+    return {cell: tuple(outs) for cell, outs in found.items()}
+
+
 def _attachments(raw: Any) -> dict[str, tuple[str, str]]:
     found = {}
     items = raw.get("attachments") if isinstance(raw, dict) else None
@@ -181,6 +204,8 @@ def student_notebook(out_dir: Path, student: str, folder: str | None = None,
     folder = folder or student_folders(out_dir).get(student, student)
     executed = out_dir / folder / "run" / "executed.ipynb"
     outputs = executed_outputs(executed)
+    for cell, figures in run_figures(out_dir / folder / "run").items():
+        outputs[cell] = outputs.get(cell, ()) + figures
     entry = (student_entries(out_dir) if entries is None else entries).get(student)
     found = _entry_cells(entry) if entry is not None else None
     if found is not None:

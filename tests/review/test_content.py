@@ -120,3 +120,23 @@ def test_decisions_are_read_from_the_form_in_either_decimal_notation() -> None:
     assert [(d.check, d.points, d.comment) for d in decisions] == [("a", 1.25, "Хорошо"), ("b", None, "")]
     _, problems = parse_decisions({"points:a": "3,5"}, result, "ru")
     assert problems == ["«A»: 3,5 — вне диапазона от 0 до 3."]
+
+
+def test_captured_plots_join_the_cell_that_drew_them(tmp_path: Path) -> None:
+    import base64
+
+    run = tmp_path / "run"
+    run.mkdir()
+    png = base64.b64decode(PNG)
+    (run / "fig1.png").write_bytes(png)
+    (run / "fig2.png").write_bytes(b"<svg onload=alert(1)>")  # not a PNG
+    (tmp_path / "secret.png").write_bytes(png)
+    (run / "fig3.png").symlink_to(tmp_path / "secret.png")  # out of the run folder
+    (run / "figures.json").write_text(json.dumps([
+        {"id": "fig1", "png": "fig1.png", "cell": 2}, {"id": "fig2", "png": "fig2.png", "cell": 2},
+        {"id": "fig3", "png": "fig3.png", "cell": 2}, {"id": "x", "png": "../secret.png", "cell": 1},
+        {"id": "y", "png": "fig1.png", "cell": "2"}, "junk"]), encoding="utf-8")
+    from grader.review.sources import run_figures
+
+    figures = run_figures(run)
+    assert list(figures) == [2] and [f.data for f in figures[2]] == [PNG]

@@ -34,6 +34,7 @@ checks:
 CODE = ["def loss(w):\n    return (w - 3.0) ** 2 + 0.5 * w\n\n\ndef grad(w):\n    return 2 * (w - 3.0) + 0.5\n",
         "w = 10.0\nhistory = []\nfor step in range(200):\n    w -= 0.05 * grad(w)\n    history.append(loss(w))\n"
         "print(f'w = {w:.4f}, loss = {history[-1]:.4f}')\n",
+        "import matplotlib.pyplot as plt\nplt.plot(history)\nplt.title('loss')\nplt.show()\n",
         "def momentum(start, lr=0.05, beta=0.9, steps=300):\n    w, v, path = start, 0.0, [start]\n"
         "    for _ in range(steps):\n        v = beta * v - lr * grad(w)\n        w += v\n        path.append(w)\n"
         "        if abs(v) < 1e-8:\n            break\n    return w, path\n\n\n"
@@ -68,6 +69,8 @@ def test_review_and_similarity_on_a_graded_batch(tmp_path: Path) -> None:
     assert "Шаг 0,05 сходится за 200 шагов." in page  # the student's markdown, from the entry file
     assert "w = 2.7500, loss = 1.4375" in page  # the run's output, from the executed notebook
     assert 'data-cells="2"' in page
+    plot = page.split('id="code-3"')[1].split('<div class="cell')[0]
+    assert 'src="data:image/png;base64,' in plot  # the plot the sandbox captured, under the cell that drew it
 
     result = CliRunner().invoke(main, ["similarity", str(out), "-a", str(rubric_path)])
     assert result.exit_code == 0, result.output
