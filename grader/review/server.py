@@ -167,8 +167,8 @@ class ReviewApp:
         similarity = load_similarity(self.store.out_dir)
         rows = [{"r": r, "left": left_to_review(r), "pairs": len(similarity.pairs_of(r.student)) if similarity else 0}
                 for r in students]
-        return self.render(request, "review_index.html", rows=rows, batch=batch,
-                           left=sum(row["left"] for row in rows), sim=similarity,
+        return self.render(request, "review_index.html", rows=rows, batch=batch, sim=similarity,
+                           links={r.student: self.url(r) for r in students}, left=sum(row["left"] for row in rows),
                            pairs=pair_views(similarity, batch), overrides=str(self.store.overrides))
 
     async def student(self, request: Request) -> Response:

@@ -194,3 +194,19 @@ def test_a_failed_write_is_explained(site: tuple[TestClient, Path]) -> None:
     response = _save(client, "alice_smith", {"points:conclusions": "2"})
     assert response.status_code == 400 and "Could not save:" in response.text
     assert (out / "results.json").read_text(encoding="utf-8") == before
+
+
+def test_similar_pairs_are_on_the_index_and_beside_each_student(site: tuple[TestClient, Path]) -> None:
+    from grader.similarity.model import Pair, SimilarityReport, write_similarity
+
+    client, out = site
+    code = {"Alice Smith": "# cell 1\nx = compute(1)\n", "Carol White": "# cell 1\ny = compute(1)\n"}
+    write_similarity(SimilarityReport("2026-12-01T11:00:00+00:00", 0.5, None, 4,
+                                      {"Alice Smith": "a" * 64, "Carol White": "c" * 64}, code,
+                                      (Pair("Alice Smith", "Carol White", 0.9, 0.8, 200, ((9, 23),), ((9, 23),)),)), out)
+    index = client.get(f"/{TOKEN}/").text
+    assert '<a href="/t0ken-for-tests/s/alice_smith">Alice Smith</a> (90%) — ' in index
+    carol = client.get(f"/{TOKEN}/s/carol_white").text.split('id="similarity"')[1]
+    assert carol.index("Carol White") < carol.index("Alice Smith")  # the student under review on the left
+    assert "<mark>y = compute(1)</mark>" in carol and "<mark>x = compute(1)</mark>" in carol
+    assert 'id="similarity"' not in client.get(f"/{TOKEN}/s/bob_jones").text
