@@ -58,7 +58,8 @@ def main(verbose: bool) -> None:
 @click.option("--timeout", "timeout_s", type=float, default=None, help="Seconds for a whole submission (overrides the rubric).")
 @click.option("--force", is_flag=True, help="Re-grade everyone, even unchanged submissions.")
 @click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto",
-              help="Isolation: bubblewrap (auto when available) or a plain process (trusted code only).")
+              help="Isolation: bubblewrap (auto: stop and say how to install it where it is missing) or, "
+                   "asked for by name, a plain process with no isolation (trusted code only, e.g. the samples).")
 @click.option("--allow-file-times", is_flag=True,
               help="Use file modification times as submission times when nothing better is known (late penalties).")
 @click.option("--moodle-worksheet", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,

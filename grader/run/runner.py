@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from grader.integrity import Integrity
 from grader.sandbox import MIB, Limits, Mount, Sandbox, SandboxResult, SandboxSpec
 from grader.run.bytecode import ensure_compiled
 from grader_inside.boot import MPL_CACHE_ENV
@@ -81,6 +82,7 @@ class RunOutcome:
     kernel_restarts: int = 0
     problem: Remark | None = None  # why the run ended early (status not ok), for the report
     remarks: tuple[Remark, ...] = ()  # limits the run ran into without ending (output, processes)
+    integrity: Integrity = Integrity()  # tripwires and seals, as the harness recorded them
 
     @property
     def executed_notebook(self) -> Path | None:
@@ -143,6 +145,17 @@ def _copy_submission(req: RunRequest, work: Path) -> Path:
     return work / entry_rel
 
 
+def inside_command(box: Sandbox, module: str, *args: str) -> tuple[str, ...]:
+    """The command that runs `module` of grader_inside in `box`, isolated from the student's files.
+
+    `python -I`: no working folder (the student's), no user site-packages (under HOME, the
+    student's folder too) and no PYTHON* variables on the import path; the folder that holds
+    grader_inside is put first by hand, and the module runs as __main__.
+    """
+    boot = f"import sys, runpy; sys.path.insert(0, {box.package_root!r}); runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    return (sys.executable, "-I", "-c", boot, *args)
+
+
 def _font_cache_mounts() -> tuple[Mount, ...]:
     cache = matplotlib_cache()
     return (Mount(cache, str(cache)),) if cache is not None else ()
@@ -187,7 +200,7 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
         if limits.wall_time_s != wall:
             limits = Limits(**{**limits.__dict__, "wall_time_s": wall})
         spec = SandboxSpec(
-            argv=(sys.executable, "-m", "grader_inside.boot", str(spec_path)),
+            argv=inside_command(sandbox, "grader_inside.boot", str(spec_path)),
             scratch=scratch, outbox=live, mounts=req.mounts + _font_cache_mounts(), limits=limits,
             env={**req.env, **_font_cache_env(), "GRADER_SEED": str(req.seed), "PYTHONHASHSEED": str(req.seed)},
             device=req.device, init=True,
@@ -238,11 +251,32 @@ def _crash_problem(result: SandboxResult) -> Remark:
     return Remark("run.crashed", {"detail": _stderr_tail(result.stderr) or f"exit status {code}"})
 
 
+def _keep_sealed(outbox: Path, integrity: Integrity, figures: list[Any]) -> list[dict[str, Any]]:
+    """What the kernel wrote counts only where a probe sealed it: other files of the models
+    probe's folder are deleted, and a figure whose PNG is not the probe's keeps its data (sealed
+    with the probe's) but loses its picture."""
+    models = outbox / "models"
+    for path in sorted(models.rglob("*")) if models.is_dir() else ():
+        if path.is_file() and not integrity.sealed(str(path.relative_to(outbox))):
+            path.unlink()
+    kept = []
+    for figure in figures:
+        if not isinstance(figure, dict):
+            continue
+        png = figure.get("png")
+        if isinstance(png, str) and png and not integrity.sealed(png):
+            figure = {**figure, "png": ""}
+        kept.append(figure)
+    return kept
+
+
 def _outcome(result: SandboxResult, outbox: Path, description: str, limits: Limits) -> RunOutcome:
     report = _read_json(outbox / "run.json")
     report = report if isinstance(report, dict) else {}
+    integrity = Integrity.from_report(report.get("integrity"))
     probe = _read_json(outbox / "probe.json") or {}
-    figures = _read_json(outbox / "figures.json") or []
+    figures = _read_json(outbox / "figures.json")
+    figures = _keep_sealed(outbox, integrity, figures if isinstance(figures, list) else [])
     status: RunStatus = "ok"
     message = ""
     problem: Remark | None = None
@@ -271,9 +305,9 @@ def _outcome(result: SandboxResult, outbox: Path, description: str, limits: Limi
     return RunOutcome(
         status=status, message=message, cells=_cells(report),
         probe=probe if isinstance(probe, dict) else {},
-        figures=tuple(f for f in figures if isinstance(f, dict)) if isinstance(figures, list) else (),
+        figures=tuple(figures),
         outbox=outbox, skipped_lines=tuple(str(x) for x in skipped) if isinstance(skipped, list) else (),
         sandbox=description, duration_s=result.duration_s,
         harness_error=harness_error if isinstance(harness_error, str) else None,
-        kernel_restarts=restarts, problem=problem, remarks=tuple(remarks),
+        kernel_restarts=restarts, problem=problem, remarks=tuple(remarks), integrity=integrity,
     )

@@ -167,7 +167,7 @@ READ_OUTSIDE = _cells(
 WRITE_OUTSIDE = _cells(
     "open({own_folder!r} + '/planted.txt', 'w').write('x')",
     "open({out!r} + '/planted.txt', 'w').write('x')",
-    "import grader, os\nopen(os.path.join(os.path.dirname(grader.__file__), 'planted.py'), 'w').write('x')",
+    "import grader_inside, os\nopen(os.path.join(os.path.dirname(grader_inside.__file__), 'planted.py'), 'w').write('x')",
     "import sys, os\nopen(os.path.join(sys.prefix, 'planted.txt'), 'w').write('x')",
     "open('/etc/planted.txt', 'w').write('x')",
     GOOD_CELLS,
