@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # imported where used: the first run starts before the checks
 logger = logging.getLogger(__name__)
 
 RESULT_FILE = "result.json"
+ENTRIES_FILE = ".entries.json"  # student -> the entry file graded, for the review page and similarity
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,8 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
     write_json_atomic(out / "results.json", batch.to_json())
     folders = {s.student: s.student_id for s in subs}
     (out / ".folders.json").write_text(json.dumps(folders, ensure_ascii=False), encoding="utf-8")
+    entries = {s.student: str(s.entry.resolve()) for s in subs if s.entry is not None}
+    (out / ENTRIES_FILE).write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
     return batch
 
 
