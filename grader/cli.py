@@ -281,29 +281,34 @@ def check(path: Path, assignment: str, lang: str | None, sandbox: str, timeout_s
 @main.command()
 @click.option("-a", "--assignment", required=True, help="Rubric name or YAML path (e.g. .github/classroom/task1.yaml).")
 @click.option("--path", "repo", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
-              help="The repository to grade (default: the current folder).")
+              metavar="FOLDER", help="The repository to grade (default: the current folder).")
 @click.option("--lang", type=click.Choice(["ru", "en"]), default=None, help="Language (default: the rubric's).")
-@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto",
+              help="Isolation: bubblewrap when it works here, else a plain process (said in the result).")
+@click.option("--max-score", type=float, default=None,
+              help="The rubric's maximum, for the result Classroom gets when the rubric itself cannot be read "
+                   "(init-classroom writes it into the workflow).")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Keep the run's files here (default: a temporary folder, removed).")
-def ci(assignment: str, repo: Path, lang: str | None, sandbox: str, out_dir: Path | None) -> None:
-    """GitHub Classroom: grade this repository, write the reporter's `result` step output.
+              metavar="FOLDER", help="Keep the run's files here (default: a temporary folder, removed).")
+def ci(assignment: str, repo: Path, lang: str | None, sandbox: str, max_score: float | None,
+       out_dir: Path | None) -> None:
+    """GitHub Classroom: grade this repository, write the reporter's step outputs.
 
     Exit status 0 whenever a result was written (the Classroom reporter fails the job on a
     failing result), 2 when no result could be written.
     """
-    from grader.classroom import RUNNER_ID, append_summary, encode_payload, failed_outcome, grade_repository, \
-        write_step_output
+    from grader.classroom import RUNNERS, append_summary, failed_outcome, grade_repository, write_step_output
 
     graded, shown_lang, error = _with_rubric(assignment, lang, lambda rubric, shown: grade_repository(
         repo, rubric, lang=shown, sandbox=sandbox, out_dir=out_dir))  # type: ignore[arg-type]
-    outcome = graded or failed_outcome(error or "", shown_lang)  # the reporter still gets a result
-    encoded = encode_payload(outcome.payload)
+    outcome = graded or failed_outcome(error or "", shown_lang, max_score)  # the reporter still gets a result
+    outputs = outcome.outputs()
     output = os.environ.get("GITHUB_OUTPUT")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     try:
         if output:
-            write_step_output(Path(output), "result", encoded)
+            for name, value in outputs.items():
+                write_step_output(Path(output), name, value)
         if summary:
             append_summary(Path(summary), outcome.summary)
     except OSError as exc:
@@ -314,7 +319,8 @@ def ci(assignment: str, repo: Path, lang: str | None, sandbox: str, out_dir: Pat
 
         click.echo(tr(shown_lang, "ci.no_output"), err=True)
         click.echo(outcome.summary)
-        click.echo(f"{RUNNER_ID.upper()}_RESULTS={encoded}")
+        for runner, name in RUNNERS.items():
+            click.echo(f"{runner.upper()}_RESULTS={outputs[name]}")
     click.echo(outcome.points_line)
 
 

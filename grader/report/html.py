@@ -65,9 +65,17 @@ def format_number(value: float, *, digits: int = 4) -> str:
     return f"{value:.{digits}f}".rstrip("0").rstrip(".")
 
 
+POINT_DECIMALS = 2  # rubrics give halves and quarters; a late penalty's share gives hundredths
+
+
+def round_points(value: float) -> float:
+    """Points as every report and export gives them: two decimals (never 0.8999999999999999)."""
+    return round(float(value), POINT_DECIMALS)
+
+
 def format_points(value: float) -> str:
-    """Points rounded to two decimals (rubrics give halves and quarters at most)."""
-    return format_number(round(float(value), 2), digits=2)
+    """Points rounded to two decimals, as text."""
+    return format_number(round_points(value), digits=POINT_DECIMALS)
 
 
 def format_percent(share: float | None) -> str:
