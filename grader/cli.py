@@ -352,3 +352,59 @@ def init_classroom(assignment: str, repo: Path, grader_spec: str | None, python_
     hidden = sum(1 for c in rubric.checks if c.visibility != "visible")
     if hidden:
         click.echo(tr(rubric.lang, "classroom.hidden_warning", count=hidden), err=True)
+
+
+@main.command("init-gradescope")
+@click.option("-a", "--assignment", required=True, help="Rubric name (e.g. task1) or a YAML path.")
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE", help="The zip to write (default: gradescope_<assignment>.zip here).")
+@click.option("--grader-spec", default=None,
+              help="What setup.sh pip-installs: a requirement, or the path of a grader wheel to put in the zip "
+                   "(default: this grader's git origin at its current commit).")
+@click.option("--lang", type=click.Choice(["ru", "en"]), default=None, help="Language of the results (default: the rubric's).")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto", show_default=True,
+              help="Isolation inside Gradescope's container: bubblewrap when it works there (auto), required (bwrap), "
+                   "or none beyond the container (plain).")
+@click.option("--force", is_flag=True, help="Overwrite an existing zip.")
+def init_gradescope(assignment: str, out_path: Path | None, grader_spec: str | None, lang: str | None,
+                    sandbox: str, force: bool) -> None:
+    """Write the Gradescope autograder zip (setup.sh, run_autograder, the rubric)."""
+    from grader.classroom import default_grader_spec
+    from grader.gradescope import build_bundle
+    from grader.i18n import tr
+    from grader.rubric import load_rubric
+
+    try:
+        rubric = load_rubric(assignment)
+        shown = lang or rubric.lang
+        spec = grader_spec or default_grader_spec()
+        if not spec:
+            raise click.UsageError(tr(shown, "gradescope.no_spec"))
+        path = out_path or Path(f"gradescope_{rubric.assignment}.zip")
+        if path.exists() and not force:
+            raise click.ClickException(tr(shown, "gradescope.exists", path=str(path)))
+        bundle = build_bundle(rubric, grader_spec=spec, lang=lang, sandbox=sandbox)  # type: ignore[arg-type]
+        bundle.write(path)
+    except GraderError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(tr(shown, "gradescope.written", path=str(path), files=", ".join(sorted(bundle.files))))
+    click.echo(tr(shown, "gradescope.sandbox_note", sandbox=sandbox), err=True)
+
+
+@main.command("gradescope-run")
+@click.option("-a", "--assignment", required=True, help="Rubric name or YAML path (in the bundle: source/<rubric>).")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="FOLDER",
+              help="Gradescope's autograder folder (default: $GRADER_AUTOGRADER_ROOT, else /autograder).")
+@click.option("--lang", type=click.Choice(["ru", "en"]), default=None, help="Language (default: the rubric's).")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto", show_default=True,
+              help="Isolation: bubblewrap when it works here (auto), required (bwrap), or none (plain).")
+def gradescope_run(assignment: str, root: Path | None, lang: str | None, sandbox: str) -> None:
+    """Inside Gradescope (run_autograder calls it): grade ROOT/submission, write
+    ROOT/results/results.json. Exit status 0 whenever results.json was written."""
+    from grader.gradescope import autograder_root, run_autograder
+
+    folder = root or autograder_root()
+    data = run_autograder(folder, assignment, lang=lang, sandbox=sandbox)  # type: ignore[arg-type]
+    click.echo(f"score {data['score']}; results: {folder / 'results' / 'results.json'}")
+    if data.get("extra_data", {}).get("sandbox"):  # stdout: for the instructor only
+        click.echo(f"sandbox: {data['extra_data']['sandbox']}")

@@ -146,7 +146,7 @@ def gradescope_result(result: SubmissionResult, lang: str) -> dict[str, Any]:
         "extra_data": {
             "student": result.student, "status": result.status, "sha256": result.sha256,
             "max_score": result.max_score, "submitted_at": result.submitted_at,
-            "late_days": result.late_days, "penalty": result.penalty,
+            "late_days": result.late_days, "penalty": result.penalty, "sandbox": result.sandbox,
         },
     }
 
