@@ -15,7 +15,7 @@ Normalize. Then, in one run, every model on every image, three ways:
                processes), batches moved to the device with `x.to(device)`, as a student's loop does
     cache      the folder decoded once (grader/data/cache.py, `--workers` threads, at
                `--cache-size`), then each model gets the array through the grader's tensor
-               pipeline (grader/probes/images.py) with the same transform, on the device
+               pipeline (grader_inside/probes/images.py) with the same transform, on the device
     forward    each model on ready-made input tensors already on the device: pure forward passes
 
 Also measured on their own: D, one pass of the per-model loader without a model (decoding,
@@ -246,7 +246,7 @@ def main() -> None:
     from torchvision import datasets, transforms
 
     from grader.data.cache import decode_once
-    from grader.probes import images as probe_images
+    from grader_inside.probes import images as probe_images
 
     device = pick_device(args.device)
     if args.threads:

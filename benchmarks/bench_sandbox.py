@@ -82,7 +82,7 @@ def stage_times(reps: int, work: Path) -> dict[str, dict[str, float]]:
     commands = {
         "start and end /usr/bin/true": ("/usr/bin/true",),
         "python -c pass": (sys.executable, "-c", "pass"),
-        "python: import the harness": (sys.executable, "-c", "import grader.run.harness"),
+        "python: import the harness": (sys.executable, "-c", "import grader_inside.harness"),
     }
     for label, argv in commands.items():
         calls = {name: runner(box, argv) for name, box in boxes.items()}

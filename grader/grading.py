@@ -29,7 +29,7 @@ from grader.late import SubmissionClock, SubmissionTime, apply_lateness
 from grader.results import BatchResult, CellError, CheckResult, Flag, SubmissionResult, write_json_atomic
 from grader.rubric import Rubric
 from grader.rubric.schema import CheckSpec, text
-from grader.run.notebook import Cell, read_cells
+from grader_inside.notebook import Cell, read_cells
 from grader.run.runner import RunOutcome, RunRequest, run_submission
 from grader.sandbox import GIB, MIB, Limits, Sandbox
 from grader.sandbox.detect import get_sandbox

@@ -20,7 +20,7 @@ from grader.overrides import (
     merge_overrides,
 )
 from grader.results import BatchResult, CheckResult, SubmissionResult, write_json_atomic
-from grader.run.notebook import Cell
+from grader_inside.notebook import Cell
 
 RUBRIC = """\
 assignment: demo2

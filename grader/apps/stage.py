@@ -135,7 +135,7 @@ def run_app(app: AppSource, files: tuple[Path, ...], root: Path, box: Sandbox, s
                 "request_timeout_s": plan.request_timeout_s}
         write_json_atomic(inputs / "spec.json", spec)
         sandbox_spec = SandboxSpec(
-            argv=(sys.executable, "-m", "grader.apps.client", str(inputs / "spec.json")),
+            argv=(sys.executable, "-m", "grader_inside.apps.client", str(inputs / "spec.json")),
             scratch=scratch, outbox=live, mounts=setup.mnist.mounts(), env=setup.env(),
             limits=replace(limits, wall_time_s=plan.timeout_s + SANDBOX_GRACE_S), init=True)
         done = box.run(sandbox_spec)

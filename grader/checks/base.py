@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from grader.results import Flag
-from grader.run.notebook import Cell
+from grader_inside.notebook import Cell
 from grader.run.runner import CellRecord
 
 

@@ -14,7 +14,7 @@ import ast
 from dataclasses import dataclass
 from typing import Literal
 
-from grader.run.notebook import Cell, neutralise_colab
+from grader_inside.notebook import Cell, neutralise_colab
 
 RuleKind = Literal["delta_f", "delta_x", "grad_norm", "fixed_steps", "unknown"]
 _F_HINTS = ("f", "fx", "fun", "func", "loss", "cost", "l", "y", "value", "val")

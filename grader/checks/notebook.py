@@ -3,7 +3,7 @@ curves, saving and loading the model. (Written answers: grader/checks/notebook_a
 
 Each check reads the student's code with `ast` (grader/checks/notebook_ast.py), follows values
 to where they are used, and asks the run record whether that code completed; the notebook probe
-(grader/probes/notebook.py) adds what the code did: files written, data loaders' transforms.
+(grader_inside/probes/notebook.py) adds what the code did: files written, data loaders' transforms.
 Outcome keys (the rubric maps them to shares of the points):
     augmentation  ok | test_too | not_run | test_only | unused | missing
     pretrained    ok | offline | not_run | untrained | not_pretrained | missing

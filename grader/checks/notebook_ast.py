@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from grader.run.notebook import Cell, neutralise_colab
+from grader_inside.notebook import Cell, neutralise_colab
 from grader.run.runner import CellRecord
 
 # Cell magics whose body is ordinary Python run by the kernel; any other `%%magic` body is not.

@@ -1,7 +1,7 @@
 """HW 3 checks: transfer learning really used, which layers were frozen, learning curves watched
 for overfitting, and (with --retrain) the architecture retrained within the rubric's budget.
 
-The models probe (grader/probes/images.py, grader/probes/transfer.py) compared each PyTorch
+The models probe (grader_inside/probes/images.py, grader_inside/probes/transfer.py) compared each PyTorch
 model's weights with the pretrained files of the grader's `--weights` folder inside the sandbox;
 its records come back in models.json. Accuracy figures (0..1 of the hidden split) are measured
 here against the hidden labels, through the Task 2 model checks' evaluation (grader/checks/models.py).

@@ -6,7 +6,7 @@ decodes them once per batch, resizes them to a square side (`size`), and stores 
 `images.npy` (N x size x size x 3, uint8) under the cache folder. The folder's name is a hash of
 the files' *contents*, the size and the fitting rule: a second batch over the same files reuses
 it; a changed file gets a new entry. Each student's own evaluation transform (Resize, CenterCrop,
-Normalize ...) is then applied to this array inside the sandbox (grader/probes/images.py).
+Normalize ...) is then applied to this array inside the sandbox (grader_inside/probes/images.py).
 
     fit="crop"    shorter side scaled to `size`, then the centre square (aspect ratio kept)
     fit="squash"  scaled to size x size (aspect ratio not kept)

@@ -1,8 +1,7 @@
-"""IDX files (the format MNIST and Fashion-MNIST ship in), plain or gzipped.
+"""IDX files on the grader's side: written here, read with the reader the sandbox uses too.
 
 An IDX file is a 4-byte magic number (two zero bytes, a type code, the number of dimensions), one
-big-endian uint32 per dimension, then the values in C order. Only unsigned bytes (type 0x08), the
-type every MNIST-like file uses, are read and written here.
+big-endian uint32 per dimension, then the values in C order; only unsigned bytes (0x08).
 """
 from __future__ import annotations
 
@@ -13,35 +12,16 @@ from pathlib import Path
 import numpy as np
 
 from grader.errors import DataError
-
-UBYTE = 0x08
-MAX_DIMS = 4
-
-
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
+from grader_inside.idx import MAX_DIMS, UBYTE, IdxError
+from grader_inside.idx import read_idx as _read_idx
 
 
 def read_idx(path: Path) -> np.ndarray:
-    """The array stored in an IDX file (gzipped or not, whatever its name says)."""
+    """The array stored in an IDX file (gzipped or not); DataError when it is not one."""
     try:
-        raw = gzip.decompress(path.read_bytes()) if _is_gzip(path) else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from exc
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DataError(f"{path} is not an IDX file (bad magic number)")
-    dtype_code, ndim = raw[2], raw[3]
-    if dtype_code != UBYTE:
-        raise DataError(f"{path}: IDX value type 0x{dtype_code:02x} is not supported (only unsigned bytes)")
-    if not 1 <= ndim <= MAX_DIMS or len(raw) < 4 + 4 * ndim:
-        raise DataError(f"{path}: IDX header names {ndim} dimensions")
-    shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-    body = raw[4 + 4 * ndim:]
-    expected = int(np.prod(shape, dtype=np.int64))
-    if len(body) != expected:
-        raise DataError(f"{path}: header promises {expected} values of shape {shape}, file holds {len(body)}")
-    return np.frombuffer(body, dtype=np.uint8).reshape(shape).copy()
+        return _read_idx(path)
+    except IdxError as exc:
+        raise DataError(str(exc)) from exc
 
 
 def write_idx(path: Path, array: np.ndarray, compress: bool | None = None) -> None:

@@ -2,7 +2,7 @@
 missing weights and data paths, and learning curves read as numbers (overfitting).
 
 Nothing here imports torch: the comparisons with the pretrained files run inside the sandbox
-(grader/probes/transfer.py) and come back as plain JSON.
+(grader_inside/probes/transfer.py) and come back as plain JSON.
 """
 from __future__ import annotations
 

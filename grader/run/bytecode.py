@@ -15,9 +15,11 @@ import logging
 import os
 from pathlib import Path
 
+import grader_inside
+
 logger = logging.getLogger(__name__)
 
-PACKAGE = Path(__file__).resolve().parents[1]  # grader/ (with run/shims/ inside)
+PACKAGE = Path(grader_inside.__file__).resolve().parent  # the in-sandbox package (shims included)
 
 
 @functools.lru_cache(maxsize=1)

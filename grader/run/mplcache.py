@@ -2,7 +2,7 @@
 
 Each run gets a fresh private MPLCONFIGDIR, so matplotlib would rebuild its font list (scanning
 the system's fonts) in every notebook: 0.1-0.2 s each. The grader builds the cache once, in a
-process of its own that imports only matplotlib, and mounts it read-only; `grader.run.boot`
+process of its own that imports only matplotlib, and mounts it read-only; `grader_inside.boot`
 copies it into the run's MPLCONFIGDIR before the kernel starts.
 """
 from __future__ import annotations
@@ -18,8 +18,6 @@ from pathlib import Path
 from grader.paths import cache_root
 
 logger = logging.getLogger(__name__)
-
-ENV = "GRADER_MPL_CACHE"  # inside the sandbox: where the prebuilt cache is mounted
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,19 +39,3 @@ def matplotlib_cache() -> Path | None:
         logger.info("no matplotlib font cache for the sandbox: %s", exc)
         return None
     return folder if any(folder.glob("fontlist-*.json")) else None
-
-
-def warm_config_dir() -> None:
-    """Inside the sandbox: copy the prebuilt font list into this run's MPLCONFIGDIR."""
-    source, target = os.environ.get(ENV), os.environ.get("MPLCONFIGDIR")
-    if not source or not target:
-        return
-    try:
-        os.makedirs(target, exist_ok=True)
-        for name in os.listdir(source):
-            if name.startswith("fontlist-") and name.endswith(".json"):
-                with open(os.path.join(source, name), "rb") as src, \
-                        open(os.path.join(target, name), "wb") as dst:
-                    dst.write(src.read())
-    except OSError:
-        pass  # matplotlib builds its own, as it would without us

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from grader.sandbox import MIB, Limits, Mount, Sandbox, SandboxResult, SandboxSpec
 from grader.run.bytecode import ensure_compiled
-from grader.run.mplcache import ENV as MPL_CACHE_ENV
+from grader_inside.boot import MPL_CACHE_ENV
 from grader.run.mplcache import matplotlib_cache
 from grader.sandbox.limits import format_gib, make_scratch, remove_scratch
 
@@ -187,7 +187,7 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
         if limits.wall_time_s != wall:
             limits = Limits(**{**limits.__dict__, "wall_time_s": wall})
         spec = SandboxSpec(
-            argv=(sys.executable, "-m", "grader.run.boot", str(spec_path)),
+            argv=(sys.executable, "-m", "grader_inside.boot", str(spec_path)),
             scratch=scratch, outbox=live, mounts=req.mounts + _font_cache_mounts(), limits=limits,
             env={**req.env, **_font_cache_env(), "GRADER_SEED": str(req.seed), "PYTHONHASHSEED": str(req.seed)},
             device=req.device, init=True,

@@ -22,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import grader
+import grader_inside
 from grader.errors import SandboxError
 from grader.sandbox.base import SandboxResult, SandboxSpec
 from grader.sandbox.limits import CgroupSupport, detect_cgroups, format_gib
@@ -30,7 +30,7 @@ from grader.sandbox.process import limits_description, run_tree, sandbox_env, sc
 
 logger = logging.getLogger(__name__)
 
-PACKAGE_ROOT = "/opt/grader-pkg"  # inside: the grader package is PACKAGE_ROOT/grader
+PACKAGE_ROOT = "/opt/grader-pkg"  # inside: the in-sandbox package is PACKAGE_ROOT/grader_inside
 SANDBOX_TMP = "/tmp"
 COLAB_CONTENT = "/content"
 _TOP_LEVEL = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -134,7 +134,7 @@ def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: in
         args += [*tmpfs_size_args(bwrap, spec.limits.scratch_bytes), "--tmpfs", folder]
     for path in python_dirs():
         args += ["--ro-bind", os.path.realpath(path), path]
-    args += ["--ro-bind", str(Path(grader.__file__).resolve().parent), f"{PACKAGE_ROOT}/grader"]
+    args += ["--ro-bind", str(Path(grader_inside.__file__).resolve().parent), f"{PACKAGE_ROOT}/grader_inside"]
     scratch = str(spec.scratch.resolve())
     outbox = str(spec.outbox.resolve())
     args += ["--bind", scratch, scratch, "--bind", outbox, outbox]

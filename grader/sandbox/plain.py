@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-import grader
+import grader_inside
 from grader.errors import SandboxError
 from grader.sandbox.base import SandboxResult, SandboxSpec
 from grader.sandbox.limits import CgroupSupport, detect_cgroups
@@ -22,8 +22,8 @@ logger = logging.getLogger(__name__)
 
 
 def package_parent() -> Path:
-    """The folder that holds the installed `grader` package (what goes on PYTHONPATH)."""
-    return Path(grader.__file__).resolve().parent.parent
+    """The folder that holds the in-sandbox package `grader_inside` (what goes on PYTHONPATH)."""
+    return Path(grader_inside.__file__).resolve().parent.parent
 
 
 class PlainSandbox:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.apps.answers import read_digit
+from grader_inside.apps.answers import read_digit
 
 
 @pytest.mark.parametrize("value, digit", [

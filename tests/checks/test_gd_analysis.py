@@ -10,7 +10,7 @@ import pytest
 from grader.checks import CHECKS, CheckContext
 from grader.checks.gd_analysis import analyse, quantum
 from grader.checks.gd_stoprule import Roles, loop_rules
-from grader.run.notebook import Cell
+from grader_inside.notebook import Cell
 from reference import gd as ref
 
 

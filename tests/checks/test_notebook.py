@@ -17,7 +17,7 @@ from grader.checks.notebook import check_augmentation, check_curves, check_pretr
 from grader.checks.notebook_answers import check_answers
 from grader.checks.notebook_ast import RunInfo, parse_cell
 from grader.errors import RubricError
-from grader.run.notebook import Cell
+from grader_inside.notebook import Cell
 from grader.run.runner import CellRecord
 
 
@@ -723,7 +723,7 @@ def test_probe_and_checks_on_an_executed_notebook(tmp_path: Path) -> None:
     """The notebook probe runs in the sandboxed kernel: it lists the file the student saved
     (not the one shipped with the submission) and the transforms of the data loaders."""
     nbformat = pytest.importorskip("nbformat")
-    from grader.run.notebook import read_cells
+    from grader_inside.notebook import read_cells
     from grader.run.runner import RunRequest, run_submission
     from grader.sandbox.detect import get_sandbox
 

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 from hw3_data import resnet18_file_name, write_fake_weights  # noqa: E402
 
-from grader.probes import images, transfer  # noqa: E402
+from grader_inside.probes import images, transfer  # noqa: E402
 
 pytestmark = [pytest.mark.torch]
 

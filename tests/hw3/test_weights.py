@@ -16,10 +16,10 @@ torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 from hw3_data import resnet18_file_name, write_fake_weights  # noqa: E402
 
-from grader.probes.transfer import inspect  # noqa: E402
+from grader_inside.probes.transfer import inspect  # noqa: E402
 
 pytestmark = [pytest.mark.torch]
-SHIMS = Path(__file__).resolve().parents[2] / "grader" / "run" / "shims"
+from grader_inside.boot import SHIMS  # noqa: E402
 
 
 @pytest.fixture(scope="module")

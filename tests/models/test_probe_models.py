@@ -10,7 +10,7 @@ import pytest
 from grader.data import prepare_mnist, read_idx
 
 torch = pytest.importorskip("torch")
-from grader.probes import models as probe  # noqa: E402  (needs torch only when models exist)
+from grader_inside.probes import models as probe  # noqa: E402  (needs torch only when models exist)
 
 pytestmark = [pytest.mark.torch]
 

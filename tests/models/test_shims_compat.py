@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-SHIMS = Path(__file__).resolve().parents[2] / "grader" / "run" / "shims"
+from grader_inside.boot import SHIMS  # noqa: E402
 
 
 def _run(code: str, tmp_path: Path, serve_apps: bool = False) -> tuple[str, str]:

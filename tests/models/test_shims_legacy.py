@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-SHIMS = Path(__file__).resolve().parents[2] / "grader" / "run" / "shims"
+from grader_inside.boot import SHIMS  # noqa: E402
 pytestmark = pytest.mark.torch
 
 

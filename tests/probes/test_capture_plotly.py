@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from grader.run.boot import SHIMS
+from grader_inside.boot import SHIMS
 
 pytest.importorskip("plotly")
 
 SCRIPT = """
 import json, sys
 from pathlib import Path
-from grader.probes.capture import FigureCapture
+from grader_inside.probes.capture import FigureCapture
 cap = FigureCapture(Path(sys.argv[1]))
 cap.install()
 before = "plotly" in sys.modules

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from grader.probes.gd import _as_unary, _tabulate
+from grader_inside.probes.gd import _as_unary, _tabulate
 
 
 def _run(fn, points: np.ndarray, exact: np.ndarray | None = None, budget: float = 5.0):

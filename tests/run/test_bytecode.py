@@ -18,8 +18,8 @@ def test_missing_bytecode_is_written_and_kept_fresh(tmp_path: Path) -> None:
 
 
 def test_the_grader_package_itself_is_compiled() -> None:
-    harness = bytecode.PACKAGE / "run" / "harness.py"
-    shim = bytecode.PACKAGE / "run" / "shims" / "grader_offline" / "__init__.py"
+    harness = bytecode.PACKAGE / "harness.py"
+    shim = bytecode.PACKAGE / "shims" / "grader_offline" / "__init__.py"
     cached = [Path(importlib.util.cache_from_source(str(src))) for src in (harness, shim)]
     for pyc in cached:
         pyc.unlink(missing_ok=True)

@@ -168,13 +168,13 @@ def test_spec_env_and_grader_package_are_available(
     box: Sandbox, make_spec: SpecFactory, folders: tuple[Path, Path]
 ) -> None:
     scratch, _ = folders
-    spec = make_spec("import os, grader; print(os.environ['SEED'], os.getcwd()); print(grader.__file__)")
+    spec = make_spec("import os, grader_inside; print(os.environ['SEED'], os.getcwd()); print(grader_inside.__file__)")
     spec = dataclasses.replace(spec, env={"SEED": "42"})
     result = box.run(spec)
     lines = result.stdout.decode().splitlines()
     assert result.returncode == 0, result.stderr
     assert lines[0] == f"42 {scratch.resolve()}"
-    assert lines[1].endswith("grader/__init__.py")
+    assert lines[1].endswith("grader_inside/__init__.py")
 
 
 def test_plain_description_says_no_isolation() -> None:

@@ -1,7 +1,7 @@
 """HW 3 probe, transfer learning: is a model's backbone really pretrained, what was frozen, and
 (with --retrain) the architecture retrained from its pretrained start within a time budget.
 
-Runs in the student's kernel (in the sandbox), called by grader/probes/images.py for each PyTorch
+Runs in the student's kernel (in the sandbox), called by grader_inside/probes/images.py for each PyTorch
 model. The pretrained files are the instructor's `--weights` folder, mounted read-only where
 torch hub looks (`$TORCH_HOME/hub/checkpoints`); they are trusted, and read with
 `weights_only=True`. Plain data only goes back to the grader.
@@ -199,7 +199,7 @@ def retrain_into(model: Any, fn: Callable[[np.ndarray], Any], rec: dict[str, Any
 
 def _retrain(model: Any, fn: Callable[[np.ndarray], Any], rec: dict[str, Any], k: int, config: dict[str, Any],
              hidden: np.ndarray, out: Path, used: list[str]) -> None:
-    from grader.probes.models import output_kind
+    from grader_inside.probes.models import output_kind
     from reference import mnist as ref
 
     torch = sys.modules["torch"]

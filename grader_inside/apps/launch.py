@@ -1,6 +1,6 @@
-"""Runs a student's app inside the sandbox on the grader's port: `python -m grader.apps.launch cfg.json`.
+"""Runs a student's app inside the sandbox on the grader's port: `python -m grader_inside.apps.launch cfg.json`.
 
-Trusted code, started by the client (`grader.apps.client`) in the same sandbox. It installs the
+Trusted code, started by the client (`grader_inside.apps.client`) in the same sandbox. It installs the
 offline stand-ins the notebook runs get (grader_offline: data folders, no GPU, tf.keras), and
 patches, when the app imports them, what a student's app calls to start a server:
 
@@ -28,7 +28,7 @@ import types
 from pathlib import Path
 from typing import Any
 
-from grader.run.boot import SHIMS
+from grader_inside.boot import SHIMS
 
 FORCED_GRADIO = {"share": False, "inbrowser": False, "debug": False, "prevent_thread_lock": True,
                  "ssr_mode": False, "mcp_server": False, "quiet": True}

@@ -220,7 +220,7 @@ class FigureCapture:
         return png
 
     def dump(self) -> None:
-        from grader.probes.kernel import clean_json
+        from grader_inside.probes.kernel import clean_json
 
         (self.outbox / "figures.json").write_text(json.dumps(clean_json(self.figures)),
                                                   encoding="utf-8")

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from grader.apps.digits import IMAGE_FORMS, SKETCH_FORMS, Form, background, render
+from grader_inside.apps.digits import IMAGE_FORMS, SKETCH_FORMS, Form, background, render
 
 IMAGE_LIKE = {"image": "image", "sketchpad": "sketch", "imageeditor": "sketch", "paint": "sketch",
               "imagemask": "sketch", "file": "file"}

@@ -1,6 +1,6 @@
-"""The trusted client inside the app's sandbox: `python -m grader.apps.client spec.json`.
+"""The trusted client inside the app's sandbox: `python -m grader_inside.apps.client spec.json`.
 
-It starts the student's app through `grader.apps.launch` on the port the grader chose, waits until
+It starts the student's app through `grader_inside.apps.launch` on the port the grader chose, waits until
 the port answers (bounded), finds the prediction endpoint, works out the input form on a few
 validation digits (whose labels the sandbox may see), then sends the hidden digits one by one and
 writes what came back, with the times, to `<outbox>/result.json`. The hidden labels are not here:
@@ -22,8 +22,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from grader.apps.answers import read_digit
-from grader.apps.digits import Form
+from grader_inside.apps.answers import read_digit
+from grader_inside.apps.digits import Form
 
 RESULT = "result.json"
 LOG_TAIL = 4000
@@ -77,7 +77,7 @@ class App:
                "GRADIO_SHARE": "False", "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_DEBUG": "0",
                "GRADIO_TEMP_DIR": str(work / "gradio"), "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
         with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "grader.apps.launch", str(cfg_path)],
+            self.proc = subprocess.Popen([sys.executable, "-m", "grader_inside.apps.launch", str(cfg_path)],
                                          cwd=os.path.dirname(spec["app"]), env=env, stdout=log,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          start_new_session=True)
@@ -130,10 +130,10 @@ def wait_for_port(app: App, port: int, deadline: float, before: set[int]) -> int
 
 def connect(kind: str, url: str, spec: dict[str, Any], deadline: float) -> Target:
     """The target, retried while the app is still starting its routes (until `deadline`)."""
-    from grader.apps.gradio_api import GradioTarget
-    from grader.apps.gradio_api import NoEndpoint as NoGradioEndpoint
-    from grader.apps.http_api import HttpTarget
-    from grader.apps.http_api import NoEndpoint as NoHttpEndpoint
+    from grader_inside.apps.gradio_api import GradioTarget
+    from grader_inside.apps.gradio_api import NoEndpoint as NoGradioEndpoint
+    from grader_inside.apps.http_api import HttpTarget
+    from grader_inside.apps.http_api import NoEndpoint as NoHttpEndpoint
 
     timeout = float(spec.get("request_timeout_s", 10))
     while True:

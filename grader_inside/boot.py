@@ -1,6 +1,6 @@
 """Entry point of the in-sandbox run: start the kernel first, then load the harness.
 
-    python -m grader.run.boot SPEC.json
+    python -m grader_inside.boot SPEC.json
 
 The kernel takes most of a second to boot; the harness's own imports (nbclient, nbformat,
 jsonschema) take a good part of a second too. Starting the kernel before those imports lets the
@@ -18,6 +18,7 @@ from typing import Any
 
 STARTED = time.monotonic()
 SHIMS = Path(__file__).resolve().parent / "shims"
+MPL_CACHE_ENV = "GRADER_MPL_CACHE"  # where the grader mounted its prebuilt matplotlib font list
 
 
 def prepare_process() -> None:
@@ -26,13 +27,27 @@ def prepare_process() -> None:
         # The sandbox's init (bwrap --as-pid-1): the kernel drops signals sent from inside unless
         # we handle them, and Python handles only SIGINT. Ignored, student code cannot stop us.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from grader.run.mplcache import warm_config_dir
-
     warm_config_dir()
     # offline stand-ins (google.colab ...) come first on the kernel's import path
     current = os.environ.get("PYTHONPATH", "")
     if not current.startswith(str(SHIMS)):
         os.environ["PYTHONPATH"] = f"{SHIMS}:{current}" if current else str(SHIMS)
+
+
+def warm_config_dir() -> None:
+    """Inside the sandbox: copy the prebuilt font list into this run's MPLCONFIGDIR."""
+    source, target = os.environ.get(MPL_CACHE_ENV), os.environ.get("MPLCONFIGDIR")
+    if not source or not target:
+        return
+    try:
+        os.makedirs(target, exist_ok=True)
+        for name in os.listdir(source):
+            if name.startswith("fontlist-") and name.endswith(".json"):
+                with open(os.path.join(source, name), "rb") as src, \
+                        open(os.path.join(target, name), "wb") as dst:
+                    dst.write(src.read())
+    except OSError:
+        pass  # matplotlib builds its own, as it would without us
 
 
 def start_kernel(entry: str) -> Any:
@@ -61,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         km = start_kernel(entry)
     except Exception:  # the harness starts its own kernel and reports what goes wrong
         km = None
-    from grader.run import harness
+    from grader_inside import harness
 
     return harness.main(args, km=km, started=STARTED)
 

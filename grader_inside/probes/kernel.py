@@ -17,13 +17,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from grader.probes.capture import FigureCapture
-from grader.probes.trace import Tracer
+from grader_inside.probes.capture import FigureCapture
+from grader_inside.probes.trace import Tracer
 
 logger = logging.getLogger(__name__)
 
 # Probe name (as the rubric's `probes:` list spells it) -> module with `collect(namespace, session)`.
-PROBE_MODULES = {"gd": "grader.probes.gd", "notebook": "grader.probes.notebook"}
+PROBE_MODULES = {"gd": "grader_inside.probes.gd", "notebook": "grader_inside.probes.notebook"}
 
 
 

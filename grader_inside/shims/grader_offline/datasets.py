@@ -25,7 +25,7 @@ def data_dir() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def arrays() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    from grader.data.idx import read_idx
+    from grader_inside.idx import read_idx
 
     raw = data_dir() / "MNIST" / "raw"
     parts = [read_idx(raw / f"{p}-{k}") for p in ("train", "t10k")

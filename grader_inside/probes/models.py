@@ -2,7 +2,7 @@
 
 Runs inside the student's kernel (in the sandbox) after the student's cells, in a grader cell:
 
-    from grader.probes import models
+    from grader_inside.probes import models
     models.run(globals(), config)
 
 It finds every `torch.nn.Module` and Keras model left in the namespace (also one level inside a
@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from grader.probes.kernel import clean_json
+from grader_inside.probes.kernel import clean_json
 
 logger = logging.getLogger(__name__)
 
@@ -304,7 +304,7 @@ def _predict_batched(pred: Predictor, images: np.ndarray, shape: str, scale: str
 
 # -- entry point ----------------------------------------------------------------------------
 def _read_validation(data_dir: str, limit: int) -> tuple[np.ndarray, np.ndarray]:
-    from grader.data.idx import read_idx
+    from grader_inside.idx import read_idx
 
     raw = Path(data_dir) / "MNIST" / "raw"
     x = read_idx(raw / "t10k-images-idx3-ubyte")
@@ -324,8 +324,8 @@ def pick_device(requested: str) -> str:
 
 def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     """Evaluate every model in `namespace`; write models.json and predictions under the outbox."""
-    if config.get("images"):  # HW 3: image folders, the student's own transforms (grader/probes/images.py)
-        from grader.probes import images
+    if config.get("images"):  # HW 3: image folders, the student's own transforms (grader_inside/probes/images.py)
+        from grader_inside.probes import images
 
         return images.run(namespace, config)
     out = Path(config["outbox"]) / "models"
@@ -430,7 +430,7 @@ def output_kind(model: Any, batch: Any) -> str:
 
 
 def _student_tensors(data_dir: str) -> tuple[Any, Any, Any, Any]:
-    from grader.data.idx import read_idx
+    from grader_inside.idx import read_idx
 
     torch = sys.modules["torch"]
     raw = Path(data_dir) / "MNIST" / "raw"

@@ -1,6 +1,6 @@
 """HW 3 probe: the student's models on image folders, fed through the student's own transform.
 
-Runs in the student's kernel (in the sandbox) after the student's cells; `grader.probes.models.run`
+Runs in the student's kernel (in the sandbox) after the student's cells; `grader_inside.probes.models.run`
 hands over here when the grader's config has an `images` section. The hidden images come as one
 uint8 array (N x S x S x 3, decoded once per batch by the grader: grader/data/cache.py), and so
 does a labelled subset of the student's own validation images.
@@ -29,8 +29,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from grader.probes.kernel import clean_json
-from grader.probes.models import Found, Predictor, _first_tensor, describe, discover, pick_device
+from grader_inside.probes.kernel import clean_json
+from grader_inside.probes.models import Found, Predictor, _first_tensor, describe, discover, pick_device
 
 logger = logging.getLogger(__name__)
 
@@ -465,7 +465,7 @@ def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
                    "hidden": hidden, "transforms": student_transforms(namespace),
                    "batch_size": int(config.get("batch_size", 64)), "deadline": started + budget}
             report["transforms_found"] = [name for name, _ in ctx["transforms"]]
-            from grader.probes import transfer
+            from grader_inside.probes import transfer
 
             used = transfer.used_files(Path(config["outbox"]))
             for k, f in enumerate(found):

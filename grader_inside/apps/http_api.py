@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.apps.digits import Form, png_bytes, render
+from grader_inside.apps.digits import Form, png_bytes, render
 
 FILE_FORMS = (Form("mnist", 28), Form("paper", 28), Form("mnist", 280), Form("paper", 280))
 PIXEL_FORMS = (Form("unit", 28), Form("byte", 28))  # values 0..1 or 0..255, MNIST polarity

@@ -1,6 +1,6 @@
 """The execution harness: runs INSIDE the sandbox, never in the grader's own process.
 
-    python -m grader.run.boot SPEC.json   (starts the kernel, then calls main() here)
+    python -m grader_inside.boot SPEC.json   (starts the kernel, then calls main() here)
 
 Executes the student's notebook (or script split into cells) with nbclient on a fresh kernel,
 with grader cells around the student's cells (set-up before, probes after), a per-cell timeout
@@ -26,10 +26,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 
-from grader.run.notebook import neutralise_colab, read_cells
+from grader_inside.notebook import neutralise_colab, read_cells
 
 logger = logging.getLogger("grader.harness")
-STARTED = time.monotonic()  # replaced by grader.run.boot's own start: the timeline counts from there
+STARTED = time.monotonic()  # replaced by grader_inside.boot's own start: the timeline counts from there
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 PROBE_RESERVE_S = 20.0
@@ -77,7 +77,7 @@ class CappedClient(NotebookClient):
 
 def _setup_source(spec: HarnessSpec) -> str:
     return (
-        "from grader.probes import kernel as _grader_kernel\n"
+        "from grader_inside.probes import kernel as _grader_kernel\n"
         f"_grader_kernel.install({spec.outbox!r}, {spec.probes!r}, {spec.trace!r}, {spec.seed!r})\n"
         "import grader_offline as _grader_offline\n"
         f"_grader_offline.install({spec.outbox!r})\n"
@@ -85,7 +85,7 @@ def _setup_source(spec: HarnessSpec) -> str:
 
 
 def _models_source(config: dict[str, Any]) -> str:
-    return f"from grader.probes import models as _grader_models\n_grader_models.run(globals(), {config!r})\n"
+    return f"from grader_inside.probes import models as _grader_models\n_grader_models.run(globals(), {config!r})\n"
 
 
 def _tagged_parameters_cell(entry: Path) -> int | None:
@@ -127,7 +127,7 @@ def _error_record(number: int, output: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(spec: HarnessSpec, km: Any = None) -> dict[str, Any]:
-    """Execute the notebook; `km`: a kernel already started by grader.run.boot (else one is
+    """Execute the notebook; `km`: a kernel already started by grader_inside.boot (else one is
     started here). Either way the kernel is shut down at the end."""
     outbox = Path(spec.outbox)
     report: dict[str, Any] = {"cells": [], "skipped_lines": [], "error": None, "restarts": 0}
@@ -276,7 +276,7 @@ def _answers(client: CappedClient, index: int) -> bool:
 
 
 def main(argv: list[str] | None = None, km: Any = None, started: float | None = None) -> int:
-    """Run SPEC.json; the process is already prepared (grader.run.boot.prepare_process).
+    """Run SPEC.json; the process is already prepared (grader_inside.boot.prepare_process).
     `started`: time.monotonic() when the process started (boot's), for the timeline."""
     global STARTED
     if started is not None:
@@ -315,7 +315,7 @@ def _kill_kernel(km: Any) -> None:
 
 
 if __name__ == "__main__":  # without boot: the kernel starts after the imports
-    from grader.run.boot import prepare_process
+    from grader_inside.boot import prepare_process
 
     logging.basicConfig(level=logging.WARNING)
     prepare_process()

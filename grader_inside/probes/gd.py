@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.probes.trace import scalar_value, sequence_value
+from grader_inside.probes.trace import scalar_value, sequence_value
 
 logger = logging.getLogger(__name__)
 
