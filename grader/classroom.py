@@ -44,7 +44,6 @@ import logging
 import shlex
 import shutil
 import subprocess
-import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone

@@ -317,11 +317,18 @@ def ci(assignment: str, repo: Path, lang: str | None, sandbox: str, max_score: f
     Exit status 0 whenever a result was written (the Classroom reporter fails the job on a
     failing result), 2 when no result could be written.
     """
-    from grader.classroom import RUNNERS, append_summary, failed_outcome, grade_repository, write_step_output
+    from grader.classroom import RUNNERS, CiOutcome, append_summary, failed_outcome, grade_repository, \
+        write_step_output
 
-    graded, shown_lang, error = _with_rubric(assignment, lang, lambda rubric, shown: grade_repository(
-        repo, rubric, lang=shown, sandbox=sandbox, out_dir=out_dir))  # type: ignore[arg-type]
-    outcome = graded or failed_outcome(error or "", shown_lang, max_score)  # the reporter still gets a result
+    known: dict[str, float] = {}
+
+    def work(rubric: Rubric, shown: str) -> CiOutcome:
+        known["max_score"] = rubric.max_score  # the rubric's own maximum, should grading fail after this
+        return grade_repository(repo, rubric, lang=shown, sandbox=sandbox, out_dir=out_dir)  # type: ignore[arg-type]
+
+    graded, shown_lang, error = _with_rubric(assignment, lang, work)
+    # the reporter still gets a result: 0 of the rubric's maximum when it could be read
+    outcome = graded or failed_outcome(error or "", shown_lang, known.get("max_score", max_score))
     outputs = outcome.outputs()
     output = os.environ.get("GITHUB_OUTPUT")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
