@@ -161,3 +161,15 @@ def test_an_unreadable_rubric_still_writes_a_failing_result(tmp_path: Path) -> N
     assert done.returncode == 0
     assert_gradescope_format(data)
     assert data["score"] == 0 and data["tests"][0]["name"] == "The grader" and "task1.yaml" in data["tests"][0]["output"]
+
+
+def test_the_submission_time_is_gradescopes(tmp_path: Path) -> None:
+    from grader.gradescope import submission_time
+
+    assert submission_time(tmp_path) is None  # no metadata: no time, no penalty
+    (tmp_path / "submission_metadata.json").write_text(
+        json.dumps({"created_at": "2018-07-01T14:22:32.365935-07:00", "previous_submissions": []}), encoding="utf-8")
+    when = submission_time(tmp_path)
+    assert when is not None and when.source == "gradescope" and when.at.isoformat() == "2018-07-01T14:22:32.365935-07:00"
+    (tmp_path / "submission_metadata.json").write_text('{"created_at": "yesterday"}', encoding="utf-8")
+    assert submission_time(tmp_path) is None

@@ -23,6 +23,7 @@ from grader import __version__
 from grader.i18n import LANGS, tr
 from grader.paths import cache_root
 from grader.results import BatchResult, CheckResult, SubmissionResult
+from grader.tracebacks import in_student_cells
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +215,9 @@ def _translator(lang: str) -> Callable[..., str]:
 
 def _common_context(lang: str) -> dict[str, Any]:
     return {"lang": lang, "t": _translator(lang), "version": __version__, "is_plain": is_plain_sandbox,
-            "when": lambda iso: format_when(iso, lang)}
+            "when": lambda iso: format_when(iso, lang),
+            # results graded before the grader renamed cells: at least the failing cell's header
+            "in_student_cells": lambda traceback, cell: in_student_cells(traceback, {}, cell)}
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
