@@ -34,6 +34,7 @@ from grader_inside.notebook import Cell, read_cells
 from grader.run.runner import RunOutcome, RunRequest, run_submission
 from grader.sandbox import GIB, MIB, Limits, Sandbox
 from grader.sandbox.detect import get_sandbox
+from grader.tracebacks import execution_counts, in_student_cells
 
 if TYPE_CHECKING:  # imported where used: the first run starts before the checks' and models' modules load
     from grader.checks import CheckContext, Outcome
@@ -201,7 +202,7 @@ def _error_result(sub: Submission, rubric: Rubric, lang: str, box: Sandbox, mess
                     visibility=c.visibility)
         for c in rubric.checks
     )
-    return SubmissionResult(sub.student, str(sub.entry or sub.source), sub.sha256, status,  # type: ignore[arg-type]
+    return SubmissionResult(sub.student, _own_name(sub), sub.sha256, status,  # type: ignore[arg-type]
                             0.0, rubric.max_score, 0.0, message, checks, sandbox=box.description,
                             notes=sub.notes, cache_key=cache, lang=lang, moodle_id=sub.moodle_id)
 
@@ -292,8 +293,7 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
                                         folder=str(setup.images.weights.source or "--weights <folder>"))
     figures = tuple(f"run/{f['png']}" for f in run.figures if f.get("png"))
     result = SubmissionResult(
-        student=sub.student, submission=str(sub.entry.relative_to(sub.files_root)
-                                             if sub.entry.is_relative_to(sub.files_root) else sub.entry.name),
+        student=sub.student, submission=_own_name(sub),
         sha256=sub.sha256, status=status, score=round(score, 4), max_score=rubric.max_score,
         duration_s=time.monotonic() - ran.start, error=error, checks=results, sandbox=ran.box.description,
         cell_errors=_cell_errors(run), notes=tuple(notes), figures=figures, cache_key=ran.key, lang=lang,
@@ -343,8 +343,17 @@ def _run_notes(run: RunOutcome, lang: str) -> list[str]:
     return notes
 
 
+def _own_name(sub: Submission) -> str:
+    """The submission as the student knows it: the entry's path inside their own work (never the
+    instructor's folders), or their folder's or file's name when there is no entry."""
+    if sub.entry is None:
+        return sub.source.name
+    return str(sub.entry.relative_to(sub.files_root)) if sub.entry.is_relative_to(sub.files_root) else sub.entry.name
+
+
 def _cell_errors(run: RunOutcome) -> tuple[CellError, ...]:
-    return tuple(CellError(c.number, c.ename, c.evalue, c.traceback)
+    counts = execution_counts(run.executed_notebook)  # IPython's "Cell In[9]" -> the student's "Cell 4"
+    return tuple(CellError(c.number, c.ename, c.evalue, in_student_cells(c.traceback, counts, c.number))
                  for c in run.cells if c.status == "error")
 
 
