@@ -261,16 +261,18 @@ def _with_rubric(assignment: str, lang: str | None, work: Callable[[Rubric, str]
     failure, (None, the language, a plain message): a student never sees our traceback."""
     from grader.rubric import load_rubric
 
+    from grader.i18n import error_text, tr
+
     shown = lang or "ru"
     try:
         rubric = load_rubric(assignment)
         shown = lang or rubric.lang
         return work(rubric, shown), shown, ""
     except GraderError as exc:
-        return None, shown, str(exc)
+        return None, shown, error_text(exc, shown)
     except Exception as exc:
         logging.getLogger(__name__).info("the grader failed", exc_info=True)
-        return None, shown, f"internal grader error: {type(exc).__name__}: {exc}"
+        return None, shown, tr(shown, "internal_error", error=f"{type(exc).__name__}: {exc}")
 
 
 def _colour_wanted() -> bool:

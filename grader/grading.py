@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import grader
 from grader.apps import app_checks
 from grader.errors import GraderError
-from grader.i18n import Joined, Message, Text, joined, msg, said
+from grader.i18n import Text, joined, kept_message, msg, said
 from grader.intake import Submission, discover
 from grader.integrity import scan_source, verdict
 from grader.late import SubmissionClock, SubmissionTime, apply_lateness
@@ -129,7 +129,7 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
             result = staged if isinstance(staged, SubmissionResult) else check_one(staged)
         except Exception as exc:  # one bad submission never stops the batch
             logger.exception("checking %s failed", sub.student)
-            result = _error_result(sub, rubric, lang, box, f"internal grader error: {type(exc).__name__}: {exc}")
+            result = _error_result(sub, rubric, lang, box, msg("internal_error", error=f"{type(exc).__name__}: {exc}"))
         write_json_atomic(out / sub.student_id / RESULT_FILE, result.to_json())
         record(sub, result)
 
@@ -143,7 +143,7 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
             staged = run_one(sub, rubric, box, out, lang, options, when=times.get(sub.student_id), setup=setup)
         except Exception as exc:  # one bad submission never stops the batch
             logger.exception("grading %s failed", sub.student)
-            staged = _error_result(sub, rubric, lang, box, f"internal grader error: {type(exc).__name__}: {exc}")
+            staged = _error_result(sub, rubric, lang, box, msg("internal_error", error=f"{type(exc).__name__}: {exc}"))
         checks.submit(check, sub, staged)
 
     # Two stages: `workers` sandboxed runs at a time, and the checks of a finished run overlap
@@ -375,9 +375,8 @@ def _score(spec: CheckSpec, ctx: CheckContext, run: RunOutcome, lang: str) -> tu
     try:
         outcome = _outcome(spec, ctx)
     except GraderError as exc:
-        kept = exc.said if isinstance(exc.said, (Message, Joined)) else None
         return CheckResult(spec.id, title, "error", 0.0, spec.points, str(exc), visibility=spec.visibility,
-                           msg=kept), ()
+                           msg=kept_message(exc)), ()
     except Exception:
         logger.exception("check %s failed", spec.id)
         return CheckResult(spec.id, title, "error", 0.0, spec.points,

@@ -153,6 +153,18 @@ def error(cls: type[E], lang: str, key: str, **fields: Any) -> E:
     return cls(message.render(lang), said=message)
 
 
+def error_text(exc: BaseException, lang: str) -> str:
+    """An error's message in `lang` when it kept its catalogue message (see :func:`error`),
+    else its text."""
+    return localized(str(exc), kept_message(exc), lang)
+
+
+def kept_message(exc: BaseException) -> Text | None:
+    """The catalogue message an error of the grader's tree was made from, if any."""
+    said_ = getattr(exc, "said", None)
+    return said_ if isinstance(said_, (Message, Joined)) else None
+
+
 def localized(text: str | None, message: Text | None, lang: str) -> str:
     """A stored message in `lang`: rendered from its key when the result kept one and the catalogue
     still knows it, else the text written at grading time (results of older graders)."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader.errors import IntakeError
-from grader.i18n import Joined, Message, Text, joined, msg, said, tr
+from grader.i18n import Text, joined, kept_message, msg, said, tr
 from grader.intake.archive import ArchiveCaps, is_zip, safe_extract
 from grader.intake.entry import check_entry, choose_entry, first_match, is_checkpoint
 from grader.intake.names import (
@@ -264,7 +264,7 @@ def _build(unit: _Unit, sid: str, opts: _Options) -> Submission:
             files_root, files = _unpack_nested(files_root, files, stage, opts)
             owned = True
     except IntakeError as exc:
-        return result(error=exc.said if isinstance(exc.said, (Message, Joined)) else str(exc))
+        return result(error=kept_message(exc) or str(exc))
     if not files:
         return result(error=msg("intake.empty", name=unit.source.name))
 
