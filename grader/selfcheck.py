@@ -27,7 +27,7 @@ import click
 
 from grader.errors import IntakeError
 from grader.grading import GradeOptions, grade_one
-from grader.i18n import tr
+from grader.i18n import error, tr
 from grader.intake import discover
 from grader.report.html import is_plain_sandbox, round_points, shown_points
 from grader.results import CheckResult, SubmissionResult
@@ -125,7 +125,7 @@ def run_self_check(path: Path, rubric: Rubric, *, lang: str, sandbox: SandboxKin
         subs = discover(path, patterns=tuple(rubric.entry.patterns), unpack_dir=work / ".unpacked",
                         lang=lang, entry_hints=tuple(rubric.entry.hints), single=True)
         if len(subs) != 1:
-            raise IntakeError(tr(lang, "selfcheck.one_submission", path=str(path), count=len(subs)))
+            raise error(IntakeError, lang, "selfcheck.one_submission", path=str(path), count=len(subs))
         shown_rubric = rubric.model_copy(update={"checks": visible, "parameters": student_parameters(rubric)})
         options = GradeOptions(out_dir=work, lang=lang, workers=1, timeout_s=timeout_s, force=True)
         result = grade_one(subs[0], shown_rubric, box, work, lang, options)

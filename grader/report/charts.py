@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import get_decimal_symbol
+
 from grader.i18n import Text, localized, text_from_json
 from grader.report.svgplot import Series, line_chart
 
@@ -70,7 +72,7 @@ def draw_chart(chart: Chart, lang: str) -> str:
     series = [Series(s.x, s.y, localized("", s.label, lang) if not isinstance(s.label, str) else s.label,
                      s.color, s.line, s.marker) for s in chart.series]
     title = chart.title if isinstance(chart.title, str) else localized("", chart.title, lang)
-    return line_chart(series, title)
+    return line_chart(series, title, decimal=get_decimal_symbol(lang))
 
 
 def draw_chart_file(path: Path, lang: str) -> str | None:

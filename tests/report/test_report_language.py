@@ -182,6 +182,8 @@ def test_charts_are_drawn_in_the_reports_language(out: Path) -> None:
         page = (out / "ivanov" / "report.html").read_text(encoding="utf-8")
         svgs = [base64.b64decode(m).decode("utf-8") for m in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)]
         assert len(svgs) == 1 and word in svgs[0] and "<polyline" in svgs[0]
+        ticks = re.findall(r">(−?\d+[.,]\d+)</text>", svgs[0])
+        assert ticks and all(("," in t) == (lang == "ru") for t in ticks), ticks  # 0,5 in Russian
 
 
 def test_grader_report_lang_en_on_a_russian_batch(out: Path, tmp_path: Path) -> None:
