@@ -145,10 +145,9 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
 
 
 def _titles(rubric: Rubric, lang: str) -> dict[str, str]:
-    """The checks' titles in `lang`, for a report rendered in another language than the grading."""
-    from grader.rubric.schema import text
+    from grader.report.batch import check_titles
 
-    return {c.id: text(c.title, lang) for c in rubric.checks}
+    return check_titles(rubric, lang)
 
 
 def _bonus_ids(rubric: Rubric) -> list[str]:
@@ -272,7 +271,7 @@ def _with_rubric(assignment: str, lang: str | None, work: Callable[[Rubric, str]
         return None, shown, error_text(exc, shown)
     except Exception as exc:
         logging.getLogger(__name__).info("the grader failed", exc_info=True)
-        return None, shown, tr(shown, "internal_error", error=f"{type(exc).__name__}: {exc}")
+        return None, shown, tr(shown, "grader.internal_error", error=f"{type(exc).__name__}: {exc}")
 
 
 def _colour_wanted() -> bool:

@@ -178,7 +178,7 @@ def run_autograder(root: Path, assignment: str, *, lang: str | None = None,
         data = failed_result(error_text(exc, shown), shown, rubric.max_score if rubric else None)
     except Exception as exc:  # the student gets a result whatever happened; the log keeps the rest
         logger.exception("the grader failed")
-        data = failed_result(tr(shown, "internal_error", error=f"{type(exc).__name__}: {exc}"), shown,
+        data = failed_result(tr(shown, "grader.internal_error", error=f"{type(exc).__name__}: {exc}"), shown,
                              rubric.max_score if rubric else None)
     write_json_atomic(root / RESULTS, data)
     return data

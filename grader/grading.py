@@ -129,7 +129,7 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
             result = staged if isinstance(staged, SubmissionResult) else check_one(staged)
         except Exception as exc:  # one bad submission never stops the batch
             logger.exception("checking %s failed", sub.student)
-            result = _error_result(sub, rubric, lang, box, msg("internal_error", error=f"{type(exc).__name__}: {exc}"))
+            result = _error_result(sub, rubric, lang, box, msg("grader.internal_error", error=f"{type(exc).__name__}: {exc}"))
         write_json_atomic(out / sub.student_id / RESULT_FILE, result.to_json())
         record(sub, result)
 
@@ -143,7 +143,7 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
             staged = run_one(sub, rubric, box, out, lang, options, when=times.get(sub.student_id), setup=setup)
         except Exception as exc:  # one bad submission never stops the batch
             logger.exception("grading %s failed", sub.student)
-            staged = _error_result(sub, rubric, lang, box, msg("internal_error", error=f"{type(exc).__name__}: {exc}"))
+            staged = _error_result(sub, rubric, lang, box, msg("grader.internal_error", error=f"{type(exc).__name__}: {exc}"))
         checks.submit(check, sub, staged)
 
     # Two stages: `workers` sandboxed runs at a time, and the checks of a finished run overlap

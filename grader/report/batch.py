@@ -9,6 +9,7 @@ from grader.i18n import localized, tr
 from grader.report.gradebook import write_gradebook_csv
 from grader.report.html import render_index, render_student_report
 from grader.results import BatchResult
+from grader.rubric.schema import Rubric, text
 from grader.similarity.model import load_similarity
 
 FOLDERS_FILE = ".folders.json"
@@ -38,6 +39,11 @@ def instructor_notices(out_dir: Path, lang: str, folders: dict[str, str] | None 
     shown = ", ".join(students[:NAMED_STUDENTS]) + (" ..." if len(students) > NAMED_STUDENTS else "")
     return [tr(lang, "hw3.batch_weights_missing", files=", ".join(sorted(missing)), count=len(students),
                students=shown)]
+
+
+def check_titles(rubric: Rubric, lang: str) -> dict[str, str]:
+    """The rubric's check titles in `lang`, for a report in another language than the grading's."""
+    return {c.id: text(c.title, lang) for c in rubric.checks}
 
 
 def render_class(batch: BatchResult, out_dir: Path, *, title: str, lang: str, check_ids: list[str] | None = None,
