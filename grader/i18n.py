@@ -19,7 +19,12 @@ from CLDR through Babel):
 - A quote doubles to write a literal brace: ``'{'``; a lone apostrophe is text (``grader's``).
 
 The family files not yet moved to their families (``LEGACY_FILES``) still hold ``str.format``
-templates; their messages render as before, and :class:`Message` works with both.
+templates; their messages render as before, and :class:`Message` works with both. Converting one:
+rewrite its templates (``{x:.4g}`` -> ``{x}`` or ``{x, number, 0.###}``; a number before a noun ->
+a plural; a time -> ``{at, datetime}``), drop it from ``LEGACY_FILES`` until
+:func:`catalogue_problems` is empty; in its checks return ``msg(...)`` instead of
+``tr(lang, ...)``, pass numbers as numbers, nested pieces as messages, lists and concatenations
+as :func:`joined`, raise with :func:`error`; charts as data (``grader.report.charts``).
 
 A :class:`Message` is a catalogue key with its plain fields. Results keep it next to the text
 rendered at grading time, so a report re-rendered in the other language says everything in that
@@ -130,7 +135,10 @@ def joined(parts: Sequence[Any], sep: str = ", ") -> Joined:
 
 
 def tr(lang: str, key: str, **params: Any) -> str:
-    """The message `key` in `lang`, with `params` filled in."""
+    """The message `key` in `lang`, with `params` filled in (as they are for a str.format
+    template of a family file not converted yet)."""
+    if is_legacy(key):
+        return _render(lang, key, params)
     return _render(lang, key, {name: _plain_field(value) for name, value in params.items()})
 
 
