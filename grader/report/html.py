@@ -79,18 +79,9 @@ def round_points(value: float) -> float:
     return round(float(value), POINT_DECIMALS)
 
 
-def format_points(value: float) -> str:
-    """Points rounded to two decimals, as text."""
-    return format_number(round_points(value), digits=POINT_DECIMALS)
-
-
 def shown_points(value: float, lang: str) -> str:
     """Points rounded to two decimals, as the language writes them (1,5 in Russian)."""
     return format_localized(round_points(value), lang)
-
-
-def format_percent(share: float | None) -> str:
-    return "—" if share is None else f"{round(share * 100)}%"
 
 
 def own_name(submission: str) -> str:
@@ -211,7 +202,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["num"] = _localized_number
     env.filters["pts"] = _localized_points
-    env.filters["pct"] = _localized_percent
+    env.filters["pct"] = localized_percent
     env.filters["ansi"] = strip_ansi
     env.filters["own_name"] = own_name
     return env
@@ -243,7 +234,8 @@ def _localized_points(context: jinja2.runtime.Context, value: float) -> str:
 
 
 @jinja2.pass_context
-def _localized_percent(context: jinja2.runtime.Context, share: float | None) -> str:
+def localized_percent(context: jinja2.runtime.Context, share: float | None) -> str:
+    """The `pct` filter: a share as a percentage in the page's language (the context's `lang`)."""
     return "—" if share is None else format_share(share, context["lang"])
 
 
