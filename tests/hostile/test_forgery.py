@@ -87,7 +87,7 @@ def test_the_forgers_neighbours_keep_their_grades(graded: tuple[Graded, int]) ->
     # the flags reach the class index and the students' reports
     index = (g.world.out / "index.html").read_text(encoding="utf-8")
     assert "Flagged for the instructor&#39;s review: 7" in index  # all but the forged files and the flood
-    assert "Needs the instructor's review" in g.report("forged_finish_hidden")
+    assert "Needs the instructor&#39;s review" in g.report("forged_finish_hidden")  # as HTML writes it
 
 
 def test_a_replaced_probe_named_in_the_source_is_caught(graded: tuple[Graded, int]) -> None:
