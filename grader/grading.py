@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import grader
 from grader.apps import app_checks
 from grader.errors import GraderError
-from grader.i18n import Text, joined, kept_message, msg, said
+from grader.i18n import Text, catalogue, joined, kept_message, msg, said
 from grader.intake import Submission, discover
 from grader.integrity import scan_source, verdict
 from grader.late import SubmissionClock, SubmissionTime, apply_lateness
@@ -31,7 +32,7 @@ from grader.results import BatchResult, CellError, CheckResult, Flag, Submission
 from grader.rubric import Rubric
 from grader.rubric.schema import CheckSpec, text
 from grader_inside.notebook import Cell, read_cells
-from grader.run.runner import RunOutcome, RunRequest, run_submission
+from grader.run.runner import CellRecord, RunOutcome, RunRequest, run_submission
 from grader.sandbox import GIB, MIB, Limits, Sandbox
 from grader.sandbox.detect import get_sandbox
 from grader.tracebacks import execution_counts, in_student_cells
@@ -284,12 +285,11 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
     score = sum(r.points for r in results)
     status, error = _submission_status(run, lang, ran.timeout)
     notes: list[str | Text] = [m or t for t, m in zip(sub.notes, sub.note_msgs or [None] * len(sub.notes))]
-    notes += _run_notes(run)
+    notes += _run_notes(run, ran.timeout)
     if setup is not None:
-        from grader.models.setup import shim_notes
         from grader.models.transfer import missing_weights
 
-        notes += setup.notes(lang) + shim_notes(run.outbox, lang) + setup.run_notes(run.outbox, _error_texts(run), lang)
+        notes += setup.notes(lang) + setup.run_notes(run.outbox, _error_texts(run), lang)
         missing = missing_weights(run.outbox) if setup.images is not None else ()
         if missing and error is None:  # the instructor's to fix, said once and plainly
             status, error = "error", msg("hw3.weights_missing", files=", ".join(missing),
@@ -303,7 +303,7 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
         duration_s=time.monotonic() - ran.start, error=error_text, checks=results, sandbox=ran.box.description,
         cell_errors=_cell_errors(run), notes=tuple(t for t, _ in shown), figures=figures, cache_key=ran.key,
         lang=lang, moodle_id=sub.moodle_id, flags=flags, error_msg=error_msg,
-        note_msgs=tuple(m for _, m in shown))
+        note_msgs=tuple(m for _, m in shown), cpu_s=run.cpu_s)
     return apply_lateness(result, ran.when, rubric, lang)
 
 
@@ -329,7 +329,7 @@ def _data_request(setup: ModelsSetup) -> dict[str, Any]:
 
 def _submission_status(run: RunOutcome, lang: str, timeout: float) -> tuple[str, Text | None]:
     if run.status == "timeout":
-        return "timeout", msg("run.timeout", seconds=int(timeout))
+        return "timeout", msg("run.timeout", seconds=int(run.duration_s))
     if run.status in ("memory", "crashed") and run.problem is not None:
         return "error", msg(run.problem.key, **run.problem.fields)
     if run.harness_error:
@@ -337,13 +337,39 @@ def _submission_status(run: RunOutcome, lang: str, timeout: float) -> tuple[str,
     return "graded", None
 
 
-def _run_notes(run: RunOutcome) -> list[str | Text]:
+def _timeout_note(cell: CellRecord) -> Text:
+    """Which limit stopped a cell, in the student's words: CPU used, time waited, or real time."""
+    if cell.limit == "cpu":
+        return msg("run.cell_cpu_limit", cell=cell.number, used=round(cell.cpu_s), limit=round(cell.limit_s))
+    if cell.limit == "idle":
+        return msg("run.cell_idle", cell=cell.number, waited=round(cell.limit_s))
+    if cell.limit == "wall":
+        return msg("run.cell_wall", cell=cell.number, seconds=round(cell.limit_s))
+    return msg("run.cell_timeout", cell=cell.number, seconds=int(cell.duration_s))
+
+
+def _shim_note(line: str) -> Text:
+    """A stand-in the run used: the compatibility shims log a catalogue name, the others a line."""
+    name = line.removeprefix("compat:")
+    key = f"run.compat.{name}"
+    if name != line and key in catalogue():
+        return msg(key)
+    return msg("run.shim_used", detail=line)
+
+
+def _missing_package(evalue: str) -> str | None:
+    """The top-level package in "No module named 'x.y'", or None."""
+    match = re.match(r"No module named '([^']+)'", evalue.strip())
+    return match.group(1).split(".")[0] if match else None
+
+
+def _run_notes(run: RunOutcome, timeout: float) -> list[str | Text]:
     notes: list[str | Text] = []
     for cell in run.cells:
         if cell.status == "timeout":
-            notes.append(msg("run.cell_timeout", cell=cell.number, seconds=int(cell.duration_s)))
+            notes.append(_timeout_note(cell))
         elif cell.status == "skipped_deadline":
-            notes.append(msg("run.cell_skipped", cell=cell.number))
+            notes.append(msg("run.cell_skipped", cell=cell.number, limit=int(timeout)))
         elif cell.status == "died":
             notes.append(msg("run.cell_died", cell=cell.number))
     if run.skipped_lines:
@@ -351,6 +377,10 @@ def _run_notes(run: RunOutcome) -> list[str | Text]:
         notes.append(msg("run.colab_skipped", lines=shown))
     if run.kernel_restarts:
         notes.append(msg("run.restarted"))
+    notes += [_shim_note(line) for line in run.shims]
+    for cell in run.cells:
+        if cell.ename == "ModuleNotFoundError" and (package := _missing_package(cell.evalue)):
+            notes.append(msg("run.missing_package", cell=cell.number, package=package))
     notes += [msg(remark.key, **remark.fields) for remark in run.remarks]
     return notes
 

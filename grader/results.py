@@ -144,6 +144,7 @@ class SubmissionResult:
     flags: tuple[Flag, ...] = ()  # for the instructor's review before the grade stands
     error_msg: Text | None = None  # `error` as a catalogue message
     note_msgs: tuple[Text | None, ...] = ()  # `notes` as catalogue messages, one for each note (or none)
+    cpu_s: float | None = None  # CPU time the student's code used (the budgets count it, not wall time)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -169,6 +170,7 @@ class SubmissionResult:
             "flags": [f.to_json() for f in self.flags],
             "error_msg": _msg_json(self.error_msg),
             "note_msgs": [_msg_json(m) for m in self.note_msgs],
+            "cpu_s": self.cpu_s,
         }
 
     @classmethod
@@ -196,6 +198,7 @@ class SubmissionResult:
             flags=tuple(Flag.from_json(f) for f in data.get("flags") or () if isinstance(f, dict)),
             error_msg=text_from_json(data.get("error_msg")),
             note_msgs=_note_msgs(data),
+            cpu_s=float(data["cpu_s"]) if isinstance(data.get("cpu_s"), (int, float)) else None,
         )
 
 
