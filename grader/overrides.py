@@ -31,7 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from grader.errors import OverridesError
-from grader.i18n import tr
+from grader.i18n import msg, tr
 from grader.results import BatchResult, CheckResult, Review, SubmissionResult
 
 logger = logging.getLogger(__name__)
@@ -172,6 +172,41 @@ def _csv_rows(path: Path, source: str) -> list[Row]:
     return rows
 
 
+# -- writing (the review page) ---------------------------------------------------------------------
+
+WRITTEN_HEADER = "# The instructor's grades: written by `grader review`, read by `grader report`."
+
+
+def _points_text(points: float, decimal_comma: bool = False) -> str:
+    text = f"{points:g}"
+    return text.replace(".", ",") if decimal_comma else text
+
+
+def write_overrides(path: Path, entries: Iterable[Override]) -> None:
+    """Write `entries` as the overrides file at `path` (YAML, or CSV by the suffix), atomically.
+
+    A CSV file keeps the separator it has (`;` with decimal commas, as a Russian Excel writes).
+    Comments in a hand-written YAML file are not kept: the caller backs the file up first.
+    """
+    if path.suffix.lower() == ".csv":
+        old = path.read_text(encoding="utf-8-sig").split("\n", 1)[0] if path.is_file() else ""
+        delimiter = ";" if old.count(";") > old.count(",") else ","
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
+        writer.writerow(["student", "check", "points", "comment"])
+        writer.writerows([e.student, e.check, _points_text(e.points, delimiter == ";"), e.comment] for e in entries)
+        text, encoding = buf.getvalue(), "utf-8-sig"
+    else:
+        rows = [{"student": e.student, "check": e.check, "points": int(e.points) if e.points == int(e.points)
+                 else e.points, **({"comment": e.comment} if e.comment else {})} for e in entries]
+        body = yaml.safe_dump(rows, allow_unicode=True, sort_keys=False, width=1000) if rows else "[]\n"
+        text, encoding = f"{WRITTEN_HEADER}\n{body}", "utf-8"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding=encoding)
+    tmp.replace(path)
+
+
 # -- merging --------------------------------------------------------------------------------------
 
 
@@ -225,15 +260,19 @@ def automatic(check: CheckResult) -> CheckResult:
     if check.review is None:
         return check
     r = check.review
-    return replace(check, status=r.auto_status, points=r.auto_points, message=r.auto_message, review=None)
+    return replace(check, status=r.auto_status, points=r.auto_points, message=r.auto_message, review=None,
+                   msg=r.auto_msg)
 
 
 def reviewed(check: CheckResult, entry: Override, lang: str) -> CheckResult:
     auto = automatic(check)
     points = round(entry.points, 4)
     status = "pass" if points >= auto.max_points else ("fail" if points <= 0 else "partial")
-    return replace(auto, status=status, points=points, message=entry.comment or tr(lang, "manual.reviewed"),
-                   review=Review(entry.comment, auto.status, auto.points, auto.message))
+    # the instructor's comment is their own text; the grader's word only when they wrote none
+    said_text = None if entry.comment else msg("manual.reviewed")
+    return replace(auto, status=status, points=points,
+                   message=entry.comment or tr(lang, "manual.reviewed"), msg=said_text,
+                   review=Review(entry.comment, auto.status, auto.points, auto.message, auto.msg))
 
 
 def apply_overrides(batch: BatchResult, entries: Mapping[tuple[str, str], Override], lang: str) -> BatchResult:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from grader import jsonbudget
 from grader.integrity import Integrity
 from grader.sandbox import MIB, Limits, Mount, Sandbox, SandboxResult, SandboxSpec
 from grader.run.bytecode import ensure_compiled
@@ -24,8 +25,11 @@ from grader.sandbox.limits import format_gib, make_scratch, remove_scratch
 
 logger = logging.getLogger(__name__)
 
-MAX_JSON_BYTES = 64 * 1024 * 1024
+MAX_SHIMS_LOG_BYTES = 64 * 1024
+MAX_SHIM_NOTES = 12
+MAX_ARTIFACT_FILES = 2000  # files a run may hand back (figures, the models probe's files, logs)
 HARNESS_GRACE_S = 45.0  # kernel start, probes and writing results, beyond the students' time
+WALL_FACTOR = 4.0  # the run's wall-clock backstop: this many times its CPU budget (see the harness)
 RunStatus = Literal["ok", "timeout", "memory", "crashed", "unreadable"]
 # Lines the kernel and harness print on every run: never the reason a run failed.
 _NOISE = ("Kernel is running over TCP without encryption", "RuntimeWarning", "warnings.warn")
@@ -47,6 +51,9 @@ class CellRecord:
     evalue: str = ""
     traceback: str = ""
     duration_s: float = 0.0
+    cpu_s: float = 0.0  # CPU the student's processes used in this cell
+    limit: str = ""  # for a timeout: which limit stopped it: cpu | idle | wall
+    limit_s: float = 0.0  # that limit, in seconds (CPU, idle wall time, or wall time)
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,8 @@ class RunRequest:
     files_root: Path | None = None
     probes: tuple[str, ...] = ()
     trace: bool = False
-    cell_timeout_s: float = 60.0
-    timeout_s: float = 300.0
+    cell_timeout_s: float = 60.0  # CPU seconds per cell (and the longest a cell may wait idle)
+    timeout_s: float = 300.0  # CPU seconds for the whole notebook
     limits: Limits = Limits()
     parameters: dict[str, Any] = field(default_factory=dict)
     mounts: tuple[Mount, ...] = ()
@@ -83,6 +90,8 @@ class RunOutcome:
     problem: Remark | None = None  # why the run ended early (status not ok), for the report
     remarks: tuple[Remark, ...] = ()  # limits the run ran into without ending (output, processes)
     integrity: Integrity = Integrity()  # tripwires and seals, as the harness recorded them
+    cpu_s: float | None = None  # CPU the student's processes used (None: the harness could not say)
+    shims: tuple[str, ...] = ()  # the stand-ins the student's code used (shims.log; the kernel's, so notes only)
 
     @property
     def executed_notebook(self) -> Path | None:
@@ -90,44 +99,99 @@ class RunOutcome:
         return path if path.is_file() else None
 
 
-def _read_json(path: Path) -> Any:
-    """JSON the sandbox wrote, or None. Only regular files (never a link or a FIFO), size-capped."""
-    try:
-        info = path.lstat()
-    except OSError:
-        return None
-    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_JSON_BYTES:
+def _read_json(path: Path, budget: jsonbudget.Budget = jsonbudget.RECORD,
+               refused: list[str] | None = None) -> Any:
+    """JSON the sandbox wrote, or None: only regular files (never a link or a FIFO), within
+    `budget` (a JSON bomb is refused before it is parsed; why goes to `refused`)."""
+    if not path.exists() and not path.is_symlink():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        return jsonbudget.load_file(path, budget)
+    except jsonbudget.JsonBudgetError as exc:
+        logger.warning("sandbox JSON %s refused: %s", path, exc)
+        if refused is not None:
+            refused.append(str(exc))
+    except (OSError, ValueError, UnicodeDecodeError):
         logger.warning("unreadable JSON from the sandbox: %s", path)
-        return None
+    return None
 
 
-def collect_artifacts(live: Path, outbox: Path, max_bytes: int) -> None:
-    """Copy what the sandbox wrote into `live` to `outbox`: regular files only, at most max_bytes.
+RECORDS = ("run.json", "probe.json", "figures.json", "executed.ipynb")  # the harness's own files
+
+
+def _wanted_first(live: Path) -> tuple[str, ...]:
+    """The harness's records and the files the probes sealed (named in run.json), to be
+    collected before anything else the run left."""
+    report = _read_json(live / "run.json")
+    integrity = Integrity.from_report(report.get("integrity") if isinstance(report, dict) else None)
+    return RECORDS + tuple(path for path, state in integrity.files.items() if state == "sealed")
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What collect_artifacts kept, and what it left behind because of the caps."""
+
+    files: int
+    dropped_files: int  # over the file count (an inode flood), or too big
+    more: bool  # the walk stopped at the cap: there were more
+
+
+def collect_artifacts(live: Path, outbox: Path, max_bytes: int, max_files: int = MAX_ARTIFACT_FILES,
+                      first: tuple[str, ...] = ()) -> Collected:
+    """Copy what the sandbox wrote into `live` to `outbox`: regular files only, at most max_bytes
+    in all, max_files in number. `first` (paths relative to `live`: the harness's records, the
+    files the probes sealed) are taken before anything else, so a flood of other files cannot
+    push them out.
 
     Links, FIFOs and devices are left behind, so nothing the student made can point the grader
-    (or whoever later zips the reports) at a file outside the run, or block a read.
+    (or whoever later zips the reports) at a file outside the run, or block a read. The walk stops
+    at the file cap, so 300,000 empty files cost the grader a moment, not minutes.
     """
-    left = max_bytes
+    budget = _CopyBudget(max_bytes, max_files)
+    taken: set[str] = set()
+    for rel in first:
+        if rel not in taken and budget.copy(live, outbox, Path(rel)):
+            taken.add(rel)
     for folder, dirs, files in os.walk(live, followlinks=False):
-        rel = Path(folder).relative_to(live)
-        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
+        base = Path(folder).relative_to(live)
+        dirs[:] = sorted(d for d in dirs if not (Path(folder) / d).is_symlink())
         for name in sorted(files):
-            src = Path(folder) / name
-            try:
-                info = src.lstat()
-            except OSError:
+            if str(base / name) in taken:
                 continue
-            if not stat.S_ISREG(info.st_mode) or info.st_size > left:
-                logger.warning("sandbox artifact %s not kept (not a regular file, or over the cap)", src)
-                continue
-            left -= info.st_size
-            dest = outbox / rel / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dest, follow_symlinks=False)
+            if budget.full():
+                return budget.result(more=True)
+            budget.copy(live, outbox, base / name)
+    return budget.result(more=False)
+
+
+class _CopyBudget:
+    def __init__(self, max_bytes: int, max_files: int) -> None:
+        self.left, self.files_left = max_bytes, max_files
+        self.kept = self.dropped = 0
+
+    def full(self) -> bool:
+        return self.files_left <= 0
+
+    def copy(self, live: Path, outbox: Path, rel: Path) -> bool:
+        src = live / rel
+        try:
+            info = src.lstat()
+        except OSError:
+            return False
+        self.files_left -= 1
+        if not stat.S_ISREG(info.st_mode) or info.st_size > self.left or ".." in rel.parts:
+            logger.warning("sandbox artifact %s not kept (not a regular file, or over the cap)", src)
+            self.dropped += 1
+            return False
+        self.left -= info.st_size
+        dest = outbox / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest, follow_symlinks=False)
+        self.kept += 1
+        return True
+
+    def result(self, more: bool) -> Collected:
+        return Collected(self.kept, self.dropped, more)
 
 
 def _copy_submission(req: RunRequest, work: Path) -> Path:
@@ -188,7 +252,7 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
             return _not_run(outbox, sandbox.description, Remark("run.files_too_big", {"mb": mb}))
         harness_spec = {
             "entry": str(entry), "outbox": str(live),
-            "cell_timeout_s": req.cell_timeout_s, "deadline_s": req.timeout_s,
+            "cell_timeout_s": req.cell_timeout_s, "deadline_s": req.timeout_s, "idle_s": req.cell_timeout_s,
             "probes": list(req.probes), "trace": req.trace, "seed": req.seed,
             "output_bytes": req.limits.output_bytes, "parameters": req.parameters,
             "models": {**req.models, "outbox": str(live)} if req.models else {},
@@ -196,7 +260,9 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
         spec_path = live / "spec.json"
         spec_path.write_text(json.dumps(harness_spec), encoding="utf-8")
         limits = req.limits
-        wall = req.timeout_s + HARNESS_GRACE_S + float(req.models.get("timeout_s", 0) if req.models else 0)
+        # the harness counts the student's CPU; the wall clock only stops what blocks for ever
+        models_s = float(req.models.get("timeout_s", 0) if req.models else 0)
+        wall = (req.timeout_s + models_s) * WALL_FACTOR + HARNESS_GRACE_S
         if limits.wall_time_s != wall:
             limits = Limits(**{**limits.__dict__, "wall_time_s": wall})
         spec = SandboxSpec(
@@ -206,11 +272,11 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
             device=req.device, init=True,
         )
         result = sandbox.run(spec)
-        collect_artifacts(live, outbox, req.limits.scratch_bytes)
+        collected = collect_artifacts(live, outbox, req.limits.scratch_bytes, first=_wanted_first(live))
     finally:
         remove_scratch(scratch)
         remove_scratch(live)
-    return _outcome(result, outbox, sandbox.description, limits)
+    return _outcome(result, outbox, sandbox.description, limits, collected)
 
 
 def _not_run(outbox: Path, description: str, problem: Remark) -> RunOutcome:
@@ -227,7 +293,9 @@ def _cells(report: dict[str, Any]) -> tuple[CellRecord, ...]:
             cells.append(CellRecord(
                 number=int(c.get("number", 0)), status=str(c.get("status", "")),
                 ename=str(c.get("ename", "")), evalue=str(c.get("evalue", "")),
-                traceback=str(c.get("traceback", "")), duration_s=float(c.get("duration_s") or 0)))
+                traceback=str(c.get("traceback", "")), duration_s=float(c.get("duration_s") or 0),
+                cpu_s=float(c.get("cpu_s") or 0), limit=str(c.get("limit", ""))[:8],
+                limit_s=float(c.get("limit_s") or 0)))
         except (AttributeError, TypeError, ValueError):
             logger.warning("malformed cell record in run.json: %.200r", c)
     return tuple(cells)
@@ -270,12 +338,14 @@ def _keep_sealed(outbox: Path, integrity: Integrity, figures: list[Any]) -> list
     return kept
 
 
-def _outcome(result: SandboxResult, outbox: Path, description: str, limits: Limits) -> RunOutcome:
-    report = _read_json(outbox / "run.json")
+def _outcome(result: SandboxResult, outbox: Path, description: str, limits: Limits,
+             collected: Collected | None = None) -> RunOutcome:
+    refused: list[str] = []
+    report = _read_json(outbox / "run.json", refused=refused)
     report = report if isinstance(report, dict) else {}
     integrity = Integrity.from_report(report.get("integrity"))
-    probe = _read_json(outbox / "probe.json") or {}
-    figures = _read_json(outbox / "figures.json")
+    probe = _read_json(outbox / "probe.json", jsonbudget.PROBE, refused) or {}
+    figures = _read_json(outbox / "figures.json", refused=refused)
     figures = _keep_sealed(outbox, integrity, figures if isinstance(figures, list) else [])
     status: RunStatus = "ok"
     message = ""
@@ -297,6 +367,9 @@ def _outcome(result: SandboxResult, outbox: Path, description: str, limits: Limi
         remarks.append(Remark("run.output_truncated", {"mb": f"{limits.output_bytes / MIB:g}"}))
     if result.process_limit_hit:
         remarks.append(Remark("run.process_limit", {"count": limits.max_processes}))
+    if collected is not None and collected.more:
+        remarks.append(Remark("run.too_many_files", {"count": MAX_ARTIFACT_FILES}))
+    remarks += [Remark("run.json_refused", {"detail": why}) for why in refused]
     try:
         restarts = int(report.get("restarts", 0) or 0)
     except (TypeError, ValueError):
@@ -310,4 +383,21 @@ def _outcome(result: SandboxResult, outbox: Path, description: str, limits: Limi
         sandbox=description, duration_s=result.duration_s,
         harness_error=harness_error if isinstance(harness_error, str) else None,
         kernel_restarts=restarts, problem=problem, remarks=tuple(remarks), integrity=integrity,
+        cpu_s=_number(report.get("cpu_s")), shims=_shims_used(outbox),
     )
+
+
+def _shims_used(outbox: Path) -> tuple[str, ...]:
+    """The lines of shims.log (written in the kernel: plain notes for the report, nothing more)."""
+    path = outbox / "shims.log"
+    try:
+        if path.is_symlink() or path.stat().st_size > MAX_SHIMS_LOG_BYTES:
+            return ()
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ()
+    return tuple(dict.fromkeys(line.strip()[:300] for line in lines if line.strip()))[:MAX_SHIM_NOTES]
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -34,6 +34,7 @@ from typing import Any
 MAX_EVENTS = 40  # distinct events sent; the wire is a pipe, never allowed to fill
 _INSIDE = str(Path(__file__).resolve().parents[1])  # .../grader_inside
 _SHIMS = os.path.join(_INSIDE, "shims")
+_CTYPES = os.path.dirname(os.path.abspath(__import__("ctypes").__file__))
 _OUR_MODULES = ("grader_inside", "grader_offline")
 _WATCHED = frozenset({"import", "open", "object.__setattr__", "sys.addaudithook", "ctypes.dlopen",
                       "ctypes.dlsym", "ctypes.addressof", "gc.get_objects", "gc.get_referrers"})
@@ -54,6 +55,7 @@ class Wire:
     """The kernel's end of the harness's FIFO: one JSON line per record, never blocking."""
 
     def __init__(self, path: str) -> None:
+        self.folder = os.path.dirname(os.path.abspath(path))
         self.fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         info = os.fstat(self.fd)
         self.identity = (info.st_dev, info.st_ino)
@@ -75,7 +77,7 @@ class Wire:
                 return
             self.sent.add(line)
             try:
-                os.write(self.fd, line.encode()[:3500] + b"\n")  # under PIPE_BUF x 2: never split
+                os.write(self.fd, line.encode()[:1000] + b"\n")  # under PIPE_BUF: one atomic write
             except OSError:
                 pass  # the harness reads after the run; a full or closed pipe is its evidence
 
@@ -114,7 +116,8 @@ class Tripwire:
             if not isinstance(path, (str, bytes, os.PathLike)):
                 return
             text = os.fsdecode(path)
-            touches_wire = text.startswith(("/proc/", "/dev/fd/")) or not text.startswith("/")
+            touches_wire = (text.startswith(("/proc/", "/dev/fd/", self.wire.folder))
+                            or not text.startswith("/"))
             # the offline stand-ins (google.colab, kaggle ...) are there to be imported by notebooks
             ours = text.startswith(_INSIDE) and not text.startswith(_SHIMS)
             if not ours and not (touches_wire and self.wire.owns(path)):
@@ -139,8 +142,16 @@ class Tripwire:
                 return
             self._report("patch_grader", f"{getattr(target, '__qualname__', type(target).__name__)}.{args[1]}")
             return
-        if self._by_student():
-            self._report(event, "", suspicious=event in _SUSPICIOUS)
+        if event in _SUSPICIOUS:
+            # libraries use ctypes and gc for themselves (torch loads its libraries with ctypes):
+            # only a call written in the student's own cell counts
+            frame = sys._getframe(2)
+            while frame is not None and frame.f_code.co_filename.startswith(_CTYPES):
+                frame = frame.f_back  # ctypes.CDLL(...) calls dlopen from ctypes' own code
+            if frame is not None and self.is_student_file(frame.f_code.co_filename):
+                self._report(event, "", suspicious=True)
+        elif self._by_student():
+            self._report(event, "")
 
     def _by_student(self) -> bool:
         """Whether the nearest frame that is either a notebook cell or the grader's own code (the

@@ -12,6 +12,7 @@ from app_support import app_rubric, grade_folder
 from grader.apps.stage import SANDBOX_GRACE_S
 from grader.models.setup import ModelsSetup
 from grader.sandbox import Sandbox
+from grader.i18n import text_of
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -48,7 +49,7 @@ def test_an_app_that_never_listens_is_given_up(tmp_path: Path, bwrap_box: Sandbo
     result, took = _grade(tmp_path, bwrap_box, demo_setup, delay=600, startup_s=5, timeout_s=30)
     assert took < 5 + SANDBOX_GRACE_S
     outcome = result.outcomes["app_api"]
-    assert outcome.key == "start_failed" and "did not open a port within 5 s" in outcome.message
+    assert outcome.key == "start_failed" and "did not open a port within 5 s" in text_of(outcome.message, "en")
 
 
 def test_a_slow_app_is_cut_at_the_time_limit(tmp_path: Path, bwrap_box: Sandbox, demo_setup: ModelsSetup) -> None:
@@ -57,5 +58,5 @@ def test_a_slow_app_is_cut_at_the_time_limit(tmp_path: Path, bwrap_box: Sandbox,
     run = json.loads(result.report.read_text(encoding="utf-8"))["apps"]["api"]["run"]
     assert run["status"] == "deadline" and 0 < run["asked"] < 100
     outcome = result.outcomes["app_api"]
-    assert f"Only {run['asked']} of 100 digits" in outcome.message
+    assert f"Only {run['asked']} of 100 digits" in text_of(outcome.message, "en")
     assert outcome.metrics["latency_p50_ms"] >= 1000
