@@ -15,7 +15,7 @@ import pytest
 
 from grader.checks.base import CheckContext
 from grader.checks.models import check_accuracy
-from grader.classroom import classroom_payload, points_line
+from grader.classroom import check_tests, classroom_outcome
 from grader.data import write_idx
 from grader.data.splits import prepare_mnist
 from grader.errors import RubricError
@@ -100,7 +100,8 @@ def test_every_export_marks_demo_grades(tmp_path: Path) -> None:
     assert DEMO.message in gs["output"] and gs["extra_data"]["flags"][0]["kind"] == "demo"
     assert "flags" not in gradescope_result(plain, "en")["extra_data"]
     assert DEMO.message in moodle_feedback(flagged, "en")
-    payload = classroom_payload(flagged, load_rubric("task2"), "en", datetime.now(timezone.utc))
-    assert any(DEMO.message in t["message"] for t in payload["tests"])
-    plain_payload = classroom_payload(plain, load_rubric("task2"), "en", datetime.now(timezone.utc))
-    assert points_line(payload) == points_line(plain_payload)  # said, never scored
+    now, task2 = datetime.now(timezone.utc), load_rubric("task2")
+    tests, _ = check_tests(flagged, task2, "en", now)
+    assert any(DEMO.message in t["message"] for t in tests)
+    assert classroom_outcome(flagged, task2, "en", now).points_line == \
+        classroom_outcome(plain, task2, "en", now).points_line  # said, never scored
