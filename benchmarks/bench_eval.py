@@ -97,7 +97,7 @@ def grader_run(kind: str, prepared, batch: int, work: Path) -> dict:
                      models={"data_dir": str(prepared.student_dir), "hidden_images": str(prepared.hidden_images),
                              "device": "cpu", "batch_size": batch, "format_images": 1000, "timeout_s": 300})
     start = time.perf_counter()
-    run = run_submission(req, get_sandbox("auto"), work / "out")
+    run = run_submission(req, get_sandbox("auto", fallback=True), work / "out")
     wall = time.perf_counter() - start
     report = json.loads((work / "out" / "models" / "models.json").read_text(encoding="utf-8"))
     model = report["models"][0]

@@ -191,7 +191,7 @@ def grade_repository(repo: Path, rubric: Rubric, *, lang: str, sandbox: SandboxK
         when = None
         if rubric.due is not None:
             when = SubmissionClock(zone=rubric.due.tzinfo).time_of(sub, lang)
-        result = grade_one(sub, rubric, get_sandbox(sandbox), work, lang,
+        result = grade_one(sub, rubric, get_sandbox(sandbox, fallback=True), work, lang,
                            GradeOptions(out_dir=work, lang=lang, force=True), when=when)
     finally:
         if out_dir is None:

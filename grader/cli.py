@@ -58,7 +58,8 @@ def main(verbose: bool) -> None:
 @click.option("--timeout", "timeout_s", type=float, default=None, help="Seconds for a whole submission (overrides the rubric).")
 @click.option("--force", is_flag=True, help="Re-grade everyone, even unchanged submissions.")
 @click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto",
-              help="Isolation: bubblewrap (auto when available) or a plain process (trusted code only).")
+              help="Isolation: bubblewrap (auto: stop and say how to install it where it is missing) or, "
+                   "asked for by name, a plain process with no isolation (trusted code only, e.g. the samples).")
 @click.option("--allow-file-times", is_flag=True,
               help="Use file modification times as submission times when nothing better is known (late penalties).")
 @click.option("--moodle-worksheet", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -346,3 +347,79 @@ def init_classroom(assignment: str, repo: Path, grader_spec: str | None, python_
     hidden = sum(1 for c in rubric.checks if c.visibility != "visible")
     if hidden:
         click.echo(tr(rubric.lang, "classroom.hidden_warning", count=hidden), err=True)
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-a", "--assignment", default=None, help="Rubric (default: the one named in results.json).")
+@click.option("--lang", type=click.Choice(["ru", "en"]), default=None,
+              help="Language of the page (default: the reports'; the page can switch).")
+@click.option("--overrides", "overrides_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The overrides file to write (default: the one grader report reads, else "
+                   "OUT_DIR/grades/overrides.yaml).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port on 127.0.0.1 (default: a free one).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
+def review(out_dir: Path, assignment: str | None, lang: str | None, overrides_path: Path | None, port: int,
+           open_browser: bool) -> None:
+    """Grade manual items and answer flags on a local web page (127.0.0.1, with a secret token in
+    its address): each save writes the overrides file and re-renders the reports and exports."""
+    from grader.i18n import tr
+
+    try:
+        from grader.review.server import ReviewSettings, address, bind, make_app, new_token, server_for
+        from grader.review.store import open_review
+    except ImportError as exc:
+        raise click.ClickException(tr(lang or "en", "review.extra_missing", error=exc)) from exc
+    try:
+        store = open_review(out_dir, assignment, overrides_path)
+    except (GraderError, OSError, ValueError, KeyError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    shown = lang or store.lang
+    token = new_token()
+    try:
+        sock = bind(port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc}") from exc
+    url = address(sock, token)
+    click.echo(tr(shown, "review.serving", url=url, path=store.overrides))
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+    server_for(make_app(store, ReviewSettings(token, shown))).run(sockets=[sock])
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--starter", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The instructor's starter notebook (or .py): its code is left out of the comparison.")
+@click.option("--threshold", type=click.FloatRange(0.05, 1.0), default=0.5, show_default=True,
+              help="Report a pair when the common code is at least this share of either student's code.")
+@click.option("-a", "--assignment", default=None, help="Rubric (default: the one named in results.json).")
+def similarity(out_dir: Path, starter: Path | None, threshold: float, assignment: str | None) -> None:
+    """Compare the code of every student in a graded batch (winnowed fingerprints of the normalised
+    code cells): pairs go to OUT_DIR/similarity.json, the class index and the review page. They
+    never change a grade."""
+    from grader.i18n import tr
+    from grader.report.batch import render_class
+    from grader.rubric import load_rubric
+    from grader.rubric.schema import text
+
+    try:
+        from grader.similarity.batch import compare_batch
+        from grader.similarity.detect import Settings
+    except ImportError as exc:
+        raise click.ClickException(tr("en", "review.extra_missing", error=exc)) from exc
+    try:
+        found = compare_batch(out_dir, starter=starter, settings=Settings(threshold=threshold))
+        batch = load_batch(out_dir / "results.json")
+        rubric = load_rubric(assignment or batch.assignment)
+        shown = batch.students[0].lang if batch.students else rubric.lang
+        index = render_class(batch, out_dir, title=text(rubric.title, shown), lang=shown,
+                             check_ids=[c.id for c in rubric.checks])
+    except (GraderError, OSError, ValueError, KeyError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if found.skipped:
+        click.echo(tr(shown, "similarity.skipped", names=", ".join(found.skipped)), err=True)
+    click.echo(tr(shown, "similarity.done", compared=found.compared, pairs=len(found.pairs),
+                  path=out_dir / "similarity.json", index=index))

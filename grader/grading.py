@@ -25,6 +25,7 @@ from grader.apps import app_checks
 from grader.errors import GraderError
 from grader.i18n import tr
 from grader.intake import Submission, discover
+from grader.integrity import scan_source, verdict
 from grader.late import SubmissionClock, SubmissionTime, apply_lateness
 from grader.results import BatchResult, CellError, CheckResult, Flag, SubmissionResult, write_json_atomic
 from grader.rubric import Rubric
@@ -41,6 +42,7 @@ if TYPE_CHECKING:  # imported where used: the first run starts before the checks
 logger = logging.getLogger(__name__)
 
 RESULT_FILE = "result.json"
+ENTRIES_FILE = ".entries.json"  # student -> the entry file graded, for the review page and similarity
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,8 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
     write_json_atomic(out / "results.json", batch.to_json())
     folders = {s.student: s.student_id for s in subs}
     (out / ".folders.json").write_text(json.dumps(folders, ensure_ascii=False), encoding="utf-8")
+    entries = {s.student: str(s.entry.resolve()) for s in subs if s.entry is not None}
+    (out / ENTRIES_FILE).write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
     return batch
 
 
@@ -270,7 +274,10 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
                        figures=list(run.figures), out_dir=ran.student_dir, data=setup)
     scored = [_score(spec, ctx, run, lang) for spec in rubric.checks]
     results = tuple(result for result, _ in scored)
-    flags = tuple(flag for _, check_flags in scored for flag in check_flags)
+    withheld, flags = verdict(scan_source(cells, sub.files, sub.files_root) + run.integrity.findings(), lang)
+    if withheld is not None:  # tampering: no automatic points, the instructor decides each check
+        results = tuple(_withhold(result, tr(lang, "integrity.withheld", what=withheld)) for result in results)
+    flags += tuple(flag for _, check_flags in scored for flag in check_flags)
     score = sum(r.points for r in results)
     status, error = _submission_status(run, lang, ran.timeout)
     notes = list(sub.notes) + _run_notes(run, lang)
@@ -292,6 +299,11 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
         cell_errors=_cell_errors(run), notes=tuple(notes), figures=figures, cache_key=ran.key, lang=lang,
         moodle_id=sub.moodle_id, flags=flags)
     return apply_lateness(result, ran.when, rubric, lang)
+
+
+def _withhold(result: CheckResult, message: str) -> CheckResult:
+    """A check left to the instructor: no points until the overrides file gives them."""
+    return dataclasses.replace(result, status="manual", points=0.0, message=message)
 
 
 def _error_texts(run: RunOutcome) -> list[str]:

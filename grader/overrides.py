@@ -172,6 +172,41 @@ def _csv_rows(path: Path, source: str) -> list[Row]:
     return rows
 
 
+# -- writing (the review page) ---------------------------------------------------------------------
+
+WRITTEN_HEADER = "# The instructor's grades: written by `grader review`, read by `grader report`."
+
+
+def _points_text(points: float, decimal_comma: bool = False) -> str:
+    text = f"{points:g}"
+    return text.replace(".", ",") if decimal_comma else text
+
+
+def write_overrides(path: Path, entries: Iterable[Override]) -> None:
+    """Write `entries` as the overrides file at `path` (YAML, or CSV by the suffix), atomically.
+
+    A CSV file keeps the separator it has (`;` with decimal commas, as a Russian Excel writes).
+    Comments in a hand-written YAML file are not kept: the caller backs the file up first.
+    """
+    if path.suffix.lower() == ".csv":
+        old = path.read_text(encoding="utf-8-sig").split("\n", 1)[0] if path.is_file() else ""
+        delimiter = ";" if old.count(";") > old.count(",") else ","
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
+        writer.writerow(["student", "check", "points", "comment"])
+        writer.writerows([e.student, e.check, _points_text(e.points, delimiter == ";"), e.comment] for e in entries)
+        text, encoding = buf.getvalue(), "utf-8-sig"
+    else:
+        rows = [{"student": e.student, "check": e.check, "points": int(e.points) if e.points == int(e.points)
+                 else e.points, **({"comment": e.comment} if e.comment else {})} for e in entries]
+        body = yaml.safe_dump(rows, allow_unicode=True, sort_keys=False, width=1000) if rows else "[]\n"
+        text, encoding = f"{WRITTEN_HEADER}\n{body}", "utf-8"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding=encoding)
+    tmp.replace(path)
+
+
 # -- merging --------------------------------------------------------------------------------------
 
 

@@ -118,7 +118,7 @@ def run_self_check(path: Path, rubric: Rubric, *, lang: str, sandbox: SandboxKin
                   after_due_count=sum(1 for c in hidden if c.visibility == "after_due"), due=rubric.due)
     if not visible:
         return SelfCheck(result=None, sandbox="", duration_s=time.monotonic() - start, **common)  # type: ignore[arg-type]
-    box = get_sandbox(sandbox)
+    box = get_sandbox(sandbox, fallback=True)  # the student's own code, on their own machine
     work = Path(tempfile.mkdtemp(prefix="grader-check-")) if out_dir is None else out_dir
     try:
         work.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,11 @@
 """Entry point of the in-sandbox run: start the kernel first, then load the harness.
 
-    python -m grader_inside.boot SPEC.json
+    python -I -c "<the package root first on sys.path; runpy grader_inside.boot>" SPEC.json
+    (built by grader.run.runner.inside_command)
+
+Isolated mode (-I): neither the working folder (the student's files) nor a user site-packages
+under HOME (the student's folder too) nor PYTHON* variables reach the harness's import path;
+only the folder that holds grader_inside is put first.
 
 The kernel takes most of a second to boot; the harness's own imports (nbclient, nbformat,
 jsonschema) take a good part of a second too. Starting the kernel before those imports lets the
@@ -12,6 +17,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +29,7 @@ MPL_CACHE_ENV = "GRADER_MPL_CACHE"  # where the grader mounted its prebuilt matp
 
 def prepare_process() -> None:
     """Process set-up shared by every way into the harness (idempotent)."""
+    _not_dumpable()
     if os.getpid() == 1:
         # The sandbox's init (bwrap --as-pid-1): the kernel drops signals sent from inside unless
         # we handle them, and Python handles only SIGINT. Ignored, student code cannot stop us.
@@ -32,6 +39,29 @@ def prepare_process() -> None:
     current = os.environ.get("PYTHONPATH", "")
     if not current.startswith(str(SHIMS)):
         os.environ["PYTHONPATH"] = f"{SHIMS}:{current}" if current else str(SHIMS)
+
+
+def _not_dumpable() -> None:
+    """The kernel runs as our user: without this it could open /proc/1/fd/* (our pipes and files)
+    and /proc/1/mem. A process that is not dumpable has those owned by root."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    except (OSError, AttributeError):
+        pass  # not Linux: the sandbox backends are Linux-only anyway
+
+
+def make_wire() -> str:
+    """The FIFO the kernel's tripwires and probes report on (see grader_inside.probes.tripwire):
+    made before the kernel starts, so the student's code never sees it being made."""
+    folder = tempfile.mkdtemp(prefix=".grader-")
+    path = os.path.join(folder, "wire")
+    try:
+        os.mkfifo(path, 0o600)
+    except OSError:
+        return ""
+    return path
 
 
 def warm_config_dir() -> None:
@@ -70,6 +100,7 @@ def start_kernel(entry: str) -> Any:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     prepare_process()
+    wire = make_wire()
     km = None
     try:
         entry = json.loads(Path(args[0]).read_text(encoding="utf-8"))["entry"]
@@ -78,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         km = None
     from grader_inside import harness
 
-    return harness.main(args, km=km, started=STARTED)
+    return harness.main(args, km=km, started=STARTED, wire=wire)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,16 @@
 
 Executes the student's notebook (or script split into cells) with nbclient on a fresh kernel,
 with grader cells around the student's cells (set-up before, probes after), a per-cell timeout
-and a whole-notebook deadline, and writes plain data into the outbox:
-    run.json          what happened per cell (errors, timeouts, skipped Colab lines)
+and a whole-notebook deadline. The harness's own records go into the outbox:
+    run.json          what happened per cell (errors, timeouts, skipped Colab lines), the
+                      tripwires' reports and whether the probes' seals held (`integrity`)
     executed.ipynb    the student's cells with their outputs (capped)
-    probe.json        what the probes found; figures.json + figN.png: captured plots
+    probe.json        what the probes found, as the probe cell returned it to the harness
+    figures.json      the captured plots' data (their PNGs are files the kernel wrote)
+The kernel shares the harness's user, so everything else in the outbox (figure PNGs, the models
+probe's files, the shims' log) is the kernel's and only as good as its seal. The records are
+written last: as the sandbox's init the harness first ends every other process of the run, then
+replaces whatever was put at their names.
 """
 from __future__ import annotations
 
@@ -27,11 +33,14 @@ from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 
 from grader_inside.notebook import neutralise_colab, read_cells
+from grader_inside.records import WireReader, end_other_processes, integrity, write_record
 
 logger = logging.getLogger("grader.harness")
 STARTED = time.monotonic()  # replaced by grader_inside.boot's own start: the timeline counts from there
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+PROBE_MIME = "application/vnd.grader.probe+json"  # the probe cell's data, as it leaves the kernel
+PROBE_OUTPUT_BYTES = 64 * 1024 * 1024  # the probe cell has a budget of its own
 PROBE_RESERVE_S = 20.0
 PING_TIMEOUT_S = 2  # how long an interrupted kernel may take to answer before it is restarted
 
@@ -48,6 +57,7 @@ class HarnessSpec:
     output_bytes: int = 1_000_000
     parameters: dict[str, Any] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict)  # Task 2 models probe config ({}: not run)
+    wire: str = ""  # the tripwires' FIFO (made by grader_inside.boot before the kernel started)
 
 
 class CappedClient(NotebookClient):
@@ -57,6 +67,8 @@ class CappedClient(NotebookClient):
     _used: int = 0
     _truncated: bool = False
     timed_out: bool = False
+    probe_index: int = -1  # the probe cell: its data are counted against PROBE_OUTPUT_BYTES only
+    _probe_used: int = 0
 
     async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> Any:
         self.timed_out = True
@@ -65,6 +77,9 @@ class CappedClient(NotebookClient):
     def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
         content = msg.get("content", {})
         size = len(json.dumps(content, default=str)) if msg.get("msg_type") != "status" else 0
+        if cell_index == self.probe_index:
+            self._probe_used += size
+            return super().output(outs, msg, display_id, cell_index) if self._probe_used <= PROBE_OUTPUT_BYTES else None
         if self._used + size > self.output_budget:
             if not self._truncated:
                 self._truncated = True
@@ -77,15 +92,24 @@ class CappedClient(NotebookClient):
 
 def _setup_source(spec: HarnessSpec) -> str:
     return (
-        "from grader_inside.probes import kernel as _grader_kernel\n"
-        f"_grader_kernel.install({spec.outbox!r}, {spec.probes!r}, {spec.trace!r}, {spec.seed!r})\n"
         "import grader_offline as _grader_offline\n"
         f"_grader_offline.install({spec.outbox!r})\n"
+        "from grader_inside.probes import kernel as _grader_kernel\n"
+        f"_grader_kernel.install({spec.outbox!r}, {spec.probes!r}, {spec.trace!r}, {spec.seed!r}, {spec.wire!r})\n"
     )
 
 
+# The grader's later cells reach the probes through sys.modules, not through a name in the
+# student's namespace, which `%reset -f` clears and the student's code could rebind.
+_KERNEL = '__import__("sys").modules["grader_inside.probes.kernel"]'
+
+
+def _marker_source(number: int) -> str:
+    return f"{_KERNEL}.next_cell({number})"
+
+
 def _models_source(config: dict[str, Any]) -> str:
-    return f"from grader_inside.probes import models as _grader_models\n_grader_models.run(globals(), {config!r})\n"
+    return f"{_KERNEL}.run_models(globals(), {config!r})\n"
 
 
 def _tagged_parameters_cell(entry: Path) -> int | None:
@@ -111,13 +135,22 @@ def _parameters_source(params: dict[str, Any]) -> str:
     return "".join(f"{k} = {v!r}\n" for k, v in params.items())
 
 
-PROBE_SOURCE = "_grader_kernel.finish(globals())\n"
+PROBE_SOURCE = f"{_KERNEL}.finish(globals())\n"
 
 
 def _parameters_cell(params: dict[str, Any]) -> Any:
     cell = nbformat.v4.new_code_cell(_parameters_source(params))
     cell.id = "grader-parameters"
     return cell
+
+
+def _probe_payload(cell: Any) -> dict[str, Any] | None:
+    """The data the probe cell returned to the harness (its display output), if any."""
+    for out in cell.get("outputs", []):
+        data = out.get("data") if out.get("output_type") == "display_data" else None
+        if isinstance(data, dict) and isinstance(data.get(PROBE_MIME), dict):
+            return data[PROBE_MIME]
+    return None
 
 
 def _error_record(number: int, output: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +185,7 @@ def run(spec: HarnessSpec, km: Any = None) -> dict[str, Any]:
     for cell in code_cells:
         source, skipped = neutralise_colab(cell.source)
         report["skipped_lines"].extend(skipped)
-        marker = nbformat.v4.new_code_cell(f"_grader_kernel.next_cell({cell.number})")
+        marker = nbformat.v4.new_code_cell(_marker_source(cell.number))
         marker.id = f"grader-marker-{cell.number}"
         nb.cells.append(marker)
         nbcell = nbformat.v4.new_code_cell(source)
@@ -174,17 +207,28 @@ def run(spec: HarnessSpec, km: Any = None) -> dict[str, Any]:
                           error_on_timeout={"ename": "GraderTimeout", "evalue": "", "traceback": []},
                           resources={"metadata": {"path": str(Path(spec.entry).parent)}})
     client.output_budget = spec.output_bytes
+    client.probe_index = len(nb.cells) - 1
     deadline = time.monotonic() + spec.deadline_s
-    _execute_all(client, nb, numbers, deadline, spec, report)
+    wire = WireReader(spec.wire)
+    try:
+        _execute_all(client, nb, numbers, deadline, spec, report, wire)
+    finally:
+        end_other_processes(client)
+    wire.drain()
+    payload = _probe_payload(probe)
+    report["output_truncated"] = client._truncated
+    report["integrity"] = integrity(wire, payload, outbox)
     student_nb = nbformat.v4.new_notebook()
     student_nb.cells = [c for c in nb.cells if str(c.get("id", "")).startswith("student-")]
-    nbformat.write(student_nb, str(outbox / "executed.ipynb"))
-    report["output_truncated"] = client._truncated
+    write_record(outbox, "executed.ipynb", nbformat.writes(student_nb))
+    if payload is not None:
+        write_record(outbox, "probe.json", json.dumps(payload.get("probe") or {}))
+        write_record(outbox, "figures.json", json.dumps(payload.get("figures") or []))
     return report
 
 
 def _execute_all(client: CappedClient, nb: Any, numbers: dict[int, int], deadline: float,
-                 spec: HarnessSpec, report: dict[str, Any]) -> None:
+                 spec: HarnessSpec, report: dict[str, Any], wire: WireReader) -> None:
     """Run every cell; on a kernel death restart once and replay the cells that ran before."""
     queue = list(range(len(nb.cells)))
     recorded: set[int] = set()
@@ -232,6 +276,7 @@ def _execute_all(client: CappedClient, nb: Any, numbers: dict[int, int], deadlin
                 queue = before + queue[pos:]
                 pos = 0
                 continue
+            wire.drain()
             if number is None:
                 cell_id = str(cell.get("id", ""))
                 if not cell_id.startswith("grader-marker"):
@@ -275,9 +320,10 @@ def _answers(client: CappedClient, index: int) -> bool:
     return answered
 
 
-def main(argv: list[str] | None = None, km: Any = None, started: float | None = None) -> int:
+def main(argv: list[str] | None = None, km: Any = None, started: float | None = None, wire: str = "") -> int:
     """Run SPEC.json; the process is already prepared (grader_inside.boot.prepare_process).
-    `started`: time.monotonic() when the process started (boot's), for the timeline."""
+    `started`: time.monotonic() when the process started (boot's), for the timeline; `wire`: the
+    tripwires' FIFO boot made before the kernel started ("": none)."""
     global STARTED
     if started is not None:
         STARTED = started
@@ -287,6 +333,7 @@ def main(argv: list[str] | None = None, km: Any = None, started: float | None = 
     # for a few dozen small checks that jsonschema does in 1 ms. (Read at each validation.)
     os.environ["NBFORMAT_VALIDATOR"] = "jsonschema"
     spec = HarnessSpec(**json.loads(Path(args[0]).read_text(encoding="utf-8")))
+    spec.wire = wire
     outbox = Path(spec.outbox)
     report: dict[str, Any]
     try:
@@ -294,24 +341,11 @@ def main(argv: list[str] | None = None, km: Any = None, started: float | None = 
     except Exception as exc:  # recorded for the grader; never a silent failure
         logger.exception("harness failed")
         report = {"cells": [], "error": f"harness: {type(exc).__name__}: {exc}"}
+    # nbclient leaves running a kernel it did not start; nothing of the run may outlive the records
+    end_other_processes(km)
     _mark(report, "written")
-    (outbox / "run.json").write_text(json.dumps(report, default=str), encoding="utf-8")
-    if km is not None and km.has_kernel:  # nbclient leaves running a kernel it did not start
-        _kill_kernel(km)
+    write_record(outbox, "run.json", json.dumps(report, default=str))
     return 0
-
-
-def _kill_kernel(km: Any) -> None:
-    """SIGKILL to the kernel's process group, then reap it: everything is written already.
-    (km.shutdown_kernel(now=True) polls for the exit every 0.1 s: 0.1 s per notebook.)"""
-    import signal
-
-    try:
-        run_sync(km.provisioner.send_signal)(signal.SIGKILL)
-        km.provisioner.process.wait(timeout=5)
-    except Exception:  # no local provisioner (another manager): the manager's own way
-        logger.debug("kernel kill by signal failed", exc_info=True)
-        run_sync(km.shutdown_kernel)(now=True)
 
 
 if __name__ == "__main__":  # without boot: the kernel starts after the imports

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
-import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,7 +34,7 @@ from grader.models.setup import ModelsSetup
 from grader.results import write_json_atomic
 from grader.rubric import Rubric
 from grader.rubric.schema import CheckSpec
-from grader.run.runner import RunRequest, _copy_submission, _read_json, collect_artifacts
+from grader.run.runner import RunRequest, _copy_submission, _read_json, collect_artifacts, inside_command
 from grader.sandbox import Limits, Sandbox, SandboxSpec
 from grader.sandbox.limits import make_scratch, remove_scratch
 
@@ -135,7 +134,7 @@ def run_app(app: AppSource, files: tuple[Path, ...], root: Path, box: Sandbox, s
                 "request_timeout_s": plan.request_timeout_s}
         write_json_atomic(inputs / "spec.json", spec)
         sandbox_spec = SandboxSpec(
-            argv=(sys.executable, "-m", "grader_inside.apps.client", str(inputs / "spec.json")),
+            argv=inside_command(box, "grader_inside.apps.client", str(inputs / "spec.json")),
             scratch=scratch, outbox=live, mounts=setup.mnist.mounts(), env=setup.env(),
             limits=replace(limits, wall_time_s=plan.timeout_s + SANDBOX_GRACE_S), init=True)
         done = box.run(sandbox_spec)

@@ -7,6 +7,7 @@ in `params.look_for` (stems, e.g. ["вывод", "заключен", "conclusion
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from grader.checks.base import CheckContext, Outcome
 from grader.checks.notebook_answers import normalise, validate_params, words
 from grader.i18n import tr
+from grader_inside.notebook import Cell
 
 MANUAL_KEY = "manual"
 MAX_POINTERS = 5
@@ -29,20 +31,27 @@ def check_manual(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     spec = validate_params(ManualParams, params, "manual")
     if not spec.look_for:
         return Outcome(MANUAL_KEY, tr(ctx.lang, "manual.awaiting"))
-    wanted = [normalise(w) for w in spec.look_for if w.strip()]
-    hits = []
-    for i, cell in enumerate(ctx.cells):
-        if cell.kind != "markdown" or not any(w in normalise(cell.source) for w in wanted):
-            continue
-        # a heading cell ("## Выводы") is followed by the text itself: count the cells up to the next code cell
-        text = cell.source
-        for nxt in ctx.cells[i + 1:]:
-            if nxt.kind != "markdown":
-                break
-            text += "\n" + nxt.source
-        hits.append((cell.number, len(words(text))))
+    hits = topic_cells(ctx.cells, spec.look_for)
     if not hits:
         return Outcome(MANUAL_KEY, tr(ctx.lang, "manual.nothing_found", words=", ".join(spec.look_for)))
     cells = ", ".join(tr(ctx.lang, "manual.pointer_cell", cell=n, words=w) for n, w in hits[:MAX_POINTERS])
     return Outcome(MANUAL_KEY, tr(ctx.lang, "manual.pointers", cells=cells),
                    metrics={"words": float(max(w for _, w in hits))})
+
+
+def topic_cells(cells: Sequence[Cell], look_for: Sequence[str]) -> list[tuple[int, int]]:
+    """(markdown cell number, words in its section) of each markdown cell naming one of the stems
+    in `look_for`; the review page points at the same cells."""
+    wanted = [normalise(w) for w in look_for if w.strip()]
+    hits = []
+    for i, cell in enumerate(cells):
+        if cell.kind != "markdown" or not any(w in normalise(cell.source) for w in wanted):
+            continue
+        # a heading cell ("## Выводы") is followed by the text itself: count the cells up to the next code cell
+        text = cell.source
+        for nxt in cells[i + 1:]:
+            if nxt.kind != "markdown":
+                break
+            text += "\n" + nxt.source
+        hits.append((cell.number, len(words(text))))
+    return hits

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from grader import jsonbudget
 from grader.i18n import tr
 
 logger = logging.getLogger(__name__)
@@ -96,8 +97,8 @@ def count_code_lines(path: Path) -> int | None:
     if path.suffix.casefold() != ".ipynb":
         return sum(1 for line in text.splitlines() if line.strip() and not line.strip().startswith("#"))
     try:
-        data = json.loads(text)
-    except ValueError:
+        data = jsonbudget.loads(text, jsonbudget.NOTEBOOK)
+    except (ValueError, jsonbudget.JsonBudgetError):
         return None
     if not isinstance(data, dict):
         return None
@@ -223,7 +224,9 @@ def _sniff_binary(raw: bytes) -> str | None:
 
 def _check_notebook_text(text: str, display: str, lang: str) -> EntryCheck:
     try:
-        data = json.loads(text)
+        data = jsonbudget.loads(text, jsonbudget.NOTEBOOK, display)
+    except jsonbudget.JsonBudgetError as exc:
+        return EntryCheck(error=tr(lang, "intake.nb_too_complex", name=display, detail=str(exc)))
     except json.JSONDecodeError as exc:
         return EntryCheck(
             error=tr(lang, "intake.nb_bad_json", name=display, line=exc.lineno, col=exc.colno, detail=exc.msg)

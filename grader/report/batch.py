@@ -8,6 +8,7 @@ from grader.i18n import tr
 from grader.report.gradebook import write_gradebook_csv
 from grader.report.html import render_index, render_student_report
 from grader.results import BatchResult
+from grader.similarity.model import load_similarity
 
 FOLDERS_FILE = ".folders.json"
 NAMED_STUDENTS = 10  # a notice names at most this many students, then "..."
@@ -38,14 +39,21 @@ def instructor_notices(out_dir: Path, lang: str, folders: dict[str, str] | None 
                students=shown)]
 
 
+def render_class(batch: BatchResult, out_dir: Path, *, title: str, lang: str, check_ids: list[str] | None = None,
+                 folders: dict[str, str] | None = None) -> Path:
+    """The class pages alone: the index (with the batch's notices and similarity pairs) and the gradebook."""
+    folders = student_folders(out_dir) if folders is None else folders
+    render_index(batch, out_dir, title=title, lang=lang,
+                 folder_of=lambda r: folders.get(r.student, r.student),
+                 notices=instructor_notices(out_dir, lang, folders), similarity=load_similarity(out_dir))
+    write_gradebook_csv(batch, out_dir / "gradebook.csv", check_ids=check_ids)
+    return out_dir / "index.html"
+
+
 def render_batch(batch: BatchResult, out_dir: Path, *, title: str, lang: str,
                  check_ids: list[str] | None = None) -> Path:
     folders = student_folders(out_dir)
     for result in batch.students:
         folder = out_dir / folders.get(result.student, result.student)
         render_student_report(result, folder, title=title, lang=lang)
-    render_index(batch, out_dir, title=title, lang=lang,
-                 folder_of=lambda r: folders.get(r.student, r.student),
-                 notices=instructor_notices(out_dir, lang, folders))
-    write_gradebook_csv(batch, out_dir / "gradebook.csv", check_ids=check_ids)
-    return out_dir / "index.html"
+    return render_class(batch, out_dir, title=title, lang=lang, check_ids=check_ids, folders=folders)

@@ -22,6 +22,7 @@ from grader import __version__
 from grader.i18n import LANGS, tr
 from grader.paths import cache_root
 from grader.results import BatchResult, CheckResult, SubmissionResult
+from grader.similarity.model import SimilarityReport, pair_views
 
 logger = logging.getLogger(__name__)
 
@@ -297,12 +298,14 @@ def render_index(
     lang: str,
     folder_of: Callable[[SubmissionResult], str] = lambda result: result.student,
     notices: Sequence[str] = (),
+    similarity: SimilarityReport | None = None,
 ) -> Path:
     """Write ``out_dir/index.html``, the class summary, and return its path.
 
     `folder_of` names each student's report folder under `out_dir` (links go to
     ``<folder>/report.html``); by default it is the student's name. `notices` are messages for
     the instructor about the whole batch (a missing pretrained weights file), shown above the table.
+    `similarity` (from `grader similarity`) adds the pairs of students whose code overlaps.
     """
     _check_lang(lang)
     out_dir = Path(out_dir)
@@ -330,6 +333,8 @@ def render_index(
         bar_max=max((b.count for b in bars), default=0),
         top_score=bars[-1].hi if bars else 0.0,
         notices=list(notices),
+        similarity=similarity,
+        similar_pairs=pair_views(similarity, batch),
     )
     path = out_dir / INDEX_NAME
     _write_text_atomic(path, html)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from grader import jsonbudget
+from grader.integrity import Integrity
 from grader.sandbox import MIB, Limits, Mount, Sandbox, SandboxResult, SandboxSpec
 from grader.run.bytecode import ensure_compiled
 from grader_inside.boot import MPL_CACHE_ENV
@@ -23,7 +25,7 @@ from grader.sandbox.limits import format_gib, make_scratch, remove_scratch
 
 logger = logging.getLogger(__name__)
 
-MAX_JSON_BYTES = 64 * 1024 * 1024
+MAX_ARTIFACT_FILES = 2000  # files a run may hand back (figures, the models probe's files, logs)
 HARNESS_GRACE_S = 45.0  # kernel start, probes and writing results, beyond the students' time
 RunStatus = Literal["ok", "timeout", "memory", "crashed", "unreadable"]
 # Lines the kernel and harness print on every run: never the reason a run failed.
@@ -81,6 +83,7 @@ class RunOutcome:
     kernel_restarts: int = 0
     problem: Remark | None = None  # why the run ended early (status not ok), for the report
     remarks: tuple[Remark, ...] = ()  # limits the run ran into without ending (output, processes)
+    integrity: Integrity = Integrity()  # tripwires and seals, as the harness recorded them
 
     @property
     def executed_notebook(self) -> Path | None:
@@ -88,44 +91,99 @@ class RunOutcome:
         return path if path.is_file() else None
 
 
-def _read_json(path: Path) -> Any:
-    """JSON the sandbox wrote, or None. Only regular files (never a link or a FIFO), size-capped."""
-    try:
-        info = path.lstat()
-    except OSError:
-        return None
-    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_JSON_BYTES:
+def _read_json(path: Path, budget: jsonbudget.Budget = jsonbudget.RECORD,
+               refused: list[str] | None = None) -> Any:
+    """JSON the sandbox wrote, or None: only regular files (never a link or a FIFO), within
+    `budget` (a JSON bomb is refused before it is parsed; why goes to `refused`)."""
+    if not path.exists() and not path.is_symlink():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        return jsonbudget.load_file(path, budget)
+    except jsonbudget.JsonBudgetError as exc:
+        logger.warning("sandbox JSON %s refused: %s", path, exc)
+        if refused is not None:
+            refused.append(str(exc))
+    except (OSError, ValueError, UnicodeDecodeError):
         logger.warning("unreadable JSON from the sandbox: %s", path)
-        return None
+    return None
 
 
-def collect_artifacts(live: Path, outbox: Path, max_bytes: int) -> None:
-    """Copy what the sandbox wrote into `live` to `outbox`: regular files only, at most max_bytes.
+RECORDS = ("run.json", "probe.json", "figures.json", "executed.ipynb")  # the harness's own files
+
+
+def _wanted_first(live: Path) -> tuple[str, ...]:
+    """The harness's records and the files the probes sealed (named in run.json), to be
+    collected before anything else the run left."""
+    report = _read_json(live / "run.json")
+    integrity = Integrity.from_report(report.get("integrity") if isinstance(report, dict) else None)
+    return RECORDS + tuple(path for path, state in integrity.files.items() if state == "sealed")
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What collect_artifacts kept, and what it left behind because of the caps."""
+
+    files: int
+    dropped_files: int  # over the file count (an inode flood), or too big
+    more: bool  # the walk stopped at the cap: there were more
+
+
+def collect_artifacts(live: Path, outbox: Path, max_bytes: int, max_files: int = MAX_ARTIFACT_FILES,
+                      first: tuple[str, ...] = ()) -> Collected:
+    """Copy what the sandbox wrote into `live` to `outbox`: regular files only, at most max_bytes
+    in all, max_files in number. `first` (paths relative to `live`: the harness's records, the
+    files the probes sealed) are taken before anything else, so a flood of other files cannot
+    push them out.
 
     Links, FIFOs and devices are left behind, so nothing the student made can point the grader
-    (or whoever later zips the reports) at a file outside the run, or block a read.
+    (or whoever later zips the reports) at a file outside the run, or block a read. The walk stops
+    at the file cap, so 300,000 empty files cost the grader a moment, not minutes.
     """
-    left = max_bytes
+    budget = _CopyBudget(max_bytes, max_files)
+    taken: set[str] = set()
+    for rel in first:
+        if rel not in taken and budget.copy(live, outbox, Path(rel)):
+            taken.add(rel)
     for folder, dirs, files in os.walk(live, followlinks=False):
-        rel = Path(folder).relative_to(live)
-        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
+        base = Path(folder).relative_to(live)
+        dirs[:] = sorted(d for d in dirs if not (Path(folder) / d).is_symlink())
         for name in sorted(files):
-            src = Path(folder) / name
-            try:
-                info = src.lstat()
-            except OSError:
+            if str(base / name) in taken:
                 continue
-            if not stat.S_ISREG(info.st_mode) or info.st_size > left:
-                logger.warning("sandbox artifact %s not kept (not a regular file, or over the cap)", src)
-                continue
-            left -= info.st_size
-            dest = outbox / rel / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dest, follow_symlinks=False)
+            if budget.full():
+                return budget.result(more=True)
+            budget.copy(live, outbox, base / name)
+    return budget.result(more=False)
+
+
+class _CopyBudget:
+    def __init__(self, max_bytes: int, max_files: int) -> None:
+        self.left, self.files_left = max_bytes, max_files
+        self.kept = self.dropped = 0
+
+    def full(self) -> bool:
+        return self.files_left <= 0
+
+    def copy(self, live: Path, outbox: Path, rel: Path) -> bool:
+        src = live / rel
+        try:
+            info = src.lstat()
+        except OSError:
+            return False
+        self.files_left -= 1
+        if not stat.S_ISREG(info.st_mode) or info.st_size > self.left or ".." in rel.parts:
+            logger.warning("sandbox artifact %s not kept (not a regular file, or over the cap)", src)
+            self.dropped += 1
+            return False
+        self.left -= info.st_size
+        dest = outbox / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest, follow_symlinks=False)
+        self.kept += 1
+        return True
+
+    def result(self, more: bool) -> Collected:
+        return Collected(self.kept, self.dropped, more)
 
 
 def _copy_submission(req: RunRequest, work: Path) -> Path:
@@ -141,6 +199,17 @@ def _copy_submission(req: RunRequest, work: Path) -> Path:
     entry_rel = (req.entry.relative_to(root) if root is not None and req.entry.is_relative_to(root)
                  else Path(req.entry.name))
     return work / entry_rel
+
+
+def inside_command(box: Sandbox, module: str, *args: str) -> tuple[str, ...]:
+    """The command that runs `module` of grader_inside in `box`, isolated from the student's files.
+
+    `python -I`: no working folder (the student's), no user site-packages (under HOME, the
+    student's folder too) and no PYTHON* variables on the import path; the folder that holds
+    grader_inside is put first by hand, and the module runs as __main__.
+    """
+    boot = f"import sys, runpy; sys.path.insert(0, {box.package_root!r}); runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    return (sys.executable, "-I", "-c", boot, *args)
 
 
 def _font_cache_mounts() -> tuple[Mount, ...]:
@@ -187,17 +256,17 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
         if limits.wall_time_s != wall:
             limits = Limits(**{**limits.__dict__, "wall_time_s": wall})
         spec = SandboxSpec(
-            argv=(sys.executable, "-m", "grader_inside.boot", str(spec_path)),
+            argv=inside_command(sandbox, "grader_inside.boot", str(spec_path)),
             scratch=scratch, outbox=live, mounts=req.mounts + _font_cache_mounts(), limits=limits,
             env={**req.env, **_font_cache_env(), "GRADER_SEED": str(req.seed), "PYTHONHASHSEED": str(req.seed)},
             device=req.device, init=True,
         )
         result = sandbox.run(spec)
-        collect_artifacts(live, outbox, req.limits.scratch_bytes)
+        collected = collect_artifacts(live, outbox, req.limits.scratch_bytes, first=_wanted_first(live))
     finally:
         remove_scratch(scratch)
         remove_scratch(live)
-    return _outcome(result, outbox, sandbox.description, limits)
+    return _outcome(result, outbox, sandbox.description, limits, collected)
 
 
 def _not_run(outbox: Path, description: str, problem: Remark) -> RunOutcome:
@@ -238,11 +307,34 @@ def _crash_problem(result: SandboxResult) -> Remark:
     return Remark("run.crashed", {"detail": _stderr_tail(result.stderr) or f"exit status {code}"})
 
 
-def _outcome(result: SandboxResult, outbox: Path, description: str, limits: Limits) -> RunOutcome:
-    report = _read_json(outbox / "run.json")
+def _keep_sealed(outbox: Path, integrity: Integrity, figures: list[Any]) -> list[dict[str, Any]]:
+    """What the kernel wrote counts only where a probe sealed it: other files of the models
+    probe's folder are deleted, and a figure whose PNG is not the probe's keeps its data (sealed
+    with the probe's) but loses its picture."""
+    models = outbox / "models"
+    for path in sorted(models.rglob("*")) if models.is_dir() else ():
+        if path.is_file() and not integrity.sealed(str(path.relative_to(outbox))):
+            path.unlink()
+    kept = []
+    for figure in figures:
+        if not isinstance(figure, dict):
+            continue
+        png = figure.get("png")
+        if isinstance(png, str) and png and not integrity.sealed(png):
+            figure = {**figure, "png": ""}
+        kept.append(figure)
+    return kept
+
+
+def _outcome(result: SandboxResult, outbox: Path, description: str, limits: Limits,
+             collected: Collected | None = None) -> RunOutcome:
+    refused: list[str] = []
+    report = _read_json(outbox / "run.json", refused=refused)
     report = report if isinstance(report, dict) else {}
-    probe = _read_json(outbox / "probe.json") or {}
-    figures = _read_json(outbox / "figures.json") or []
+    integrity = Integrity.from_report(report.get("integrity"))
+    probe = _read_json(outbox / "probe.json", jsonbudget.PROBE, refused) or {}
+    figures = _read_json(outbox / "figures.json", refused=refused)
+    figures = _keep_sealed(outbox, integrity, figures if isinstance(figures, list) else [])
     status: RunStatus = "ok"
     message = ""
     problem: Remark | None = None
@@ -263,6 +355,9 @@ def _outcome(result: SandboxResult, outbox: Path, description: str, limits: Limi
         remarks.append(Remark("run.output_truncated", {"mb": f"{limits.output_bytes / MIB:g}"}))
     if result.process_limit_hit:
         remarks.append(Remark("run.process_limit", {"count": limits.max_processes}))
+    if collected is not None and collected.more:
+        remarks.append(Remark("run.too_many_files", {"count": MAX_ARTIFACT_FILES}))
+    remarks += [Remark("run.json_refused", {"detail": why}) for why in refused]
     try:
         restarts = int(report.get("restarts", 0) or 0)
     except (TypeError, ValueError):
@@ -271,9 +366,9 @@ def _outcome(result: SandboxResult, outbox: Path, description: str, limits: Limi
     return RunOutcome(
         status=status, message=message, cells=_cells(report),
         probe=probe if isinstance(probe, dict) else {},
-        figures=tuple(f for f in figures if isinstance(f, dict)) if isinstance(figures, list) else (),
+        figures=tuple(figures),
         outbox=outbox, skipped_lines=tuple(str(x) for x in skipped) if isinstance(skipped, list) else (),
         sandbox=description, duration_s=result.duration_s,
         harness_error=harness_error if isinstance(harness_error, str) else None,
-        kernel_restarts=restarts, problem=problem, remarks=tuple(remarks),
+        kernel_restarts=restarts, problem=problem, remarks=tuple(remarks), integrity=integrity,
     )

@@ -78,5 +78,6 @@ class SandboxResult:
 class Sandbox(Protocol):
     name: str  # "bwrap" or "plain"
     description: str  # one line for reports: what isolation is in force, and why
+    package_root: str  # inside: the folder that holds grader_inside (its entry scripts are there)
 
     def run(self, spec: SandboxSpec) -> SandboxResult: ...

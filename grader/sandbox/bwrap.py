@@ -2,10 +2,18 @@
 
 Inside: read-only /usr (and the /bin, /lib... links or folders), the few /etc files Python and
 matplotlib need, the grader's Python installation (exactly sys.prefix and sys.base_prefix, never
-their parents such as /root), the grader package at /opt/grader-pkg/grader, a fresh /proc and /dev,
-a private size-limited /tmp, and read-write only the run's scratch and outbox folders, each at its
-own host path. No network (own network namespace: loopback only), own PID namespace (the whole tree
-dies with its pid 1), no capabilities, only the environment the caller passed in spec.env.
+their parents such as /root; an installed grader package inside it is hidden), the in-sandbox
+package at /opt/grader-pkg/grader_inside, a fresh /proc and /dev, a private size-limited /tmp, and
+read-write only the run's scratch and outbox folders, each at its own host path. No network (own
+network namespace: loopback only), own PID namespace (the whole tree dies with its pid 1), only the
+environment the caller passed in spec.env.
+
+No privilege, whoever runs the grader (grader.sandbox.user): as root, bwrap sets up the namespaces
+and mounts with only the capabilities it needs to hand over, and util-linux's setpriv turns the
+command into the run's own unprivileged host user (no groups, no capabilities in any set,
+no-new-privs) before it starts; no user namespace is made, so the student's uid is a real,
+unprivileged host uid. As an ordinary user, bwrap's user namespace does the same and further user
+namespaces are disabled inside.
 
 Limits come from the shared runner in `process`: the bwrap process is put into the run's cgroup
 before it execs, so everything it starts is held by the same limits and killed together.
@@ -24,9 +32,11 @@ from pathlib import Path
 
 import grader_inside
 from grader.errors import SandboxError
+from grader.sandbox import seccomp
 from grader.sandbox.base import SandboxResult, SandboxSpec
 from grader.sandbox.limits import CgroupSupport, detect_cgroups, format_gib
 from grader.sandbox.process import limits_description, run_tree, sandbox_env, scratch_note
+from grader.sandbox.user import RunUser, give_to, readable_by_others, run_user, setpriv_argv
 
 logger = logging.getLogger(__name__)
 
@@ -115,13 +125,60 @@ def nvidia_args() -> list[str]:
     return args
 
 
-def namespace_args() -> list[str]:
-    # --unshare-all includes the network namespace; --share-net is never passed.
-    return ["--unshare-all", "--unshare-pid", "--die-with-parent", "--new-session"]
+def namespace_args(user: RunUser | None) -> list[str]:
+    """Fresh namespaces for everything but the user (as root: the run's user is a real host uid,
+    set by setpriv inside) or including it (as an ordinary user, who cannot switch uid; further user
+    namespaces are then disabled inside). The network namespace is always new: --share-net is never
+    passed."""
+    common = ["--die-with-parent", "--new-session"]
+    if user is None:
+        return ["--unshare-all", "--unshare-user", "--disable-userns", *common]
+    ns = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    # bwrap keeps every capability for its command when run by root; keep only what setpriv needs
+    # to become the run's user (setuid/setgid; setpcap to empty the bounding set), and what bwrap
+    # needs to enter the working folder that already belongs to that user (dac_override). The uid
+    # change clears them all, and setpriv empties the other sets.
+    caps = ["--cap-drop", "ALL", *(arg for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_DAC_OVERRIDE")
+                                   for arg in ("--cap-add", cap))]
+    return [*ns, *common, *caps]
 
 
-def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: int | None) -> list[str]:
-    args = [bwrap, *namespace_args(), *system_args()]
+_OWN_FOLDERS = ("/usr", "/proc", "/dev", *_TOP_LEVEL)  # /tmp and /content are tmpfs: folders are made in them
+
+
+def parent_dirs_args(destinations: list[str]) -> list[str]:
+    """`--perms 0755 --dir` for every folder above a bind target that the sandbox's root does not
+    already have (/usr, /tmp, /content ... are bound or made before)."""
+    parents: set[str] = set()
+    for dest in destinations:
+        folder = os.path.dirname(os.path.normpath(dest))
+        while folder not in ("/", "") and not any(_under(folder, own) for own in _OWN_FOLDERS):
+            parents.add(folder)
+            folder = os.path.dirname(folder)
+    args: list[str] = []
+    for folder in sorted(parents, key=lambda f: (f.count("/"), f)):
+        args += ["--perms", "0755", "--dir", folder]
+    return args
+
+
+def hidden_package_dirs(mounted: list[str]) -> list[str]:
+    """The grader-side packages that an installed grader keeps inside a mounted Python prefix
+    (site-packages/grader, site-packages/reference): hidden from the run by an empty mount, so only
+    grader_inside is there. An editable install or a checkout keeps them outside every mount."""
+    import grader
+    import reference
+
+    hidden = []
+    for module in (grader, reference):
+        folder = str(Path(module.__file__).resolve().parent)  # type: ignore[arg-type]
+        if any(_under(folder, os.path.realpath(prefix)) for prefix in mounted):
+            hidden.append(folder)
+    return hidden
+
+
+def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: int | None,
+               user: RunUser | None = None, seccomp_fd: int | None = None) -> list[str]:
+    args = [bwrap, *namespace_args(user), *system_args()]
     if spec.init:
         args.append("--as-pid-1")
     args += ["--proc", "/proc", "--dev", "/dev"]
@@ -131,18 +188,24 @@ def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: in
     # /content: Colab's working folder, where notebooks save models and unzip data; writable and
     # bounded like /tmp, with read-only data mounts (/content/afhq, Drive) bound on top of it.
     for folder in (SANDBOX_TMP, "/dev/shm", COLAB_CONTENT):
-        args += [*tmpfs_size_args(bwrap, spec.limits.scratch_bytes), "--tmpfs", folder]
-    for path in python_dirs():
-        args += ["--ro-bind", os.path.realpath(path), path]
-    args += ["--ro-bind", str(Path(grader_inside.__file__).resolve().parent), f"{PACKAGE_ROOT}/grader_inside"]
+        args += [*tmpfs_size_args(bwrap, spec.limits.scratch_bytes), "--perms", "1777", "--tmpfs", folder]
+    prefixes = python_dirs()
     scratch = str(spec.scratch.resolve())
     outbox = str(spec.outbox.resolve())
-    args += ["--bind", scratch, scratch, "--bind", outbox, outbox]
+    binds: list[tuple[str, str, str]] = [("--ro-bind", os.path.realpath(path), path) for path in prefixes]
+    binds.append(("--ro-bind", str(Path(grader_inside.__file__).resolve().parent), f"{PACKAGE_ROOT}/grader_inside"))
+    binds += [("--bind", scratch, scratch), ("--bind", outbox, outbox)]
     for mount in spec.mounts:
         if not mount.source.exists():
             raise SandboxError(f"mount source {mount.source} does not exist")
-        flag = "--bind" if mount.writable else "--ro-bind"
-        args += [flag, str(mount.source.resolve()), mount.inside(scratch)]
+        binds.append(("--bind" if mount.writable else "--ro-bind", str(mount.source.resolve()), mount.inside(scratch)))
+    # every folder on the way to a bind target exists inside as an empty 0755 folder of the
+    # sandbox's own root (bwrap would make them 0700: the run's user could not reach its Python)
+    args += parent_dirs_args([dest for _, _, dest in binds])
+    for flag, source, dest in binds:
+        args += [flag, source, dest]
+    for folder in hidden_package_dirs(prefixes):
+        args += ["--perms", "0555", "--tmpfs", folder, "--remount-ro", folder]
     if spec.device == "cuda":
         args += nvidia_args()
     # The sandbox's root and /dev are bwrap's own unbounded tmpfs: made read-only so only
@@ -152,7 +215,10 @@ def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: in
         args += ["--setenv", key, value]
     if status_fd is not None:
         args += ["--json-status-fd", str(status_fd)]
-    return [*args, "--", *spec.argv]
+    if seccomp_fd is not None:
+        args += ["--add-seccomp-fd", str(seccomp_fd)]
+    drop = setpriv_argv(user) if user is not None else []
+    return [*args, "--", *drop, *spec.argv]
 
 
 def _signal_code(returncode: int | None) -> int | None:
@@ -173,6 +239,7 @@ class BwrapSandbox:
     """Runs the command inside bubblewrap namespaces with whole-tree limits."""
 
     name = "bwrap"
+    package_root = PACKAGE_ROOT
 
     def __init__(self, bwrap_path: str | None = None, use_cgroups: bool = True) -> None:
         found = bwrap_path or shutil.which("bwrap")
@@ -189,6 +256,9 @@ class BwrapSandbox:
         for folder in (spec.scratch, spec.outbox):
             if not folder.is_dir():
                 raise SandboxError(f"sandbox folder {folder} does not exist")
+        user = run_user()
+        _check_mounts(spec, user)
+        give_to(user, spec.scratch, spec.outbox, *(m.source for m in spec.mounts if m.writable))
         scratch = str(spec.scratch.resolve())
         env = sandbox_env(
             spec,
@@ -198,8 +268,9 @@ class BwrapSandbox:
             python_bin=str(Path(sys.prefix) / "bin"),
         )
         read_fd, write_fd = os.pipe()
+        filter_fd = seccomp.program_fd() if supports_option(self.bwrap, "--add-seccomp-fd") else None
         try:
-            argv = build_argv(self.bwrap, spec, env, write_fd)
+            argv = build_argv(self.bwrap, spec, env, write_fd, user, filter_fd)
             result = run_tree(
                 argv,
                 {"PATH": "/usr/bin:/bin"},
@@ -207,7 +278,8 @@ class BwrapSandbox:
                 spec.limits,
                 spec.stdin,
                 self.support,
-                pass_fds=(write_fd,),
+                pass_fds=(write_fd,) + ((filter_fd,) if filter_fd is not None else ()),
+                user=user,
             )
             os.close(write_fd)
             write_fd = -1
@@ -216,15 +288,32 @@ class BwrapSandbox:
             os.close(read_fd)
             if write_fd >= 0:
                 os.close(write_fd)
+            if filter_fd is not None:
+                os.close(filter_fd)
         started = b'"child-pid"' in status
         if not started and result.killed_reason is None:
             raise SandboxError(f"bwrap could not start the sandbox: {_first_line(result.stderr)}")
         tmp = f"/tmp: tmpfs of {format_gib(spec.limits.scratch_bytes)} GiB"
+        who = user.describe() if user is not None else "the grader's user in a user namespace"
+        calls = "no new user namespaces (seccomp)" if filter_fd is not None else "no seccomp filter on this machine"
         return dataclasses.replace(
             result,
             returncode=_signal_code(result.returncode),
-            backend=f"{self.description}; {tmp}; {scratch_note(spec)}",
+            backend=f"{self.description}; runs as {who}, no capabilities, {calls}; {tmp}; {scratch_note(spec)}",
         )
+
+
+def _check_mounts(spec: SandboxSpec, user: RunUser | None) -> None:
+    """A read-only mount keeps its own permissions inside: the run's unprivileged user must be
+    able to read it, or the student's code would fail on the instructor's data for no fault of
+    theirs. Said plainly, with the fix, before anything runs."""
+    if user is None:
+        return
+    for mount in spec.mounts:
+        if not mount.writable and not readable_by_others(mount.source):
+            raise SandboxError(
+                f"{mount.source} is not readable by other users, and the sandbox runs student code as an "
+                f"unprivileged user: make it readable (chmod -R o+rX '{mount.source}')")
 
 
 def _read_all(fd: int) -> bytes:
@@ -237,25 +326,34 @@ def _read_all(fd: int) -> bytes:
 
 
 def tmpfs_size_args(bwrap_path: str, size_bytes: int) -> list[str]:
-    """`--size N` for the next --tmpfs, where this bwrap knows it; otherwise nothing."""
-    return ["--size", str(size_bytes)] if supports_tmpfs_size(bwrap_path) else []
+    """`--size N` for the next --tmpfs, where this bwrap knows it (0.7 and later); otherwise
+    nothing, and /tmp is bounded only by the run's memory cgroup."""
+    return ["--size", str(size_bytes)] if supports_option(bwrap_path, "--size") else []
+
+
+def supports_option(bwrap_path: str, option: str) -> bool:
+    """Whether this bwrap lists `option` in its --help."""
+    return option in _help_text(bwrap_path)
 
 
 @functools.lru_cache(maxsize=4)
-def supports_tmpfs_size(bwrap_path: str) -> bool:
-    """bwrap learnt `--size` (for --tmpfs) in 0.7; older ones leave /tmp unbounded."""
+def _help_text(bwrap_path: str) -> str:
     try:
         done = subprocess.run([bwrap_path, "--help"], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
-        return False
-    return "--size" in done.stdout + done.stderr
+        return ""
+    return done.stdout + done.stderr
 
 
 @functools.lru_cache(maxsize=4)
 def probe_bwrap(bwrap_path: str) -> str | None:
     """None when a trial sandbox starts; otherwise the first line of why not. Cached per process."""
-    argv = [bwrap_path, *namespace_args(), *system_args(), "--proc", "/proc", "--dev", "/dev"]
-    argv += ["--tmpfs", SANDBOX_TMP, "--", "/usr/bin/true"]
+    user = run_user()
+    argv = [bwrap_path, *namespace_args(user), *system_args(), "--proc", "/proc", "--dev", "/dev"]
+    try:
+        argv += ["--tmpfs", SANDBOX_TMP, "--", *(setpriv_argv(user) if user is not None else []), "/usr/bin/true"]
+    except SandboxError as exc:
+        return str(exc)
     try:
         done = subprocess.run(argv, capture_output=True, timeout=20, check=False, env={})
     except (OSError, subprocess.TimeoutExpired) as exc:

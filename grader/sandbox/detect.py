@@ -26,10 +26,13 @@ def bwrap_unavailable_reason() -> str | None:
     return None
 
 
-def get_sandbox(kind: SandboxKind = "auto") -> Sandbox:
+def get_sandbox(kind: SandboxKind = "auto", *, fallback: bool = False) -> Sandbox:
     """The sandbox to run untrusted code in.
 
-    "auto": bubblewrap when it works here, else the plain fallback, whose description says why.
+    "auto": bubblewrap when it works here. Otherwise, with `fallback` (a student checking their own
+    work, or their own repository's CI), the plain process, whose description says why; without it
+    (grading other people's work) a SandboxError that says how to install bubblewrap: students'
+    code is never run unisolated unless someone asked for exactly that.
     "bwrap": bubblewrap or SandboxError. "plain": no isolation, limits only (trusted code only).
     """
     if kind == "plain":
@@ -39,10 +42,12 @@ def get_sandbox(kind: SandboxKind = "auto") -> Sandbox:
     reason = bwrap_unavailable_reason()
     if reason is None:
         return BwrapSandbox()
-    if kind == "bwrap":
+    if kind == "bwrap" or not fallback:
         raise SandboxError(
-            f"the bubblewrap sandbox was requested but is not usable ({reason}); "
-            "install the 'bubblewrap' package or allow unprivileged user namespaces"
+            f"the bubblewrap sandbox is not usable here ({reason}), and without it students' code could "
+            "read and change everything the grader can. Install bubblewrap (apt-get install bubblewrap; "
+            "as an ordinary user, unprivileged user namespaces must be allowed) and grade again. "
+            "For trusted code only (the shipped samples, your own solutions) pass --sandbox plain."
         )
     logger.warning("running without file/network isolation: %s", reason)
     return PlainSandbox(reason=reason)

@@ -299,11 +299,12 @@ def cpu_seconds(limits: Limits) -> int:
     return max(1, int(limits.wall_time_s * (os.cpu_count() or 1)))
 
 
-def rlimit_settings(limits: Limits, memory_per_process: bool) -> list[tuple[int, int]]:
+def rlimit_settings(limits: Limits, memory_per_process: bool, fresh_user: bool = False) -> list[tuple[int, int]]:
     """(resource, value) pairs applied to the top process; children inherit them.
 
     RLIMIT_AS is never set: torch reserves far more virtual memory than it uses. Without a cgroup,
-    RLIMIT_DATA (private writable memory per process) is the memory floor instead.
+    RLIMIT_DATA (private writable memory per process) is the memory floor instead. `fresh_user`:
+    the tree runs as a uid of its own (grader.sandbox.user), so RLIMIT_NPROC counts its processes only.
     """
     settings = [
         (resource.RLIMIT_FSIZE, limits.max_file_bytes),
@@ -313,7 +314,9 @@ def rlimit_settings(limits: Limits, memory_per_process: bool) -> list[tuple[int,
     ]
     if memory_per_process:
         settings.append((resource.RLIMIT_DATA, limits.memory_bytes))
-    if os.geteuid() != 0:
+    if fresh_user:
+        settings.append((resource.RLIMIT_NPROC, limits.max_processes))
+    elif os.geteuid() != 0:
         # RLIMIT_NPROC counts all of this user's processes and does not apply to root at all;
         # the pids cgroup is the real limit. Here it only bounds a fork bomb without one.
         settings.append((resource.RLIMIT_NPROC, limits.max_processes + _count_user_processes()))
@@ -355,6 +358,8 @@ _PR_SET_PDEATHSIG = 1
 def make_preexec(
     cgroup: RunCgroup | None, settings: list[tuple[int, int]]
 ) -> Callable[[], None]:
+    """The child's set-up before exec: join the run's cgroup and take the rlimits while still the
+    grader's user (a process that had dropped privilege first could not join, or could leave)."""
     prctl = _prctl()  # looked up before the fork: the child only calls it
 
     def preexec() -> None:

@@ -33,9 +33,11 @@ class PlainSandbox:
 
     def __init__(self, reason: str = "", use_cgroups: bool = True) -> None:
         self.support = detect_cgroups() if use_cgroups else CgroupSupport(None, reason="not used")
+        self.package_root = str(package_parent())
         why = f": {reason}" if reason else ""
+        who = "root" if os.geteuid() == 0 else "the grader's user"
         self.description = (
-            f"plain process (no isolation of files/network){why}; {limits_description(self.support)}"
+            f"plain process as {who} (no isolation of files/network){why}; {limits_description(self.support)}"
         )
 
     def run(self, spec: SandboxSpec) -> SandboxResult:

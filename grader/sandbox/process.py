@@ -21,6 +21,7 @@ from pathlib import Path
 
 from grader.errors import SandboxError
 from grader.sandbox.base import Limits, SandboxResult, SandboxSpec
+from grader.sandbox.user import RunUser
 from grader.sandbox.limits import (
     CgroupSupport,
     RunCgroup,
@@ -206,16 +207,20 @@ def run_tree(
     stdin: bytes | None,
     support: CgroupSupport,
     pass_fds: tuple[int, ...] = (),
+    user: RunUser | None = None,
 ) -> SandboxResult:
     """Run `argv` as the top of a process tree under `limits`; the tree is dead on return.
 
+    `user`: the unprivileged host user the tree becomes (grader.sandbox.user; bwrap's setpriv
+    switches to it inside, after the top process joined the cgroup and took its rlimits as root).
     The result's `backend` is empty and its returncode is the top process's own: the caller
     fills in the one and translates the other where its wrapper changes it.
     """
     token = uuid.uuid4().hex
     env = {**env, MARKER_VAR: token}
     cgroup = RunCgroup(support, limits) if support.available else None
-    preexec = make_preexec(cgroup, rlimit_settings(limits, memory_per_process=cgroup is None))
+    settings = rlimit_settings(limits, memory_per_process=cgroup is None, fresh_user=user is not None)
+    preexec = make_preexec(cgroup, settings)
     start = time.monotonic()
     try:
         try:

@@ -1,11 +1,12 @@
-"""The trusted client inside the app's sandbox: `python -m grader_inside.apps.client spec.json`.
+"""The trusted client inside the app's sandbox (started by grader.run.runner.inside_command).
 
 It starts the student's app through `grader_inside.apps.launch` on the port the grader chose, waits until
 the port answers (bounded), finds the prediction endpoint, works out the input form on a few
 validation digits (whose labels the sandbox may see), then sends the hidden digits one by one and
 writes what came back, with the times, to `<outbox>/result.json`. The hidden labels are not here:
-the grader scores the predictions. The app and whatever it started are stopped at the end (and the
-sandbox kills the whole tree in any case).
+the grader scores the predictions. The app runs as the client's own user, so the client, the
+sandbox's init, ends every other process before it writes result.json (replacing whatever the
+app put there), and is not dumpable meanwhile (the app cannot read its memory or descriptors).
 """
 from __future__ import annotations
 
@@ -257,13 +258,16 @@ def run(spec: dict[str, Any], work: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
+    from grader_inside.boot import prepare_process
+    from grader_inside.records import end_other_processes, write_record
+
+    prepare_process()
     spec = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
     outbox = Path(spec["outbox"])
     work = Path(tempfile.mkdtemp(prefix="app-"))
     result = run(spec, work)
-    tmp = outbox / (RESULT + ".part")
-    tmp.write_text(json.dumps(result), encoding="utf-8")
-    tmp.replace(outbox / RESULT)
+    end_other_processes()
+    write_record(outbox, RESULT, json.dumps(result))
     return 0
 
 

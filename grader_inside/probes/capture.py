@@ -5,7 +5,6 @@ closed at `plt.show()` and at the end of each cell; before that we record what i
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import sys
@@ -218,9 +217,3 @@ class FigureCapture:
         # print_figure, not savefig: our own savefig patch would capture the redraw as a figure
         fig.canvas.print_figure(str(self.outbox / png), dpi=72)
         return png
-
-    def dump(self) -> None:
-        from grader_inside.probes.kernel import clean_json
-
-        (self.outbox / "figures.json").write_text(json.dumps(clean_json(self.figures)),
-                                                  encoding="utf-8")

@@ -1,12 +1,13 @@
 """Set-up and wrap-up code the harness runs in the student's kernel, around the student's cells.
 
-`install()` runs in a grader cell before the student's first cell; `finish()` in a grader cell
-after the last one. Both only write plain data (JSON, PNG) into the outbox.
+`install()` runs in a grader cell before the student's first cell: seeds, figure capture, tracing,
+and the tripwires (grader_inside.probes.tripwire). `finish()` runs in a grader cell after the last
+one: it returns what the probes found to the harness as the cell's output (plain JSON), sealed on
+the wire; figure PNGs are files in the outbox, sealed too.
 """
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import math
 import os
@@ -17,6 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from grader_inside.probes import tripwire
 from grader_inside.probes.capture import FigureCapture
 from grader_inside.probes.trace import Tracer
 
@@ -24,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 # Probe name (as the rubric's `probes:` list spells it) -> module with `collect(namespace, session)`.
 PROBE_MODULES = {"gd": "grader_inside.probes.gd", "notebook": "grader_inside.probes.notebook"}
+PROBE_MIME = "application/vnd.grader.probe+json"  # as grader_inside.harness reads it
 
 
 
@@ -38,6 +41,7 @@ class KernelSession:
         self.pending: int | None = None
         self.cells_run: list[int] = []
         self.started = time.time()  # files newer than this were written by the student's run
+        self.wire: tripwire.Wire | None = None
 
     def _is_student_file(self, filename: str) -> bool:
         return (filename.startswith(self.cell_files_dir) or filename.startswith("<ipython-input")
@@ -74,8 +78,8 @@ def next_cell(number: int) -> None:
         _SESSION.pending = number
 
 
-def install(outbox: str, probes: list[str], trace: bool, seed: int = 0) -> None:
-    """Prepare the kernel: seeds, Agg figures captured, tracing of student cells."""
+def install(outbox: str, probes: list[str], trace: bool, seed: int = 0, wire: str = "") -> None:
+    """Prepare the kernel: seeds, Agg figures captured, tracing of student cells, tripwires."""
     global _SESSION
     warnings.filterwarnings("ignore", message=".*non-interactive.*")
     random.seed(seed)
@@ -93,10 +97,31 @@ def install(outbox: str, probes: list[str], trace: bool, seed: int = 0) -> None:
         ip.events.register("pre_run_cell", session.pre_run_cell)
         ip.events.register("post_run_cell", session.post_run_cell)
     _SESSION = session
+    # last, once every grader module this kernel needs is imported: from now on the student's code
+    # that imports, opens or patches them is reported
+    session.wire = tripwire.install(wire, session._is_student_file, lambda: session.cell)
+
+
+def run_models(namespace: dict[str, Any], config: dict[str, Any]) -> None:
+    """The models probe (Task 2, HW 3), in a grader cell after the student's last one. Its folder is
+    emptied first, so only what the probe itself writes there is sealed."""
+    import shutil
+
+    from grader_inside.probes import models
+
+    folder = Path(config["outbox"]) / "models"
+    shutil.rmtree(folder, ignore_errors=True)
+    if folder.exists() or folder.is_symlink():  # a file or a link planted in its place
+        folder.unlink()
+    models.run(namespace, config)
+    if _SESSION is not None and _SESSION.wire is not None:
+        for path in sorted(folder.glob("*")) if folder.is_dir() else ():
+            _SESSION.wire.seal_file(path, Path(config["outbox"]))
 
 
 def finish(namespace: dict[str, Any]) -> None:
-    """Run the rubric's probes on what the student's code left behind; write plain data."""
+    """Run the rubric's probes on what the student's code left behind; hand the data back to the
+    harness as this cell's output, sealed on the wire."""
     session = _SESSION
     if session is None:
         return
@@ -114,8 +139,15 @@ def finish(namespace: dict[str, Any]) -> None:
         except Exception as exc:  # a probe failure is reported, never fatal
             logger.exception("%s probe failed", name)
             out[f"{name}_error"] = f"{type(exc).__name__}: {exc}"
-    session.capture.dump()
-    (session.outbox / "probe.json").write_text(json.dumps(clean_json(out)), encoding="utf-8")
+    payload = clean_json({"probe": out, "figures": session.capture.figures})
+    if session.wire is not None:
+        for figure in session.capture.figures:
+            if figure.get("png"):
+                session.wire.seal_file(session.outbox / figure["png"], session.outbox)
+        session.wire.seal_payload("probe", payload)
+    from IPython.display import display
+
+    display({PROBE_MIME: payload}, raw=True)
 
 
 def clean_json(obj: Any) -> Any:

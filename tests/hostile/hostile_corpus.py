@@ -52,6 +52,7 @@ class World:
     port: int  # a TCP server on the host's 127.0.0.1
     marker: str  # a number in the command line of every process an attack leaves behind
     backend: str  # "bwrap" or "plain"
+    forged: str = "{}"  # a real probe payload of a good student (JSON): what forgers hand back
 
     @property
     def other_notebook(self) -> Path:
@@ -88,7 +89,7 @@ def _cells(*cells: str | tuple[str, ...]) -> Callable[[Path, World], None]:
             "marker": world.marker, "secret_file": str(world.secret_file), "out": str(world.out),
             "other_notebook": str(world.other_notebook), "port": world.port, "root": str(world.root),
             "token_var": world.token_var, "own_folder": str(folder),
-            "rubric": str(REPO / "rubrics" / "task1.yaml"),
+            "rubric": str(REPO / "rubrics" / "task1.yaml"), "forged": world.forged,
         }
         write_notebook(folder, [c.format(**values) for c in flat])
 
@@ -167,7 +168,7 @@ READ_OUTSIDE = _cells(
 WRITE_OUTSIDE = _cells(
     "open({own_folder!r} + '/planted.txt', 'w').write('x')",
     "open({out!r} + '/planted.txt', 'w').write('x')",
-    "import grader, os\nopen(os.path.join(os.path.dirname(grader.__file__), 'planted.py'), 'w').write('x')",
+    "import grader_inside, os\nopen(os.path.join(os.path.dirname(grader_inside.__file__), 'planted.py'), 'w').write('x')",
     "import sys, os\nopen(os.path.join(sys.prefix, 'planted.txt'), 'w').write('x')",
     "open('/etc/planted.txt', 'w').write('x')",
     GOOD_CELLS,
@@ -287,3 +288,70 @@ def new_marker() -> str:
     seconds, so a process that escaped would still end within 12 minutes."""
     unique = uuid.uuid4().int
     return f"{600 + unique % 100}.{unique // 100 % 10**9:09d}"
+
+
+# ------------------------------------------------------------------------------------------
+# Forgeries: a grade that is not earned (tests/hostile/test_forgery.py)
+
+# Where the run's outbox is (the harness's spec file sits in it): visible to the kernel, which
+# shares the harness's user.
+_FIND_OUTBOX = "import glob, os\nbox = os.path.dirname(glob.glob('/tmp/scratch-*/spec.json')[0])\n"
+_MIME = "'application/vnd.' + 'gra' + 'der.probe+json'"
+FORGED_FINISH = _cells(
+    "import json, sys, IPython.display\nkernel = sys.modules['grader_inside.probes.kernel']\n"
+    "FORGED = json.loads({forged!r})\n"
+    "kernel.finish = lambda ns: IPython.display.display({{" + _MIME + ": FORGED}}, raw=True)",
+)
+# The same, with every name of the grader's built at run time: only the seals can tell.
+FORGED_FINISH_HIDDEN = _cells(
+    "import json, sys, IPython.display\nname = ''.join(['gra', 'der', '_ins', 'ide.pro', 'bes.ker', 'nel'])\n"
+    "setattr(sys.modules[name], 'fin' + 'ish',\n"
+    "        lambda ns: IPython.display.display({{" + _MIME + ": json.loads({forged!r})}}, raw=True))",
+)
+FORGED_FILES = _cells(
+    _FIND_OUTBOX + "import json\npayload = json.loads({forged!r})\n"
+    "files = {{'probe.json': payload['probe'], 'figures.json': payload['figures'],\n"
+    "         'run.json': {{'cells': [{{'number': 1, 'status': 'ok'}}], 'error': None}}}}\n"
+    "for name, data in files.items():\n    path = os.path.join(box, name)\n"
+    "    with open(path, 'w') as fh:\n        json.dump(data, fh)\n    os.chmod(path, 0o444)\n"
+    "os.makedirs(os.path.join(box, 'executed.ipynb'), exist_ok=True)\nprint('planted in', box)",
+)
+IMPORTED_INTERNALS = _cells(
+    "import importlib\ngd = importlib.import_module('grader' + '_inside.probes.gd')\nprint(gd.GRID)",
+    GOOD_CELLS,
+)
+READ_INTERNALS = _cells("print(open('/opt/grader-pkg/' + 'grader' + '_inside/probes/gd.py').read()[:300])", GOOD_CELLS)
+PATCHED_CODE = _cells(
+    "import sys\ncapture = sys.modules['grader' + '_inside.probes.capture']\n"
+    "capture.FigureCapture.flush.__code__ = (lambda self: None).__code__",
+    GOOD_CELLS,
+)
+WIRE = _cells(
+    "import glob\nfor path in glob.glob('/tmp/.grader-*/wire'):\n    try:\n"
+    "        open(path, 'w').write('a forged seal')\n    except OSError as exc:\n        print('refused:', exc)",
+    GOOD_CELLS,
+)
+# 2,000,000 empty objects handed back as the probe's data (8 MB of JSON): the grader must refuse
+# them before they become 2,000,000 dicts in its own process.
+JSON_BOMB = _cells(
+    "import sys, IPython.display\nname = ''.join(['gra', 'der', '_ins', 'ide.pro', 'bes.ker', 'nel'])\n"
+    "bomb = {{'probe': {{'gd': {{'sequences': [{{}}] * 2_000_000}}}}, 'figures': []}}\n"
+    "setattr(sys.modules[name], 'fin' + 'ish', lambda ns: IPython.display.display({{" + _MIME + ": bomb}}, raw=True))",
+)
+INODE_FLOOD = _cells(
+    _FIND_OUTBOX + "for i in range(300_000):\n    open(os.path.join(box, 'f%06d' % i), 'w').close()\n"
+    "print(len(os.listdir(box)))",
+    GOOD_CELLS,
+)
+
+FORGERIES: dict[str, Case] = {c.name: c for c in (
+    Case("forged_finish", FORGED_FINISH),
+    Case("forged_finish_hidden", FORGED_FINISH_HIDDEN),
+    Case("forged_files", FORGED_FILES),
+    Case("imported_internals", IMPORTED_INTERNALS),
+    Case("read_internals", READ_INTERNALS),
+    Case("patched_code", PATCHED_CODE),
+    Case("wire", WIRE),
+    Case("json_bomb", JSON_BOMB),
+    Case("inode_flood", INODE_FLOOD),
+)}

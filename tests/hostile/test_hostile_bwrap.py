@@ -11,7 +11,7 @@ import pytest
 from hostile_corpus import CASES
 from hostile_support import Graded, assert_others_intact, full_marks, has_message
 
-import grader
+import grader_inside
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.kernel, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -94,7 +94,7 @@ def test_writing_outside_the_scratch_folder_fails(graded: Graded) -> None:
     assert [e.cell for e in r.cell_errors] == [1, 2, 3, 4, 5]
     assert all(e.ename in ("FileNotFoundError", "OSError", "PermissionError") for e in r.cell_errors)
     for folder in (graded.world.root / "write_outside", graded.world.out,
-                   Path(grader.__file__).parent, Path(sys.prefix), Path("/etc")):
+                   Path(grader_inside.__file__).parent, Path(sys.prefix), Path("/etc")):
         assert not (folder / "planted.txt").exists() and not (folder / "planted.py").exists()
     assert full_marks(graded, "write_outside")
     assert_others_intact(graded, "write_outside")

@@ -14,7 +14,7 @@ from grader.sandbox.limits import scratch_is_limited
 
 
 def test_auto_names_backend_and_limits() -> None:
-    box = get_sandbox("auto")
+    box = get_sandbox("auto", fallback=True)
     assert "limits:" in box.description
     if detect.bwrap_unavailable_reason() is None:
         assert isinstance(box, BwrapSandbox)
@@ -24,11 +24,18 @@ def test_auto_names_backend_and_limits() -> None:
         assert "no isolation" in box.description
 
 
-def test_auto_falls_back_when_bwrap_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_refuses_to_grade_without_bwrap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Grading other people's work never falls back silently: it stops and says how to fix it."""
     monkeypatch.setattr(detect.shutil, "which", lambda name: None)
-    box = get_sandbox("auto")
+    with pytest.raises(SandboxError, match=r"bwrap not found.*apt-get install bubblewrap.*--sandbox plain"):
+        get_sandbox("auto")
+
+
+def test_auto_falls_back_only_where_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(detect.shutil, "which", lambda name: None)
+    box = get_sandbox("auto", fallback=True)
     assert isinstance(box, PlainSandbox)
-    assert box.description.startswith("plain process (no isolation of files/network): bwrap not found")
+    assert "(no isolation of files/network): bwrap not found" in box.description
 
 
 def test_explicit_bwrap_without_bwrap_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -40,7 +47,7 @@ def test_explicit_bwrap_without_bwrap_is_an_error(monkeypatch: pytest.MonkeyPatc
 def test_auto_reports_why_bwrap_could_not_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(detect.shutil, "which", lambda name: "/bin/false-bwrap")
     monkeypatch.setattr(detect, "probe_bwrap", lambda path: "setting up uid map: Permission denied")
-    box = get_sandbox("auto")
+    box = get_sandbox("auto", fallback=True)
     assert "bwrap could not start: setting up uid map: Permission denied" in box.description
 
 
