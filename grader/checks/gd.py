@@ -76,11 +76,19 @@ def task_of(ctx: CheckContext) -> Task1:
 def _sorted(an: Analysis, uses: list[LibraryUse], ctx: CheckContext) -> Task1:
     library: list[tuple[Sequence, Fit, LibraryUse]] = []
     own: list[tuple[Sequence, Fit]] = []
-    for seq, fit in an.fits_of("gd", "gd_schedule", *MOMENTUM_MODELS):
+    fitted = an.fits_of("gd", "gd_schedule", *MOMENTUM_MODELS)
+    for seq, fit in fitted:
         use = made_by_library(seq, uses)
         if use is not None:
             library.append((seq, fit, use))
-        else:
+    # the same values recorded another way (the calls of f at the library's points) are the
+    # library's work too
+    made = {s.values[:8]: use for s, _, use in library}
+    for seq, fit in fitted:
+        use = made.get(seq.values[:8]) or made.get(seq.values[1:9])
+        if use is not None and not any(s is seq for s, _, _ in library):
+            library.append((seq, fit, use))
+        elif use is None:
             own.append((seq, fit))
     own = _not_plot(own)
     main = an.main
@@ -95,10 +103,15 @@ def _sorted(an: Analysis, uses: list[LibraryUse], ctx: CheckContext) -> Task1:
             (wrong if main is not None else gd).append((seq, fit))
     if main is not None:  # steps on the student's own function first
         gd.sort(key=lambda sf: an.minimised(sf[1]) is not main)
-    return Task1(an, uses, gd, wrong,
-                 [sf for sf in own if sf[1].model == "gd_schedule"],
-                 [sf for sf in own if sf[1].model == "momentum"],
-                 [sf for sf in own if sf[1].model in NESTEROV_MODELS],
+    momentum = [sf for sf in own if sf[1].model == "momentum"]
+    nesterov = [sf for sf in own if sf[1].model in NESTEROV_MODELS]
+    # momentum steps that a Nesterov form explains as well, where the code says Nesterov
+    for seq, fit in list(momentum):
+        alt = next((a for a in an.alternatives.get(seq.id, ()) if a.model in NESTEROV_MODELS), None)
+        if alt is not None and _claims_nesterov(ctx, seq):
+            momentum.remove((seq, fit))
+            nesterov.append((seq, alt))
+    return Task1(an, uses, gd, wrong, [sf for sf in own if sf[1].model == "gd_schedule"], momentum, nesterov,
                  library, hand_steps(ctx.cells, an))
 
 
@@ -360,28 +373,37 @@ def _marked_on_curve(ax: dict[str, Any], curve: Func, steps: list[np.ndarray]) -
         groups.append((np.array([p[0] for p in singles], dtype=float), np.array([p[1] for p in singles], dtype=float)))
     best = 0
     for x, y in groups:
-        on = np.abs(curve.f(x) - y) <= 2e-2 * span + 1e-9
+        on = _on_curve(curve, x, y, span)
         if not steps:
             if x.size <= SHORT_MARKED_LINE:
                 best = max(best, int(np.unique(np.round(x[on], 9)).size))
             continue
         for seq in steps:
-            near = _near_any(x, np.sort(seq), 1e-3 * xspan)
-            if x.size > SHORT_MARKED_LINE and near.mean() < 0.9:
+            nearest = _nearest_step(x, seq, 1e-3 * xspan)
+            if x.size > SHORT_MARKED_LINE and (nearest >= 0).mean() < 0.9:
                 continue
-            hit = np.unique(np.round(x[on & near], 9)).size
-            best = max(best, int(hit))
+            best = max(best, int(np.unique(nearest[on & (nearest >= 0)]).size))  # distinct steps hit
     return best
 
 
-def _near_any(x: np.ndarray, sorted_steps: np.ndarray, tol: float) -> np.ndarray:
-    """For each x: whether some step value lies within tol of it."""
-    if sorted_steps.size == 0:
-        return np.zeros(x.shape, dtype=bool)
-    i = np.clip(np.searchsorted(sorted_steps, x), 1, sorted_steps.size - 1) if sorted_steps.size > 1 \
-        else np.zeros(x.shape, dtype=int)
-    nearest = np.minimum(np.abs(sorted_steps[i] - x), np.abs(sorted_steps[np.maximum(i - 1, 0)] - x))
-    return nearest <= tol
+def _nearest_step(x: np.ndarray, seq: np.ndarray, tol: float) -> np.ndarray:
+    """For each point: the index of the closest distinct step value within tol, or -1."""
+    values = np.unique(seq)
+    if values.size == 0:
+        return np.full(x.shape, -1)
+    i = np.clip(np.searchsorted(values, x), 0, values.size - 1)
+    j = np.clip(i - 1, 0, values.size - 1)
+    pick = np.where(np.abs(values[j] - x) < np.abs(values[i] - x), j, i)
+    return np.where(np.abs(values[pick] - x) <= tol, pick, -1)
+
+
+def _on_curve(curve: Func, x: np.ndarray, y: np.ndarray, span: float) -> np.ndarray:
+    """Points that lie on the drawn curve: within a thousandth of its height, plus what
+    straight segments between its points may be off there (a coarse grid bends less)."""
+    bend = np.zeros_like(curve.y)
+    bend[1:-1] = np.abs(curve.y[2:] - 2 * curve.y[1:-1] + curve.y[:-2])
+    slack = np.interp(x, curve.x, np.maximum.reduce([bend, np.roll(bend, 1), np.roll(bend, -1)]))
+    return np.abs(curve.f(x) - y) <= 1e-3 * span + slack + 1e-9
 
 
 # -- stop rule ------------------------------------------------------------------------------
@@ -530,7 +552,9 @@ def _near_minimum(func: Func, values: tuple[float, ...]) -> bool:
         if moved <= 1e-9 * scale:
             break
     way = max(abs(x_first - x_star), 1e-6 * scale)
-    return abs(x_star - x_last) <= 2e-2 * way
+    # a plotted curve's slope is rough: where its descent stops is known less precisely
+    slack = 0.0 if func.exact else 1e-2 * scale
+    return abs(x_star - x_last) <= 2e-2 * way + slack
 
 
 # -- momentum and Nesterov ------------------------------------------------------------------

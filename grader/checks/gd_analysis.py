@@ -27,7 +27,6 @@ from grader.checks.gd_fit import (
     fit_momentum,
     fit_schedule_nesterov,
     fit_torch_nesterov,
-    informative_steps,
     quantum,
 )
 from grader.checks.gd_inline import inline_expressions, numeric_constants
@@ -72,6 +71,9 @@ class Analysis:
     curves: list[Func] = field(default_factory=list)
     primitive_of: dict[str, Func] = field(default_factory=dict)  # g.id -> f with f' = g (both written)
     short: list[Sequence] = field(default_factory=list)  # two recorded values: one step at most
+    # other models that explain a sequence just as well (on a quadratic, Nesterov and heavy-ball
+    # momentum with other constants make the same steps): names may then break the tie
+    alternatives: dict[str, tuple[Fit, ...]] = field(default_factory=dict)
     optimizers: list[dict[str, Any]] = field(default_factory=list)
 
     def fits_of(self, *models: str) -> list[tuple[Sequence, Fit]]:
@@ -131,8 +133,8 @@ def inline_functions(cells: list[Cell], points: np.ndarray, known: list[Func]) -
         y = expr.evaluate(points, constants)
         dy = (expr.evaluate(points + h, constants) - expr.evaluate(points - h, constants)) / (2 * h)
         ok = np.isfinite(y) & np.isfinite(dy) & (np.abs(y) < 1e300)
-        if ok.sum() < 10 or float(np.ptp(y[ok])) == 0.0:
-            continue
+        if ok.sum() < 10 or float(np.ptp(y[ok])) == 0.0 or np.allclose(dy[ok], 1.0):
+            continue  # constants, and x or x + c (counters, wrappers like np.array(x))
         func = Func(f"in{k}", expr.text, "inline", points[ok], y[ok], dy[ok], expr.text, cell=expr.cell)
         if not any(_same_function(func, other) for other in known + out):
             out.append(func)
@@ -235,7 +237,8 @@ def _fits_for(x: np.ndarray, funcs: list[Func]) -> list[Fit]:
 
     Plain GD on an exact function outranks every other model on any function (best_fit's
     order), so when one exists the momentum and schedule searches, on this function or another,
-    would be computed and thrown away.
+    would be computed and thrown away. Momentum models are searched on the functions the
+    student wrote (and plotted) only: steps that follow a wrong derivative are plain GD.
     """
     q = _precision(x)
     usable = [func for func in funcs if not np.any(np.isnan(func.grad(x)))]
@@ -249,6 +252,8 @@ def _fits_for(x: np.ndarray, funcs: list[Func]) -> list[Fit]:
         if gd is not None:
             found.append(gd)
             continue  # plain GD outranks every momentum model on the same function
+        if func.origin == "antiderivative":
+            continue
         sched = fit_gd_schedule(x, func, q)
         if sched is not None and _complete(sched, x):
             found.append(sched)
@@ -275,9 +280,9 @@ def _rank(fit: Fit) -> tuple[int, int, int, float]:
     return (0 if fit.func.exact else 1, model[fit.model], WRITTEN_RANK.get(fit.func.origin, 9), fit.max_error)
 
 
-def best_fit(seq: Sequence, funcs: list[Func]) -> tuple[Sequence, Fit] | None:
+def best_fit(seq: Sequence, funcs: list[Func]) -> tuple[Sequence, Fit, tuple[Fit, ...]] | None:
     """The simplest update rule that explains the whole sequence, over the candidate functions,
-    with the sequence it explains.
+    with the sequence it explains and the other models that explain it on the same function.
 
     A traced variable often starts with a value left by an earlier cell (`x` at the end of the
     previous loop, then `x = x0`), so a sequence that fits only without its first value is
@@ -297,7 +302,7 @@ def best_fit(seq: Sequence, funcs: list[Func]) -> tuple[Sequence, Fit] | None:
         rivals = [f for f in found if f.model.startswith("nesterov") and f.func is winner.func]
         if rivals and rivals[0].max_error * 10 < winner.max_error:
             winner = rivals[0]
-    return seq, winner
+    return seq, winner, tuple(f for f in found if f is not winner and f.func is winner.func)
 
 
 def gd_runs(seq: Sequence, funcs: list[Func]) -> list[tuple[Sequence, Fit]]:
@@ -308,11 +313,14 @@ def gd_runs(seq: Sequence, funcs: list[Func]) -> list[tuple[Sequence, Fit]]:
     exact = [f for f in funcs if f.exact]
     runs: list[tuple[Sequence, Fit]] = []
     for k, piece in enumerate(_pieces(np.asarray(seq.values, dtype=float))):
-        if piece.size < MIN_SEGMENT + 1:
-            continue
-        fitted = best_fit(replace(seq, id=f"{seq.id}#{k + 1}", values=tuple(piece.tolist())), exact)
-        if fitted is not None and fitted[1].model == "gd":
-            runs.append(fitted)
+        for part in (piece, piece[1:]):  # the first value may be the last of the previous run
+            if part.size < MIN_SEGMENT + 1:
+                continue
+            q = _precision(part)
+            fits = [fit for func in exact if (fit := fit_gd(part, func, q)) is not None and _complete(fit, part)]
+            if fits:
+                runs.append((replace(seq, id=f"{seq.id}#{k + 1}", values=tuple(part.tolist())), min(fits, key=_rank)))
+                break
     return runs
 
 
@@ -348,6 +356,9 @@ def analyse(probe: dict[str, Any], figures: list[dict[str, Any]],
     funcs += inline_functions(cells or [], _array(gd.get("points", [])), funcs)
     curves = curve_functions(figures)
     seqs, short = _sequences(gd)
+    # what a function of x returned for an array of x is its curve, not steps
+    names = {f.name for f in funcs}
+    seqs = [s for s in seqs if not (s.origin == "return" and s.scope in names)]
     seqs = [s if s.cell not in unfinished_cells else replace(s, finished=False) for s in seqs]
     # steps marked on plots are sequences too
     for fig in figures:
@@ -369,6 +380,8 @@ def analyse(probe: dict[str, Any], figures: list[dict[str, Any]],
         if fitted is not None:
             analysis.sequences.append(fitted[0])
             analysis.fits[seq.id] = fitted[1]
+            if fitted[2]:
+                analysis.alternatives[seq.id] = fitted[2]
             continue
         analysis.sequences.append(seq)
         if seq.origin in ("trace", "calls", "namespace") and len(seq.values) >= 2 * MIN_SEGMENT:
@@ -419,8 +432,9 @@ def _main_function(analysis: Analysis) -> Func | None:
             continue
         owners[owner.id] = owner
         score[owner.id] = score.get(owner.id, 0.0) + EVIDENCE.get(seq.origin, 0.5) * min(fit.steps, 30)
-    ranked = sorted(owners.values(), key=lambda f: (analysis.is_derivative(f), -score[f.id], is_simple(f),
-                                                    WRITTEN_RANK.get(f.origin, 9)))
+    # several functions each descended on (x**2 and x**4 side by side): the harder one counts
+    ranked = sorted(owners.values(), key=lambda f: (analysis.is_derivative(f), score[f.id] < MIN_SEGMENT,
+                                                    is_simple(f), -score[f.id], WRITTEN_RANK.get(f.origin, 9)))
     if ranked:
         return ranked[0]
     followed = {fit.func.of for fit in analysis.fits.values() if fit.func.origin == "antiderivative"}
@@ -461,9 +475,13 @@ def derivative_error(g: Func, f: Func) -> tuple[float, float]:
     ok &= np.isfinite(f.dy) & np.isfinite(f.y)
     ref_d = f.dy[ok]
     # The floor: a share of the typical slope, plus the noise of a numeric f' at that point
-    # (steps crowd near the minimum, where f' ~ 0 and the median slope can be tiny).
+    # (steps crowd near the minimum, where f' ~ 0 and the median slope can be tiny). Typical on
+    # the central window the probe always tabulates: over a range out to x = 100, exp(x) makes
+    # the median slope astronomic and every difference nearer the origin look small.
     noise = 1e-6 * (1 + np.abs(f.y[ok]))
-    floor = 2e-2 * float(np.median(np.abs(ref_d))) + noise
+    central = np.abs(x[ok]) <= 10
+    typical = np.abs(ref_d[central]) if central.sum() >= 20 else np.abs(ref_d)
+    floor = 2e-2 * float(np.median(typical)) + noise
     rounding = 0.6 * quantum(gv[ok])
     diff = np.maximum(np.abs(gv[ok] - ref_d) - rounding, 0.0) / np.maximum(np.abs(ref_d), floor)
     i = int(np.argmax(diff))
@@ -493,6 +511,3 @@ def _quadratic(x: np.ndarray, y: np.ndarray) -> bool:
     return bool(resid <= 1e-6 * (float(np.ptp(y)) or 1.0))
 
 
-def steps_count(x: np.ndarray, q: float) -> int:
-    """Informative steps of a sequence (re-exported for the checks)."""
-    return informative_steps(x, q)
