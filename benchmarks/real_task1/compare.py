@@ -4,6 +4,7 @@ The files (public student notebooks and scripts) are never in this repository: f
 named in manifest.yaml into a folder as <id>.<ext> and point this script at that folder.
 
     python benchmarks/real_task1/compare.py FOLDER [--out DIR] [--recheck] [--json PATH]
+    python benchmarks/real_task1/compare.py --expected SET [--out DIR] [--recheck]
 
 It grades FOLDER with the task1 rubric (sandboxed, as `grader grade` does), then re-runs the
 Task 1 checks on each run's saved artifacts to read the credit *key* every check chose (the
@@ -12,6 +13,9 @@ results carry only points), and prints agreement per check and overall, by key (
 `--recheck` skips the runs and re-checks an existing DIR: the analysis can be changed and
 re-measured in seconds. A file whose sha256 differs from the manifest's is reported and left
 out (it is not the file that was graded by hand).
+
+`--expected SET` does the same for a set with an EXPECTED.yaml (submissions/task1,
+tests/fixtures/task1_hidden), whose verdicts are shares of points: agreement by credit.
 """
 from __future__ import annotations
 
@@ -165,14 +169,39 @@ def _print(verdicts: list[Verdict], problems: list[str]) -> None:
               f"({v.got_share:g})\n    hand: {v.why}\n    grader: {v.message[:300]}")
 
 
+def compare_expected(folder: Path, out: Path, recheck: bool, lang: str = "en") -> list[Verdict]:
+    """A shipped or hidden set against its EXPECTED.yaml (shares of each check's points)."""
+    expected = yaml.safe_load((folder / "EXPECTED.yaml").read_text(encoding="utf-8"))
+    if not recheck:
+        grade_batch(folder, load_rubric("task1"), GradeOptions(out_dir=out, workers=2, lang=lang, force=True))
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))["students"]
+    verdicts: list[Verdict] = []
+    for key, entry in expected.items():
+        result = next((r for r in results if r["student"] in (key, key.split("_")[0])), None)
+        if result is None:
+            continue
+        got = {c["id"]: (c["points"] / c["max_points"] if c["max_points"] else 0.0, c["message"]) for c in result["checks"]}
+        for check, share in entry["checks"].items():
+            share_got, message = got[check]
+            verdicts.append(Verdict(key, check, f"{share:g}", (), f"{share_got:g}", share, share_got,
+                                    entry.get("note", ""), message))
+    return verdicts
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folder", type=Path, help="the fetched files, named <id>.<ext>")
+    parser.add_argument("folder", type=Path, nargs="?", help="the fetched files, named <id>.<ext>")
+    parser.add_argument("--expected", type=Path, help="a set with an EXPECTED.yaml instead of the manifest")
     parser.add_argument("--out", type=Path, default=Path("reports/real_task1"), help="grading output folder")
     parser.add_argument("--recheck", action="store_true", help="re-check the runs already in --out")
     parser.add_argument("--json", type=Path, help="also write the table and every verdict here")
     args = parser.parse_args()
-    verdicts, problems = compare(args.folder.resolve(), args.out.resolve(), args.recheck)
+    if args.expected is not None:
+        verdicts, problems = compare_expected(args.expected.resolve(), args.out.resolve(), args.recheck), []
+    elif args.folder is not None:
+        verdicts, problems = compare(args.folder.resolve(), args.out.resolve(), args.recheck)
+    else:
+        parser.error("give the folder of fetched files, or --expected SET")
     _print(verdicts, problems)
     if args.json:
         args.json.write_text(json.dumps({"summary": summary(verdicts),

@@ -231,6 +231,18 @@ def _sequences(gd: dict[str, Any]) -> tuple[list[Sequence], list[Sequence]]:
     return out, short
 
 
+def _with_cells(seqs: list[Sequence]) -> list[Sequence]:
+    """A list left in the namespace has no cell: when its first values are those of a variable
+    traced in a cell, it is that cell's work (and unfinished if the cell never finished: a list
+    kept from a loop that was stopped by the time limit is no finished work)."""
+    traced = {s.values[:4]: s for s in seqs if s.origin == "trace" and s.cell is not None}
+    out = []
+    for seq in seqs:
+        source = traced.get(seq.values[:4]) if seq.cell is None and len(seq.values) >= 4 else None
+        out.append(replace(seq, cell=source.cell, finished=source.finished) if source is not None else seq)
+    return out
+
+
 # -- fitting ----------------------------------------------------------------------------------
 def _fits_for(x: np.ndarray, funcs: list[Func]) -> list[Fit]:
     """Every complete fit of `x` that could win in best_fit.
@@ -360,6 +372,7 @@ def analyse(probe: dict[str, Any], figures: list[dict[str, Any]],
     names = {f.name for f in funcs}
     seqs = [s for s in seqs if not (s.origin == "return" and s.scope in names)]
     seqs = [s if s.cell not in unfinished_cells else replace(s, finished=False) for s in seqs]
+    seqs = _with_cells(seqs)
     # steps marked on plots are sequences too
     for fig in figures:
         for ax in fig.get("axes", []):

@@ -37,7 +37,7 @@ def _function(i: int, name: str, fn, points: np.ndarray, origin: str = "callable
 
 def _trace(i: int, name: str, values: list[float], cell: int = 1, scope: str = "<module>", origin: str = "trace") -> dict:
     return {"id": f"sq{i}", "origin": origin, "name": name, "scope": scope if origin == "trace" else None,
-            "cell": cell, "values": values, "order": i}
+            "cell": None if origin == "namespace" else cell, "values": values, "order": i}
 
 
 def _probe(funcs: dict, sequences: list[dict], lo: float = -6, hi: float = 6, scalars: dict | None = None,
@@ -381,3 +381,13 @@ def test_steps_the_notebook_cannot_have_made_earn_nothing_automatic(case: str, t
     out = _check(_ctx(probe, tmp_path, _honest_cells(), run_cells=runs), "steps")
     assert out.key == "unverified"
     assert out.flags and out.flags[0].kind == "evidence"
+
+
+def test_a_list_kept_from_a_loop_stopped_by_the_time_limit_is_no_finished_work(tmp_path: Path) -> None:
+    xs, v = [1.2], 0.0
+    for _ in range(300):  # right Nesterov steps, but the loop's test never ends it
+        v = 0.9 * v + 0.05 * df(xs[-1] - 0.9 * v)
+        xs.append(xs[-1] - v)
+    probe = _probe({"f": f, "df": df}, [_trace(0, "x", xs, cell=5), _trace(1, "xs_n", xs, origin="namespace")])
+    ctx = _ctx(probe, tmp_path, run_cells=(CellRecord(4, "ok"), CellRecord(5, "timeout")))
+    assert _check(ctx, "nesterov").key == "missing"
