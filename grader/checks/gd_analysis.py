@@ -235,7 +235,11 @@ def _with_cells(seqs: list[Sequence]) -> list[Sequence]:
     """A list left in the namespace has no cell: when its first values are those of a variable
     traced in a cell, it is that cell's work (and unfinished if the cell never finished: a list
     kept from a loop that was stopped by the time limit is no finished work)."""
-    traced = {s.values[:4]: s for s in seqs if s.origin == "trace" and s.cell is not None}
+    traced: dict[tuple[float, ...], Sequence] = {}
+    for s in seqs:
+        if s.origin == "trace" and s.cell is not None:  # its first value may be stale (see best_fit)
+            traced.setdefault(s.values[1:5], s)
+            traced.setdefault(s.values[:4], s)
     out = []
     for seq in seqs:
         source = traced.get(seq.values[:4]) if seq.cell is None and len(seq.values) >= 4 else None

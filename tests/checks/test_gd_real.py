@@ -388,6 +388,7 @@ def test_a_list_kept_from_a_loop_stopped_by_the_time_limit_is_no_finished_work(t
     for _ in range(300):  # right Nesterov steps, but the loop's test never ends it
         v = 0.9 * v + 0.05 * df(xs[-1] - 0.9 * v)
         xs.append(xs[-1] - v)
-    probe = _probe({"f": f, "df": df}, [_trace(0, "x", xs, cell=5), _trace(1, "xs_n", xs, origin="namespace")])
+    stale = [-1.04]  # x as the previous cell left it: the first value the trace saw in this one
+    probe = _probe({"f": f, "df": df}, [_trace(0, "x", stale + xs, cell=5), _trace(1, "xs_n", xs, origin="namespace")])
     ctx = _ctx(probe, tmp_path, run_cells=(CellRecord(4, "ok"), CellRecord(5, "timeout")))
     assert _check(ctx, "nesterov").key == "missing"
