@@ -1,19 +1,37 @@
 """GitHub Classroom: grade the repository a workflow runs in, and write that workflow.
 
 ``grader ci`` produces what the Classroom grading reporter
-(``classroom-resources/autograding-grading-reporter@v1``) reads from a runner step: a step
-output named ``result`` holding base64 of the JSON that Classroom's own runners write
-(``autograding-command-grader``)::
+(``classroom-resources/autograding-grading-reporter@v1``) reads from runner steps: for each
+runner id listed in its ``runners`` input, base64 of the JSON that Classroom's own runners write
+(``autograding-command-grader``), in the environment variable ``<RUNNER ID>_RESULTS``::
 
     {"version": 1, "status": "pass" | "fail" | "error", "max_score": 8,
      "tests": [{"name": ..., "status": "pass" | "fail" | "error", "score": 1.5, "message": ...,
                 "test_code": "", "filename": ..., "line_no": 0, "duration": 0}, ...]}
 
-The reporter reads it from the environment variable ``<RUNNER ID>_RESULTS`` (the id upper-cased),
-adds up the tests' scores against ``max_score`` (so partial credit stays fractional), posts
-``Points X/Y`` to Classroom and fails the job when a runner's status is ``fail`` or ``error``.
-So ``grader ci`` exits 0 whenever it wrote a result, as Classroom's runners do, and leaves
-failing to the reporter; it exits 2 only when it could not write one.
+What the reporter does with them (its source, src/notify-classroom.js and
+src/helpers/test-helpers.js): Classroom gets ``Points X/Y`` where X adds up every test's
+``score`` and Y every ``max_score``, over the runners whose ``max_score`` is not 0; its log
+prints, per runner, ``passed tests / all tests x max_score`` and a table totalling those. The two
+agree only when every runner's tests all pass or all fail. So one graded repository is three
+runners, all written by one step (``GRADER_STEP``):
+
+- ``grader`` (output ``checks``): one test per check, with its points and message, and
+  ``max_score`` 0: the reporter lists it and counts none of it;
+- ``earned`` (output ``earned``): one passing test worth the score (net of late penalties),
+  ``max_score`` = the score;
+- ``remaining`` (output ``remaining``): one failing test worth 0, ``max_score`` = the rubric's
+  maximum minus the score (negative when bonus points carry the score above the maximum: the
+  maximum Classroom shows stays the rubric's).
+
+Log and Classroom then both say e.g. ``4.5/6``. Scores are rounded to hundredths, as every
+report gives them. The job fails (the reporter fails it for a runner whose status is ``fail`` or
+``error``) when the ``grader`` runner says so. When the grader cannot grade at all (no rubric,
+no notebook), the ``remaining`` runner still carries the maximum (``--max-score``, written into
+the workflow), so Classroom shows 0 points rather than nothing. The step output ``result`` keeps
+the one-runner form that workflows written by earlier versions read.
+``grader ci`` exits 0 whenever it wrote a result, as Classroom's runners do, and leaves failing
+to the reporter; it exits 2 only when it could not write one.
 
 Checks a student may not see yet keep their points (Classroom needs the total) but lose their
 names and messages: the Actions log is readable by the student.
@@ -26,7 +44,6 @@ import logging
 import shlex
 import shutil
 import subprocess
-import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -34,20 +51,20 @@ from pathlib import Path
 from typing import Any
 
 import grader
-from grader.errors import GraderError, IntakeError
-from grader.grading import GradeOptions, grade_one
+from grader.errors import GraderError
+from grader.hosted import grade_folder
 from grader.i18n import tr
-from grader.intake import discover
-from grader.late import SubmissionClock
-from grader.report.html import format_number, format_points
+from grader.report.html import format_number, format_points, round_points
 from grader.results import SubmissionResult
 from grader.rubric.schema import Rubric, text
-from grader.sandbox.detect import SandboxKind, get_sandbox
+from grader.sandbox.detect import SandboxKind
 from grader.selfcheck import shown_to_students
 
 logger = logging.getLogger(__name__)
 
-RUNNER_ID = "grader"
+GRADER_STEP = "grader"  # the workflow step's id
+RUNNERS = {"grader": "checks", "earned": "earned", "remaining": "remaining"}  # runner id -> step output
+LEGACY_OUTPUT = "result"  # the one-runner payload of workflows written before the three runners
 RESULT_VERSION = 1
 MAX_MESSAGE_CHARS = 2000  # GitHub caps a step's outputs at 1 MB in all
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"
@@ -58,24 +75,29 @@ _STATUS = {"pass": "pass", "partial": "fail", "fail": "fail", "error": "error", 
 
 @dataclass(frozen=True)
 class CiOutcome:
-    payload: dict[str, Any]
+    runners: dict[str, dict[str, Any]]  # runner id -> the reporter's JSON for it
+    legacy: dict[str, Any]  # the one-runner form, step output ``result``
     summary: str  # Markdown for $GITHUB_STEP_SUMMARY
-    points_line: str  # "Points 7.5/8"
+    points_line: str  # "Points 7.5/8", as Classroom gets it
+
+    def outputs(self) -> dict[str, str]:
+        """Step output name -> encoded value."""
+        encoded = {RUNNERS[runner]: encode_payload(payload) for runner, payload in self.runners.items()}
+        return {**encoded, LEGACY_OUTPUT: encode_payload(self.legacy)}
 
 
 # --- the result ---------------------------------------------------------------------------------
 
 
-def classroom_payload(result: SubmissionResult, rubric: Rubric, lang: str, now: datetime) -> dict[str, Any]:
-    """The reporter's JSON for one graded repository (see the module docstring)."""
+def check_tests(result: SubmissionResult, rubric: Rubric, lang: str, now: datetime) -> tuple[list[dict[str, Any]], str]:
+    """One reporter test per check (hidden ones anonymous), the late penalty, and the status."""
     specs = {c.id: c for c in rubric.checks}
     tests: list[dict[str, Any]] = []
     hidden_number = 0
     required_ok = True
     for check in result.checks:
         spec = specs.get(check.id)
-        shown = shown_to_students(check.visibility, rubric.due, now)
-        if shown:
+        if shown_to_students(check.visibility, rubric.due, now):
             name = check.title
             message = tr(lang, "ci.manual") if check.status == "manual" else check.message
             message = f"{format_points(check.points)}/{format_points(check.max_points)}: {message}"
@@ -91,27 +113,59 @@ def classroom_payload(result: SubmissionResult, rubric: Rubric, lang: str, now: 
                   penalty=format_points(result.penalty))
         tests.append(_test(tr(lang, "ci.late_name"), "fail", -result.penalty, note, result.submission))
     if result.status != "graded":
-        status = "error"
-        tests.insert(0, _test(result.submission, "error", 0.0,
+        tests.insert(0, _test(tr(lang, "ci.not_run_name"), "error", 0.0,
                               tr(lang, "ci.not_run", error=result.error or result.status), result.submission))
+        return tests, "error"
+    return tests, "pass" if required_ok else "fail"
+
+
+def classroom_outcome(result: SubmissionResult, rubric: Rubric, lang: str, now: datetime) -> CiOutcome:
+    """The reporter's three runners (and the legacy one) for one graded repository."""
+    tests, status = check_tests(result, rubric, lang, now)
+    footer = tr(lang, "selfcheck.may_differ")
+    return _outcome(tests, status, result.score, rubric.max_score, text(rubric.title, lang), lang, footer)
+
+
+def failed_outcome(message: str, lang: str, max_score: float | None = None) -> CiOutcome:
+    """When the grader could not grade at all (bad rubric, no notebook...): an error Classroom
+    sees, 0 of the rubric's maximum (``max_score``; 1 when even that is unknown)."""
+    tests = [_test(tr(lang, "ci.grader_name"), "error", 0.0, message, "")]
+    return _outcome(tests, "error", 0.0, max_score or 1.0, "", lang, message)
+
+
+def _outcome(tests: list[dict[str, Any]], status: str, score: float, max_score: float, title: str,
+             lang: str, footer: str) -> CiOutcome:
+    total, maximum = round_points(score), round_points(max_score)
+    rest = round_points(maximum - total)
+    earned = _test(tr(lang, "ci.earned_name"), "pass" if total > 0 else "fail", total,
+                   tr(lang, "ci.earned_message", points=format_points(total), max=format_points(maximum)), "")
+    if rest >= 0:
+        remaining = _test(tr(lang, "ci.remaining_name"), "fail", 0.0,
+                          tr(lang, "ci.remaining_message", points=format_points(rest)), "")
     else:
-        status = "pass" if required_ok else "fail"
-    return {"version": RESULT_VERSION, "status": status, "max_score": _number(rubric.max_score), "tests": tests}
+        remaining = _test(tr(lang, "ci.bonus_name"), "fail", 0.0,
+                          tr(lang, "ci.bonus_message", points=format_points(-rest), max=format_points(maximum)), "")
+    runners = {
+        "grader": _payload(status, 0, tests),
+        "earned": _payload("pass", total, [earned]),
+        "remaining": _payload("pass", rest, [remaining]),
+    }
+    legacy = _payload(status, maximum, tests)
+    summary = summary_markdown(tests, status, total, maximum, title, lang, footer)
+    return CiOutcome(runners, legacy, summary, points_line(runners))
 
 
-def error_payload(message: str) -> dict[str, Any]:
-    """The reporter's JSON when the grader could not grade at all (bad rubric, no notebook...)."""
-    return {"version": RESULT_VERSION, "status": "error", "max_score": 0,
-            "tests": [_test("grader", "error", 0.0, message, "")]}
+def _payload(status: str, max_score: float, tests: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"version": RESULT_VERSION, "status": status, "max_score": _number(max_score), "tests": tests}
 
 
 def _test(name: str, status: str, score: float, message: str, filename: str) -> dict[str, Any]:
     return {"name": name, "status": status, "score": _number(score), "message": message[:MAX_MESSAGE_CHARS],
-            "test_code": "", "filename": filename, "line_no": 0, "duration": 0}
+            "test_code": "", "filename": "" if filename == "." else filename, "line_no": 0, "duration": 0}
 
 
 def _number(value: float) -> float | int:
-    value = round(float(value), 4)
+    value = round_points(value)
     return int(value) if value == int(value) else value
 
 
@@ -125,26 +179,57 @@ def decode_payload(encoded: str) -> dict[str, Any]:
     return json.loads(base64.b64decode(encoded).decode("utf-8"))  # type: ignore[no-any-return]
 
 
-def points_line(payload: dict[str, Any]) -> str:
-    """``Points X/Y`` as the reporter posts it to Classroom (sum of test scores / max_score)."""
-    total = sum(float(t.get("score") or 0) for t in payload.get("tests", []))
-    return f"Points {format_number(round(total, 4))}/{format_number(float(payload.get('max_score') or 0))}"
+def reporter_points(runners: dict[str, dict[str, Any]]) -> tuple[float, float]:
+    """(total, maximum) as the reporter sends them to Classroom: src/notify-classroom.js adds,
+    in the runners' order and in doubles, every test's score and every max_score of the runners
+    whose max_score is not 0."""
+    total, maximum = 0.0, 0.0
+    for payload in runners.values():
+        if not payload.get("max_score"):
+            continue
+        maximum += payload["max_score"]
+        for test in payload.get("tests", []):
+            total += test.get("score", 0)
+    return total, maximum
 
 
-def summary_markdown(payload: dict[str, Any], title: str, lang: str, footer: str) -> str:
+def reporter_log(runners: dict[str, dict[str, Any]]) -> tuple[float, float]:
+    """(total, maximum) of the reporter's log table (src/aggregate-results.js with
+    src/helpers/test-helpers.js getTestScore: passed tests / all tests x max_score per runner)."""
+    total, maximum = 0.0, 0.0
+    for payload in runners.values():
+        tests = payload.get("tests", [])
+        runner_max = payload.get("max_score") or 0
+        passed = sum(1 for t in tests if t.get("status") == "pass")
+        total += passed / len(tests) * runner_max if tests else float("nan")
+        maximum += runner_max
+    return total, maximum
+
+
+def js_number(value: float) -> str:
+    """A number as JavaScript prints it in a template string (shortest round-trip digits)."""
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def points_line(runners: dict[str, dict[str, Any]]) -> str:
+    """``Points X/Y`` exactly as the reporter posts it to Classroom."""
+    total, maximum = reporter_points(runners)
+    return f"Points {js_number(total)}/{js_number(maximum)}"
+
+
+def summary_markdown(tests: list[dict[str, Any]], status: str, total: float, maximum: float, title: str,
+                     lang: str, footer: str) -> str:
     """A Markdown table of the tests for the job summary page."""
-    total = sum(float(t.get("score") or 0) for t in payload["tests"])
-    if payload["status"] == "error" and not payload["max_score"]:
+    if status == "error" and not title:
         heading = tr(lang, "ci.error_title")
     else:
-        heading = tr(lang, "ci.summary_title", title=title, points=format_number(round(total, 4)),
-                     max=format_number(float(payload["max_score"])))
+        heading = tr(lang, "ci.summary_title", title=title, points=format_number(total), max=format_number(maximum))
     icons = {"pass": "✅", "fail": "❌", "error": "⚠️"}
     rows = [f"## {heading}", "",
             f"| | {tr(lang, 'selfcheck.col.check')} | {tr(lang, 'selfcheck.col.points')} | "
             f"{tr(lang, 'selfcheck.col.message')} |",
             "|---|---|---|---|"]
-    for t in payload["tests"]:
+    for t in tests:
         rows.append(f"| {icons.get(t['status'], '')} | {_cell(t['name'])} | {format_number(float(t['score']))} | "
                     f"{_cell(t['message'])} |")
     rows += ["", f"> {footer}", ""]
@@ -175,35 +260,12 @@ def append_summary(path: Path, markdown: str) -> None:
 
 def grade_repository(repo: Path, rubric: Rubric, *, lang: str, sandbox: SandboxKind = "auto",
                      out_dir: Path | None = None, now: datetime | None = None) -> CiOutcome:
-    """Grade the student's repository at ``repo`` and build the reporter's result.
+    """Grade the student's repository at ``repo`` and build the reporter's runners.
 
     Raises GraderError when the grader cannot work at all (the caller writes an error result).
     """
-    now = now or datetime.now(timezone.utc)
-    work = Path(tempfile.mkdtemp(prefix="grader-ci-")) if out_dir is None else out_dir
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        subs = discover(repo, patterns=tuple(rubric.entry.patterns), unpack_dir=work / ".unpacked",
-                        lang=lang, entry_hints=tuple(rubric.entry.hints), single=True)
-        if len(subs) != 1:
-            raise IntakeError(tr(lang, "selfcheck.one_submission", path=str(repo), count=len(subs)))
-        sub = subs[0]
-        when = None
-        if rubric.due is not None:
-            when = SubmissionClock(zone=rubric.due.tzinfo).time_of(sub, lang)
-        result = grade_one(sub, rubric, get_sandbox(sandbox, fallback=True), work, lang,
-                           GradeOptions(out_dir=work, lang=lang, force=True), when=when)
-    finally:
-        if out_dir is None:
-            shutil.rmtree(work, ignore_errors=True)
-    payload = classroom_payload(result, rubric, lang, now)
-    footer = tr(lang, "selfcheck.may_differ")
-    return CiOutcome(payload, summary_markdown(payload, text(rubric.title, lang), lang, footer), points_line(payload))
-
-
-def failed_outcome(message: str, lang: str) -> CiOutcome:
-    payload = error_payload(message)
-    return CiOutcome(payload, summary_markdown(payload, "", lang, message), points_line(payload))
+    result = grade_folder(repo, rubric, lang=lang, sandbox=sandbox, out_dir=out_dir)
+    return classroom_outcome(result, rubric, lang, now or datetime.now(timezone.utc))
 
 
 # --- the workflow -------------------------------------------------------------------------------
@@ -230,12 +292,15 @@ def default_grader_spec() -> str | None:
     return f"grader[students] @ git+{url}@{rev}"
 
 
-def workflow_text(rubric_arg: str, grader_spec: str, python: str, assignment: str) -> str:
+def workflow_text(rubric_arg: str, grader_spec: str, python: str, assignment: str, max_score: float) -> str:
     """The GitHub Actions workflow for a student template repository."""
+    env = "\n".join(f"          {runner.upper()}_RESULTS: \"${{{{ steps.{GRADER_STEP}.outputs.{output} }}}}\""
+                     for runner, output in RUNNERS.items())
     return f"""\
 # Written by `grader init-classroom -a {assignment}` (grader {grader.__version__}).
 # GitHub Classroom runs it on every push: the grader grades this repository and the
-# reporter sends the points to Classroom.
+# reporter sends the points to Classroom. The three runners keep the reporter's log and
+# Classroom's points equal (see grader/classroom.py).
 name: Autograding Tests
 'on':
   - push
@@ -262,14 +327,14 @@ jobs:
           python -m pip install --quiet {shlex.quote(grader_spec)}
           if [ -f requirements.txt ]; then python -m pip install --quiet -r requirements.txt; fi
       - name: Grade
-        id: {RUNNER_ID}
-        run: grader ci -a {shlex.quote(rubric_arg)}
+        id: {GRADER_STEP}
+        run: grader ci -a {shlex.quote(rubric_arg)} --max-score {format_number(max_score)}
       - name: Autograding Reporter
         uses: {REPORTER}
         env:
-          {RUNNER_ID.upper()}_RESULTS: "${{{{ steps.{RUNNER_ID}.outputs.result }}}}"
+{env}
         with:
-          runners: {RUNNER_ID}
+          runners: {",".join(RUNNERS)}
 """
 
 
@@ -290,6 +355,6 @@ def write_classroom_files(repo: Path, rubric: Rubric, *, grader_spec: str, pytho
     for path in targets:
         path.parent.mkdir(parents=True, exist_ok=True)
     targets[1].write_bytes(source.read_bytes())
-    targets[0].write_text(workflow_text(rubric_rel.as_posix(), grader_spec, python, rubric.assignment),
-                          encoding="utf-8")
+    targets[0].write_text(workflow_text(rubric_rel.as_posix(), grader_spec, python, rubric.assignment,
+                                        rubric.max_score), encoding="utf-8")
     return targets

@@ -16,6 +16,7 @@ from grader.errors import GraderError
 from grader.results import load_batch
 
 if TYPE_CHECKING:
+    from grader.report.exports import BonusPolicy
     from grader.rubric import Rubric
 
 T = TypeVar("T")
@@ -51,8 +52,8 @@ def main(verbose: bool) -> None:
 @main.command()
 @click.argument("folder", type=click.Path(exists=True, path_type=Path))
 @click.option("-a", "--assignment", required=True, help="Rubric name in rubrics/ (e.g. task1) or a YAML path.")
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default: reports/<assignment>).")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="FOLDER", help="Output folder (default: reports/<assignment>).")
 @click.option("--lang", type=click.Choice(["ru", "en"]), default=None, help="Report language (default: the rubric's).")
 @click.option("--workers", type=int, default=None, help="Submissions graded in parallel (default: number of cores).")
 @click.option("--timeout", "timeout_s", type=float, default=None, help="Seconds for a whole submission (overrides the rubric).")
@@ -63,7 +64,7 @@ def main(verbose: bool) -> None:
 @click.option("--allow-file-times", is_flag=True,
               help="Use file modification times as submission times when nothing better is known (late penalties).")
 @click.option("--moodle-worksheet", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Moodle grading worksheet (CSV): submission times, and the template of moodle_grades.csv "
+              metavar="FILE", help="Moodle grading worksheet (CSV): submission times, and the template of moodle_grades.csv "
                    "(default: one found in FOLDER).")
 @click.option("--moodle-lang", type=click.Choice(["ru", "en"]), default=None,
               help="Language of the Moodle interface the grades are uploaded in (column titles).")
@@ -77,7 +78,7 @@ def main(verbose: bool) -> None:
                    "(the example's budget and seeds), in the sandbox. HW 3: retrain from the pretrained start "
                    "within the rubric's time budget.")
 @click.option("--weights", "weights", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="HW 3: folder of pretrained weight files under their download names (resnet18-f37072fd.pth ...), "
+              metavar="FOLDER", help="HW 3: folder of pretrained weight files under their download names (resnet18-f37072fd.pth ...), "
                    "served offline as the torch hub and Keras caches.")
 @click.option("--docker", "docker", is_flag=True,
               help="Task 2 bonus: build and run the students' Dockerfiles and compose files with the Docker engine "
@@ -88,9 +89,11 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
           retrain: bool, weights: Path | None, docker: bool) -> None:
     """Grade every submission in FOLDER (one sub-folder or file per student)."""
     from grader.grading import GradeOptions, Progress, default_workers, grade_batch
+    from grader.i18n import tr
     from grader.late import find_moodle_worksheet
-    from grader.report.batch import render_batch
+    from grader.report.batch import render_batch, summary_lines
     from grader.report.exports import write_exports
+    from grader.report.html import format_points
     from grader.rubric import load_rubric
     from grader.rubric.schema import text
 
@@ -104,6 +107,7 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
                                data=_data_options(data), device=device, retrain=retrain, weights=weights,
                                docker=docker)
         tty = sys.stderr.isatty()
+        shown_lang = lang or rubric.lang
 
         def progress(p: Progress) -> None:
             bar = "#" * int(20 * p.done / max(p.total, 1))
@@ -112,30 +116,41 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
             if tty:
                 click.echo("\r" + line[:120].ljust(120), nl=False, err=True)
             elif p.last is not None:
-                click.echo(f"{p.done}/{p.total} {p.last.student}: {p.last.score:g}/{p.last.max_score:g} "
-                           f"({p.last.status})", err=True)
+                click.echo(tr(shown_lang, "cli.progress", done=p.done, total=p.total, student=p.last.student,
+                              score=format_points(p.last.score), max=format_points(p.last.max_score),
+                              status=tr(shown_lang, f"report.submission_status.{p.last.status}")), err=True)
 
         batch = grade_batch(folder, rubric, options, on_progress=progress)
         if tty:
             click.echo("", err=True)
-        shown_lang = lang or rubric.lang
         index = render_batch(batch, out, title=text(rubric.title, shown_lang), lang=shown_lang,
-                             check_ids=[c.id for c in rubric.checks])
+                             check_ids=[c.id for c in rubric.checks], bonus_ids=_bonus_ids(rubric))
         kinds = ["gradescope"] + (["moodle"] if any(r.moodle_id for r in batch.students) else [])
         exported = write_exports(batch, out, kinds, lang=shown_lang, moodle_lang=moodle_lang,
-                                 moodle_worksheet=worksheet)
+                                 moodle_worksheet=worksheet, bonus=_bonus_policy(rubric))
     except GraderError as exc:
         raise click.ClickException(str(exc)) from exc
     for warning in exported.warnings:
         click.echo(f"Moodle: {warning}", err=True)
-    counts = {s: sum(1 for r in batch.students if r.status == s) for s in ("graded", "error", "timeout")}
-    click.echo(f"{len(batch.students)} submissions: {counts['graded']} graded, {counts['error']} error, "
-               f"{counts['timeout']} timeout.")
-    click.echo(f"Sandbox: {batch.sandbox}")
-    _echo_missing_weights(out, lang or rubric.lang)
-    click.echo(f"Results: {out / 'results.json'}\nReport:  {index}")
+    for line in summary_lines(batch, shown_lang):
+        click.echo(line)
+    click.echo(tr(shown_lang, "cli.sandbox", sandbox=batch.sandbox))
+    _echo_missing_weights(out, shown_lang)
+    click.echo(tr(shown_lang, "cli.results", path=out / "results.json"))
+    click.echo(tr(shown_lang, "cli.report", path=index))
     if any(path.name == "moodle_grades.csv" for path in exported.paths):
-        click.echo(f"Moodle:  {out / 'moodle_grades.csv'}")
+        click.echo(tr(shown_lang, "cli.moodle", path=out / "moodle_grades.csv"))
+
+
+def _bonus_ids(rubric: Rubric) -> list[str]:
+    return [c.id for c in rubric.checks if c.bonus]
+
+
+def _bonus_policy(rubric: Rubric) -> BonusPolicy:
+    """The rubric's choice for bonus points above the maximum in Moodle."""
+    from grader.report.exports import BonusPolicy
+
+    return BonusPolicy(rubric.moodle.bonus, top_score=rubric.top_score)
 
 
 def _echo_missing_weights(out: Path, lang: str) -> None:
@@ -150,14 +165,17 @@ def _echo_missing_weights(out: Path, lang: str) -> None:
 @main.command()
 @click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-a", "--assignment", default=None, help="Rubric (default: the one named in results.json).")
-@click.option("--lang", type=click.Choice(["ru", "en"]), default=None)
+@click.option("--lang", type=click.Choice(["ru", "en"]), default=None,
+              help="Report language (default: the rubric's); the graders' messages stay in the language they "
+                   "were graded in.")
 @click.option("--overrides", "overrides_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Instructor's grades (YAML or CSV: student, check, points, comment) merged into "
+              default=None, metavar="FILE", help="Instructor's grades (YAML or CSV: student, check, points, comment) merged into "
                                  "the results (default: grades/overrides.yaml|.yml|.csv in the current folder "
                                  "or in OUT_DIR).")
 def report(out_dir: Path, assignment: str | None, lang: str | None, overrides_path: Path | None) -> None:
     """Re-render the HTML reports and gradebook of a graded batch (nothing is re-run), with the
     instructor's grades from the overrides file merged in."""
+    from grader.i18n import tr
     from grader.overrides import awaiting_review, find_overrides_file, merge_overrides
     from grader.report.batch import render_batch, student_folders
     from grader.results import write_json_atomic
@@ -174,20 +192,20 @@ def report(out_dir: Path, assignment: str | None, lang: str | None, overrides_pa
             batch, applied = merge_overrides(batch, path, shown, student_folders(out_dir))
             write_json_atomic(out_dir / "results.json", batch.to_json())
         index = render_batch(batch, out_dir, title=text(rubric.title, shown), lang=shown,
-                             check_ids=[c.id for c in rubric.checks])
+                             check_ids=[c.id for c in rubric.checks], bonus_ids=_bonus_ids(rubric))
     except (GraderError, OSError, ValueError, KeyError) as exc:
         raise click.ClickException(str(exc)) from exc
     if path is not None:
-        click.echo(f"Overrides: {path} ({applied} applied)")
+        click.echo(tr(shown, "cli.overrides", path=path, applied=applied))
     waiting = awaiting_review(batch)
     if waiting:
-        click.echo(f"Awaiting review: {waiting} check{'s' if waiting != 1 else ''} (grade them in grades/overrides.yaml)")
+        click.echo(tr(shown, "cli.awaiting", count=waiting))
     _echo_missing_weights(out_dir, shown)
-    click.echo(f"Report: {index}")
+    click.echo(tr(shown, "cli.report", path=index))
 
 
 @main.command("validate-rubric")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def validate_rubric(path: Path) -> None:
     """Check a rubric YAML file; problems are listed with file, line and key."""
     from grader.rubric import validate_rubric_file
@@ -203,11 +221,12 @@ def validate_rubric(path: Path) -> None:
 @click.option("--to", "kinds", type=click.Choice(["gradebook", "gradescope", "moodle", "all"]), multiple=True,
               default=("all",), show_default=True, help="Which export (repeatable).")
 @click.option("-a", "--assignment", default=None, help="Rubric (default: the one named in results.json).")
-@click.option("--lang", type=click.Choice(["ru", "en"]), default=None, help="Language of feedback texts.")
+@click.option("--lang", type=click.Choice(["ru", "en"]), default=None,
+              help="Language of feedback texts (default: the rubric's).")
 @click.option("--moodle-lang", type=click.Choice(["ru", "en"]), default=None,
               help="Language of the Moodle interface the grades are uploaded in (column titles).")
 @click.option("--moodle-worksheet", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Fill this grading worksheet downloaded from Moodle instead of writing a new CSV.")
+              metavar="FILE", help="Fill this grading worksheet downloaded from Moodle instead of writing a new CSV.")
 def export(out_dir: Path, kinds: tuple[str, ...], assignment: str | None, lang: str | None,
            moodle_lang: str | None, moodle_worksheet: Path | None) -> None:
     """Write gradebook exports of a graded batch in OUT_DIR (nothing is re-run)."""
@@ -219,7 +238,7 @@ def export(out_dir: Path, kinds: tuple[str, ...], assignment: str | None, lang: 
         batch = load_batch(out_dir / "results.json")
         rubric = load_rubric(assignment or batch.assignment)
         done = write_exports(batch, out_dir, wanted, lang=lang or rubric.lang, check_ids=[c.id for c in rubric.checks],
-                             moodle_lang=moodle_lang, moodle_worksheet=moodle_worksheet)
+                             moodle_lang=moodle_lang, moodle_worksheet=moodle_worksheet, bonus=_bonus_policy(rubric))
     except (GraderError, OSError, ValueError, KeyError) as exc:
         raise click.ClickException(str(exc)) from exc
     for warning in done.warnings:
@@ -256,7 +275,8 @@ def _colour_wanted() -> bool:
 @click.option("--lang", type=click.Choice(["ru", "en"]), default=None, help="Language (default: the rubric's).")
 @click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto",
               help="Isolation: bubblewrap when it works here, else a plain process (said in the output).")
-@click.option("--timeout", "timeout_s", type=float, default=None, help="Seconds for the whole run.")
+@click.option("--timeout", "timeout_s", type=float, default=None,
+              help="Seconds for the whole run (default: the rubric's).")
 def check(path: Path, assignment: str, lang: str | None, sandbox: str, timeout_s: float | None) -> None:
     """Self-check: run the checks a student may see on a notebook or work folder.
 
@@ -282,29 +302,41 @@ def check(path: Path, assignment: str, lang: str | None, sandbox: str, timeout_s
 @main.command()
 @click.option("-a", "--assignment", required=True, help="Rubric name or YAML path (e.g. .github/classroom/task1.yaml).")
 @click.option("--path", "repo", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
-              help="The repository to grade (default: the current folder).")
+              metavar="FOLDER", help="The repository to grade (default: the current folder).")
 @click.option("--lang", type=click.Choice(["ru", "en"]), default=None, help="Language (default: the rubric's).")
-@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto",
+              help="Isolation: bubblewrap when it works here, else a plain process (said in the result).")
+@click.option("--max-score", type=float, default=None,
+              help="The rubric's maximum, for the result Classroom gets when the rubric itself cannot be read "
+                   "(init-classroom writes it into the workflow).")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Keep the run's files here (default: a temporary folder, removed).")
-def ci(assignment: str, repo: Path, lang: str | None, sandbox: str, out_dir: Path | None) -> None:
-    """GitHub Classroom: grade this repository, write the reporter's `result` step output.
+              metavar="FOLDER", help="Keep the run's files here (default: a temporary folder, removed).")
+def ci(assignment: str, repo: Path, lang: str | None, sandbox: str, max_score: float | None,
+       out_dir: Path | None) -> None:
+    """GitHub Classroom: grade this repository, write the reporter's step outputs.
 
     Exit status 0 whenever a result was written (the Classroom reporter fails the job on a
     failing result), 2 when no result could be written.
     """
-    from grader.classroom import RUNNER_ID, append_summary, encode_payload, failed_outcome, grade_repository, \
+    from grader.classroom import RUNNERS, CiOutcome, append_summary, failed_outcome, grade_repository, \
         write_step_output
 
-    graded, shown_lang, error = _with_rubric(assignment, lang, lambda rubric, shown: grade_repository(
-        repo, rubric, lang=shown, sandbox=sandbox, out_dir=out_dir))  # type: ignore[arg-type]
-    outcome = graded or failed_outcome(error or "", shown_lang)  # the reporter still gets a result
-    encoded = encode_payload(outcome.payload)
+    known: dict[str, float] = {}
+
+    def work(rubric: Rubric, shown: str) -> CiOutcome:
+        known["max_score"] = rubric.max_score  # the rubric's own maximum, should grading fail after this
+        return grade_repository(repo, rubric, lang=shown, sandbox=sandbox, out_dir=out_dir)  # type: ignore[arg-type]
+
+    graded, shown_lang, error = _with_rubric(assignment, lang, work)
+    # the reporter still gets a result: 0 of the rubric's maximum when it could be read
+    outcome = graded or failed_outcome(error or "", shown_lang, known.get("max_score", max_score))
+    outputs = outcome.outputs()
     output = os.environ.get("GITHUB_OUTPUT")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     try:
         if output:
-            write_step_output(Path(output), "result", encoded)
+            for name, value in outputs.items():
+                write_step_output(Path(output), name, value)
         if summary:
             append_summary(Path(summary), outcome.summary)
     except OSError as exc:
@@ -315,14 +347,15 @@ def ci(assignment: str, repo: Path, lang: str | None, sandbox: str, out_dir: Pat
 
         click.echo(tr(shown_lang, "ci.no_output"), err=True)
         click.echo(outcome.summary)
-        click.echo(f"{RUNNER_ID.upper()}_RESULTS={encoded}")
+        for runner, name in RUNNERS.items():
+            click.echo(f"{runner.upper()}_RESULTS={outputs[name]}")
     click.echo(outcome.points_line)
 
 
 @main.command("init-classroom")
 @click.option("-a", "--assignment", required=True, help="Rubric name (e.g. task1) or a YAML path.")
 @click.option("--path", "repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              help="The student template repository (default: the current folder).")
+              metavar="FOLDER", help="The student template repository (default: the current folder).")
 @click.option("--grader-spec", default=None,
               help="What the workflow pip-installs (default: this grader's git origin at its current commit).")
 @click.option("--python", "python_version", default="3.11", show_default=True, help="Python version in Actions.")
@@ -423,3 +456,59 @@ def similarity(out_dir: Path, starter: Path | None, threshold: float, assignment
         click.echo(tr(shown, "similarity.skipped", names=", ".join(found.skipped)), err=True)
     click.echo(tr(shown, "similarity.done", compared=found.compared, pairs=len(found.pairs),
                   path=out_dir / "similarity.json", index=index))
+
+
+@main.command("init-gradescope")
+@click.option("-a", "--assignment", required=True, help="Rubric name (e.g. task1) or a YAML path.")
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE", help="The zip to write (default: gradescope_<assignment>.zip here).")
+@click.option("--grader-spec", default=None,
+              help="What setup.sh pip-installs: a requirement, or the path of a grader wheel to put in the zip "
+                   "(default: this grader's git origin at its current commit).")
+@click.option("--lang", type=click.Choice(["ru", "en"]), default=None, help="Language of the results (default: the rubric's).")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto", show_default=True,
+              help="Isolation inside Gradescope's container: bubblewrap when it works there (auto), required (bwrap), "
+                   "or none beyond the container (plain).")
+@click.option("--force", is_flag=True, help="Overwrite an existing zip.")
+def init_gradescope(assignment: str, out_path: Path | None, grader_spec: str | None, lang: str | None,
+                    sandbox: str, force: bool) -> None:
+    """Write the Gradescope autograder zip (setup.sh, run_autograder, the rubric)."""
+    from grader.classroom import default_grader_spec
+    from grader.gradescope import build_bundle
+    from grader.i18n import tr
+    from grader.rubric import load_rubric
+
+    try:
+        rubric = load_rubric(assignment)
+        shown = lang or rubric.lang
+        spec = grader_spec or default_grader_spec()
+        if not spec:
+            raise click.UsageError(tr(shown, "gradescope.no_spec"))
+        path = out_path or Path(f"gradescope_{rubric.assignment}.zip")
+        if path.exists() and not force:
+            raise click.ClickException(tr(shown, "gradescope.exists", path=str(path)))
+        bundle = build_bundle(rubric, grader_spec=spec, lang=lang, sandbox=sandbox)  # type: ignore[arg-type]
+        bundle.write(path)
+    except GraderError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(tr(shown, "gradescope.written", path=str(path), files=", ".join(sorted(bundle.files))))
+    click.echo(tr(shown, "gradescope.sandbox_note", sandbox=sandbox), err=True)
+
+
+@main.command("gradescope-run")
+@click.option("-a", "--assignment", required=True, help="Rubric name or YAML path (in the bundle: source/<rubric>).")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="FOLDER",
+              help="Gradescope's autograder folder (default: $GRADER_AUTOGRADER_ROOT, else /autograder).")
+@click.option("--lang", type=click.Choice(["ru", "en"]), default=None, help="Language (default: the rubric's).")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "plain"]), default="auto", show_default=True,
+              help="Isolation: bubblewrap when it works here (auto), required (bwrap), or none (plain).")
+def gradescope_run(assignment: str, root: Path | None, lang: str | None, sandbox: str) -> None:
+    """Inside Gradescope (run_autograder calls it): grade ROOT/submission, write
+    ROOT/results/results.json. Exit status 0 whenever results.json was written."""
+    from grader.gradescope import autograder_root, run_autograder
+
+    folder = root or autograder_root()
+    data = run_autograder(folder, assignment, lang=lang, sandbox=sandbox)  # type: ignore[arg-type]
+    click.echo(f"score {data['score']}; results: {folder / 'results' / 'results.json'}")
+    if data.get("extra_data", {}).get("sandbox"):  # stdout: for the instructor only
+        click.echo(f"sandbox: {data['extra_data']['sandbox']}")

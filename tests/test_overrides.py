@@ -219,7 +219,7 @@ def test_grader_report_merges_the_overrides_file(tmp_path: Path) -> None:
     runner = CliRunner()
     before = runner.invoke(main, ["report", str(out), "-a", str(rubric), "--lang", "en"])
     assert before.exit_code == 0, before.output
-    assert "Awaiting review: 2 checks" in before.output
+    assert "Checks awaiting review: 2 " in before.output
     page = (out / "Иванов Иван" / "report.html").read_text(encoding="utf-8")
     assert "awaiting review" in page
     overrides = _write(tmp_path, "grades.yaml",
@@ -227,7 +227,7 @@ def test_grader_report_merges_the_overrides_file(tmp_path: Path) -> None:
                        "- {student: Петрова Алёна, check: augmentation, points: 1.5, comment: Частично}\n")
     after = runner.invoke(main, ["report", str(out), "-a", str(rubric), "--lang", "en", "--overrides", str(overrides)])
     assert after.exit_code == 0, after.output
-    assert f"Overrides: {overrides} (2 applied)" in after.output and "Awaiting review: 1 check " in after.output
+    assert f"Overrides: {overrides} (2 applied)" in after.output and "Checks awaiting review: 1 " in after.output
     page = (out / "Иванов Иван" / "report.html").read_text(encoding="utf-8")
     assert "Мало примеров" in page and "instructor&#39;s grade" in page
     petrova = (out / "Петрова Алёна" / "report.html").read_text(encoding="utf-8")

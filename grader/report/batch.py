@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 
 from grader.i18n import tr
@@ -40,20 +41,38 @@ def instructor_notices(out_dir: Path, lang: str, folders: dict[str, str] | None 
 
 
 def render_class(batch: BatchResult, out_dir: Path, *, title: str, lang: str, check_ids: list[str] | None = None,
-                 folders: dict[str, str] | None = None) -> Path:
+                 folders: dict[str, str] | None = None, bonus_ids: Collection[str] = ()) -> Path:
     """The class pages alone: the index (with the batch's notices and similarity pairs) and the gradebook."""
     folders = student_folders(out_dir) if folders is None else folders
     render_index(batch, out_dir, title=title, lang=lang,
                  folder_of=lambda r: folders.get(r.student, r.student),
-                 notices=instructor_notices(out_dir, lang, folders), similarity=load_similarity(out_dir))
+                 notices=instructor_notices(out_dir, lang, folders), similarity=load_similarity(out_dir),
+                 bonus_ids=bonus_ids)
     write_gradebook_csv(batch, out_dir / "gradebook.csv", check_ids=check_ids)
     return out_dir / "index.html"
 
 
+def summary_lines(batch: BatchResult, lang: str) -> list[str]:
+    """The batch in a few terminal lines: the counts, then each submission that was not graded
+    with the first line of its reason."""
+    counts = {status: sum(1 for r in batch.students if r.status == status) for status in ("graded", "error", "timeout")}
+    lines = [tr(lang, "cli.summary", total=len(batch.students), **counts)]
+    for result in sorted(batch.students, key=lambda r: r.student):
+        if result.status != "graded":
+            why = (result.error or "").strip().splitlines()
+            lines.append(tr(lang, "cli.not_graded", student=result.student,
+                            status=tr(lang, f"report.submission_status.{result.status}"),
+                            why=why[0] if why else "—"))
+    return lines
+
+
 def render_batch(batch: BatchResult, out_dir: Path, *, title: str, lang: str,
-                 check_ids: list[str] | None = None) -> Path:
+                 check_ids: list[str] | None = None, bonus_ids: Collection[str] = ()) -> Path:
+    """Every student's report, the class index and the gradebook; `bonus_ids`: the rubric's
+    bonus checks (marked in the tables, their points explained next to the score)."""
     folders = student_folders(out_dir)
     for result in batch.students:
         folder = out_dir / folders.get(result.student, result.student)
-        render_student_report(result, folder, title=title, lang=lang)
-    return render_class(batch, out_dir, title=title, lang=lang, check_ids=check_ids, folders=folders)
+        render_student_report(result, folder, title=title, lang=lang, bonus_ids=bonus_ids)
+    return render_class(batch, out_dir, title=title, lang=lang, check_ids=check_ids, folders=folders,
+                        bonus_ids=bonus_ids)

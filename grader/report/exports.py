@@ -3,16 +3,23 @@
 - ``gradebook``: ``<out>/gradebook.csv`` (see :mod:`grader.report.gradebook`).
 - ``gradescope``: ``<out>/gradescope/<student>/results.json`` in Gradescope's autograder format
   (top-level ``score`` net of late penalties, ``tests[]`` of ``name``, ``score``, ``max_score``,
-  ``status`` passed|failed, ``output``, ``visibility``). Gradescope itself keeps ``hidden`` and
-  ``after_due_date`` tests from students, so their messages stay in.
+  ``status`` passed|failed, ``output``, ``visibility``; every text field is declared ``text``, so a
+  traceback's ``<module>`` is shown, not eaten as HTML). Gradescope itself keeps ``hidden`` and
+  ``after_due_date`` tests from students, so their messages stay in. The same record is what
+  ``grader gradescope-run`` writes on Gradescope (:mod:`grader.gradescope`).
 - ``moodle``: ``<out>/moodle_grades.csv`` for the assignment's "Upload grading worksheet"
   (offline grading worksheet feedback plugin). Moodle matches rows by the ``Identifier`` column
   (``Participant 12345``: the number in the download folder names), reads ``Grade`` and
   ``Last modified (grade)`` and the feedback plugin's column (``Feedback comments``), all by
-  their titles in the uploading teacher's interface language; ``--moodle-lang`` picks English
-  or Russian titles, and ``--moodle-worksheet`` fills the teacher's own downloaded worksheet
-  instead, which keeps Moodle's exact titles. Feedback is HTML (Moodle stores it so); hidden
-  checks appear only as one total, without names or messages.
+  their exact titles in the uploading teacher's interface language (see ``MOODLE_HEADERS``);
+  ``--moodle-lang`` picks English or Russian titles, and ``--moodle-worksheet`` fills the
+  teacher's own downloaded worksheet instead, which keeps Moodle's exact titles. Moodle skips,
+  without a word, a grade above the assignment's maximum: the rubric's ``moodle.bonus`` says
+  whether bonus points are capped there or written whole (the teacher then raises the maximum);
+  the export states which. Feedback is HTML (Moodle stores it so); hidden checks appear only as
+  one total, without names or messages.
+
+Every CSV cell passes through :func:`grader.report.gradebook.safe_cell` (no live formulas).
 """
 from __future__ import annotations
 
@@ -24,12 +31,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from grader.i18n import tr
 from grader.report.batch import student_folders
-from grader.report.gradebook import write_gradebook_csv
-from grader.report.html import format_number, format_points
+from grader.report.gradebook import safe_row, write_gradebook_csv
+from grader.report.html import format_number, format_points, round_points
 from grader.results import BatchResult, SubmissionResult, write_json_atomic
 
 logger = logging.getLogger(__name__)
@@ -39,6 +46,10 @@ GRADESCOPE_DIR = "gradescope"
 GRADESCOPE_FILE = "results.json"
 MOODLE_FILE = "moodle_grades.csv"
 GRADESCOPE_VISIBILITY = {"visible": "visible", "hidden": "hidden", "after_due": "after_due_date"}
+# Gradescope renders the top-level output as "simple_format" (HTML) unless told otherwise
+# (gradescope/autograder_samples docs/specs.md, "Output String Formatting").
+GRADESCOPE_TEXT = {"output_format": "text", "test_output_format": "text", "test_name_format": "text"}
+MoodleBonus = Literal["cap", "above_max"]
 
 
 @dataclass(frozen=True)
@@ -53,24 +64,49 @@ class MoodleHeaders:
     participant: str  # get_string('hiddenuser', 'assign'), the Identifier's prefix
 
 
-# Moodle's own strings: mod_assign recordid / hiddenuser / lastmodifiedgrade, core gradenoun and
-# fullnameuser, assignfeedback_comments pluginname (en and ru language packs).
+# Moodle's importer (mod/assign/feedback/offline/importgradeslib.php, init() and next()) finds
+# its columns by exact title: get_string('recordid', 'assign'), get_string('gradenoun'),
+# get_string('lastmodifiedgrade', 'assign') and each feedback plugin's get_editor_fields()
+# description, for comments get_string('pluginname', 'assignfeedback_comments')
+# (mod/assign/feedback/comments/locallib.php); the participant number is what follows
+# get_string('hiddenuser', 'assign'). The download (mod/assign/gradingtable.php) titles the name
+# column get_string('fullname'). Strings checked in:
+# - en: moodle/moodle mod/assign/lang/en/assign.php (recordid "Identifier", hiddenuser
+#   "Participant ", lastmodifiedgrade "Last modified (grade)"), lang/en/moodle.php (gradenoun
+#   "Grade", fullname "Full name"), mod/assign/feedback/comments/lang/en/assignfeedback_comments.php
+#   (pluginname "Feedback comments");
+# - ru: Moodle's Russian language pack (AMOS export, as mirrored in projectestac/odissea
+#   html/langpacks/ru/): assign.php, version 4.1 (recordid "Идентификатор", hiddenuser "Участник",
+#   lastmodifiedgrade "Последнее изменение (оценка)", maxgrade "Максимальная оценка"),
+#   moodle.php, version 4.5 (gradenoun "Оценка", fullname "Полное имя"),
+#   assignfeedback_comments.php, version 4.1 (pluginname "Отзыв в виде комментария"; the 2.4
+#   pack's "Комментарии с отзывом" no longer matches, so Moodle dropped every comment).
 MOODLE_HEADERS = {
     "en": MoodleHeaders("Identifier", "Full name", "Grade", "Last modified (grade)", "Feedback comments",
                         "Participant "),
     "ru": MoodleHeaders("Идентификатор", "Полное имя", "Оценка", "Последнее изменение (оценка)",
-                        "Комментарии с отзывом", "Участник"),
+                        "Отзыв в виде комментария", "Участник"),
 }
+# Titles recognised in a teacher's own worksheet (older language packs included).
 _GRADE_TITLES = {"grade", "оценка"}
 _MODIFIED_TITLES = {"last modified (grade)", "последнее изменение (оценка)", "последнее изменение оценки"}
-_FEEDBACK_TITLES = {"feedback comments", "комментарии с отзывом", "отзыв в виде комментария"}
+_FEEDBACK_TITLES = {"feedback comments", "отзыв в виде комментария", "комментарии с отзывом"}
 _ID_TITLES = {"identifier", "идентификатор"}
+_MAX_TITLES = {"maximum grade", "максимальная оценка"}
 _PARTICIPANT = re.compile(r"(\d+)\s*$")
 
 
 @dataclass(frozen=True)
+class BonusPolicy:
+    """What Moodle gets for a score above the maximum (the rubric's ``moodle.bonus``)."""
+
+    mode: MoodleBonus = "cap"
+    top_score: float | None = None  # the most a student can get: the maximum plus every bonus point
+
+
+@dataclass(frozen=True)
 class ExportReport:
-    """What an export wrote, and the students it had to leave out (translated lines)."""
+    """What an export wrote, and what the instructor must know (translated lines)."""
 
     paths: tuple[Path, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
@@ -84,8 +120,8 @@ def gradescope_result(result: SubmissionResult, lang: str) -> dict[str, Any]:
     tests = [
         {
             "name": check.title,
-            "score": round(check.points, 4),
-            "max_score": round(check.max_points, 4),
+            "score": round_points(check.points),
+            "max_score": round_points(check.max_points),
             "status": "passed" if check.status == "pass" else "failed",
             "output": check.message,
             "visibility": GRADESCOPE_VISIBILITY.get(check.visibility, "hidden"),
@@ -97,17 +133,20 @@ def gradescope_result(result: SubmissionResult, lang: str) -> dict[str, Any]:
     if result.error:
         lines.append(tr(lang, "export.error", error=result.error))
     lines.extend(result.notes)
+    lines.extend(tr(lang, "report.cell_error", cell=e.cell, ename=e.ename, evalue=e.evalue) + "\n" + e.traceback
+                 for e in result.cell_errors)
     return {
-        "score": round(result.score, 4),
+        "score": round_points(result.score),
         "execution_time": round(result.duration_s),
-        "output": "\n".join(lines),
+        "output": "\n\n".join(lines),
+        **GRADESCOPE_TEXT,
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
         "extra_data": {
             "student": result.student, "status": result.status, "sha256": result.sha256,
             "max_score": result.max_score, "submitted_at": result.submitted_at,
-            "late_days": result.late_days, "penalty": result.penalty,
+            "late_days": result.late_days, "penalty": result.penalty, "sandbox": result.sandbox,
         },
     }
 
@@ -124,9 +163,12 @@ def write_gradescope(batch: BatchResult, out_dir: Path, folders: dict[str, str],
 # --- Moodle -------------------------------------------------------------------------------------
 
 
-def moodle_feedback(result: SubmissionResult, lang: str) -> str:
-    """Student-visible HTML feedback: total, each shown check, one line for hidden checks."""
+def moodle_feedback(result: SubmissionResult, lang: str, capped_at: float | None = None) -> str:
+    """Student-visible HTML feedback: total, each shown check, one line for hidden checks;
+    ``capped_at``: the grade Moodle got when the score with bonus was above it."""
     parts = [f"<p>{html.escape(tr(lang, 'export.total', points=format_points(result.score), max=format_points(result.max_score)))}</p>"]
+    if capped_at is not None:
+        parts.append(f"<p>{html.escape(tr(lang, 'export.bonus_capped', grade=format_points(capped_at)))}</p>")
     if result.error:
         parts.append(f"<p>{html.escape(tr(lang, 'export.error', error=result.error))}</p>")
     shown = [c for c in result.checks if c.visibility != "hidden"]
@@ -146,24 +188,67 @@ def moodle_feedback(result: SubmissionResult, lang: str) -> str:
     return "".join(parts)
 
 
-def _moodle_grade(result: SubmissionResult) -> str:
-    return format_number(round(result.score, 2), digits=2)
+def _moodle_number(value: float) -> str:
+    return format_number(round_points(value), digits=2)
+
+
+@dataclass(frozen=True)
+class _MoodleRow:
+    """What one student's row says: the grade Moodle gets and the feedback."""
+
+    grade: str
+    feedback: str
+    capped: bool
+
+
+def _moodle_row(result: SubmissionResult, lang: str, bonus: BonusPolicy, limit: float | None) -> _MoodleRow:
+    """``limit``: the assignment's Maximum grade in Moodle when known (the teacher's worksheet),
+    else the rubric's maximum."""
+    top = result.max_score if limit is None else limit
+    if bonus.mode == "cap" and round_points(result.score) > round_points(top):
+        return _MoodleRow(_moodle_number(top), moodle_feedback(result, lang, capped_at=top), True)
+    return _MoodleRow(_moodle_number(result.score), moodle_feedback(result, lang), False)
+
+
+def _bonus_lines(results: Sequence[SubmissionResult], rows: dict[str, _MoodleRow], bonus: BonusPolicy,
+                 limits: dict[str, float], lang: str) -> list[str]:
+    """The rubric's bonus choice, said whenever bonus points exist, with the students it touched."""
+    maximum = max((r.max_score for r in results), default=0.0)
+    has_bonus = bonus.top_score is not None and round_points(bonus.top_score) > round_points(maximum)
+    if bonus.mode == "cap":
+        capped = [r.student for r in results if rows[r.student].capped]
+        if not capped and not has_bonus:
+            return []
+        return [tr(lang, "export.moodle_bonus_cap", max=format_points(maximum), names=", ".join(capped) or "—")]
+    above = [r for r in results
+             if round_points(r.score) > round_points(limits.get(str(r.moodle_id), r.max_score))]
+    if not above and not has_bonus:
+        return []
+    top = max([bonus.top_score or maximum, *(r.score for r in above)])
+    return [tr(lang, "export.moodle_bonus_above", max=format_points(maximum), top=format_points(top),
+               names=", ".join(r.student for r in above) or "—")]
 
 
 def write_moodle_csv(batch: BatchResult, path: Path, *, lang: str, header_lang: str | None = None,
-                     worksheet: Path | None = None) -> ExportReport:
+                     worksheet: Path | None = None, bonus: BonusPolicy = BonusPolicy()) -> ExportReport:
     """Write the Moodle grade import CSV; students without a participant number are left out."""
     with_id = [r for r in batch.students if r.moodle_id]
     warnings = []
     missing = [r.student for r in batch.students if not r.moodle_id]
     if missing:
         warnings.append(tr(lang, "export.no_moodle_id", names=", ".join(missing)))
+    limits: dict[str, float] = {}
     if worksheet is not None:
-        text, unmatched = _fill_worksheet(worksheet, with_id, batch.graded_at, lang)
+        sheet = _read_worksheet(worksheet)
+        limits = sheet.limits() if sheet is not None else {}
+        rows = {r.student: _moodle_row(r, lang, bonus, limits.get(str(r.moodle_id))) for r in with_id}
+        text, unmatched = _fill_worksheet(worksheet, sheet, with_id, rows, batch.graded_at)
         if unmatched:
             warnings.append(tr(lang, "export.not_in_worksheet", sheet=worksheet.name, names=", ".join(unmatched)))
     else:
-        text = _new_worksheet(with_id, batch.graded_at, MOODLE_HEADERS[header_lang or lang], lang)
+        rows = {r.student: _moodle_row(r, lang, bonus, None) for r in with_id}
+        text = _new_worksheet(with_id, rows, batch.graded_at, MOODLE_HEADERS[header_lang or lang])
+    warnings.extend(_bonus_lines(with_id, rows, bonus, limits, lang))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -172,52 +257,95 @@ def write_moodle_csv(batch: BatchResult, path: Path, *, lang: str, header_lang: 
     return ExportReport((path,), tuple(warnings))
 
 
-def _new_worksheet(results: Sequence[SubmissionResult], graded_at: str, heads: MoodleHeaders, lang: str) -> str:
+def _new_worksheet(results: Sequence[SubmissionResult], rows: dict[str, _MoodleRow], graded_at: str,
+                   heads: MoodleHeaders) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([heads.identifier, heads.full_name, heads.grade, heads.modified, heads.feedback])
+    writer.writerow(safe_row([heads.identifier, heads.full_name, heads.grade, heads.modified, heads.feedback]))
     for r in sorted(results, key=lambda r: int(r.moodle_id or 0)):
-        writer.writerow([f"{heads.participant}{r.moodle_id}", r.student, _moodle_grade(r), graded_at,
-                         moodle_feedback(r, lang)])
+        row = rows[r.student]
+        writer.writerow(safe_row([f"{heads.participant}{r.moodle_id}", r.student, row.grade, graded_at,
+                                  row.feedback]))
     return buf.getvalue()
 
 
-def _fill_worksheet(worksheet: Path, results: Sequence[SubmissionResult], graded_at: str,
-                    lang: str) -> tuple[str, list[str]]:
-    """The teacher's worksheet with Grade, Last modified (grade) and feedback filled in."""
+@dataclass(frozen=True)
+class _Worksheet:
+    """A teacher's worksheet as read: its dialect, rows (titles first) and the columns we use."""
+
+    delimiter: str
+    rows: list[list[str]]
+    id_col: int
+    grade_col: int
+    modified_col: int | None
+    feedback_col: int | None
+    max_col: int | None
+
+    def participant(self, row: list[str]) -> str | None:
+        match = _PARTICIPANT.search(row[self.id_col]) if len(row) > self.id_col else None
+        return match.group(1) if match else None
+
+    def limits(self) -> dict[str, float]:
+        """Participant number -> the assignment's Maximum grade in Moodle, where the sheet says."""
+        out: dict[str, float] = {}
+        if self.max_col is None:
+            return out
+        for row in self.rows[1:]:
+            number = self.participant(row)
+            cell = row[self.max_col].strip().replace(" ", "").replace(",", ".") if len(row) > self.max_col else ""
+            try:
+                if number is not None:
+                    out[number] = float(cell)
+            except ValueError:
+                continue
+        return out
+
+
+def _read_worksheet(worksheet: Path) -> _Worksheet | None:
     source = worksheet.read_text(encoding="utf-8-sig")
-    try:
-        dialect: Any = csv.Sniffer().sniff(source.splitlines()[0] if source else "", delimiters=",;\t")
+    try:  # the delimiter only: the title line says nothing about quoting
+        delimiter = csv.Sniffer().sniff(source.splitlines()[0] if source else "", delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(source), dialect))
+        delimiter = ","
+    rows = list(csv.reader(io.StringIO(source), delimiter=delimiter))
     if not rows:
-        return source, [r.student for r in results]
+        return None
     titles = [h.strip().casefold() for h in rows[0]]
 
     def column(names: set[str]) -> int | None:
         return next((i for i, t in enumerate(titles) if t in names), None)
 
     id_col, grade_col = column(_ID_TITLES), column(_GRADE_TITLES)
-    modified_col, feedback_col = column(_MODIFIED_TITLES), column(_FEEDBACK_TITLES)
     if id_col is None or grade_col is None:
-        return source, [r.student for r in results]
+        return None
+    return _Worksheet(delimiter, rows, id_col, grade_col, column(_MODIFIED_TITLES),
+                      column(_FEEDBACK_TITLES), column(_MAX_TITLES))
+
+
+def _fill_worksheet(worksheet: Path, sheet: _Worksheet | None, results: Sequence[SubmissionResult],
+                    rows: dict[str, _MoodleRow], graded_at: str) -> tuple[str, list[str]]:
+    """The teacher's worksheet with Grade, Last modified (grade) and feedback filled in."""
+    if sheet is None:
+        return worksheet.read_text(encoding="utf-8-sig"), [r.student for r in results]
     by_id = {r.moodle_id: r for r in results}
     seen: set[str] = set()
-    for row in rows[1:]:
-        match = _PARTICIPANT.search(row[id_col]) if len(row) > id_col else None
-        result = by_id.get(match.group(1)) if match else None
-        if result is None:
-            continue
-        seen.add(str(result.moodle_id))
-        row.extend([""] * (len(titles) - len(row)))
-        row[grade_col] = _moodle_grade(result)
-        if modified_col is not None:
-            row[modified_col] = graded_at
-        if feedback_col is not None:
-            row[feedback_col] = moodle_feedback(result, lang)
+    width = len(sheet.rows[0])
+    out = [list(sheet.rows[0])]
+    for source in sheet.rows[1:]:
+        row = list(source)
+        number = sheet.participant(row)
+        result = by_id.get(number) if number else None
+        if result is not None:
+            seen.add(str(result.moodle_id))
+            row.extend([""] * (width - len(row)))
+            row[sheet.grade_col] = rows[result.student].grade
+            if sheet.modified_col is not None:
+                row[sheet.modified_col] = graded_at
+            if sheet.feedback_col is not None:
+                row[sheet.feedback_col] = rows[result.student].feedback
+        out.append(row)
     buf = io.StringIO()
-    csv.writer(buf, delimiter=dialect.delimiter, lineterminator="\n").writerows(rows)
+    csv.writer(buf, delimiter=sheet.delimiter, lineterminator="\n").writerows(safe_row(row) for row in out)
     return buf.getvalue(), [r.student for r in results if r.moodle_id not in seen]
 
 
@@ -226,7 +354,7 @@ def _fill_worksheet(worksheet: Path, results: Sequence[SubmissionResult], graded
 
 def write_exports(batch: BatchResult, out_dir: Path, kinds: Sequence[str], *, lang: str,
                   check_ids: Sequence[str] | None = None, moodle_lang: str | None = None,
-                  moodle_worksheet: Path | None = None) -> ExportReport:
+                  moodle_worksheet: Path | None = None, bonus: BonusPolicy = BonusPolicy()) -> ExportReport:
     """Write the exports named in ``kinds`` (``EXPORT_KINDS``) for the batch in ``out_dir``."""
     unknown = [k for k in kinds if k not in EXPORT_KINDS]
     if unknown:
@@ -239,7 +367,7 @@ def write_exports(batch: BatchResult, out_dir: Path, kinds: Sequence[str], *, la
         paths.extend(write_gradescope(batch, out_dir, student_folders(out_dir), lang))
     if "moodle" in kinds:
         done = write_moodle_csv(batch, out_dir / MOODLE_FILE, lang=lang, header_lang=moodle_lang,
-                                worksheet=moodle_worksheet)
+                                worksheet=moodle_worksheet, bonus=bonus)
         paths.extend(done.paths)
         warnings.extend(done.warnings)
     return ExportReport(tuple(paths), tuple(warnings))

@@ -1,9 +1,14 @@
-"""The gradebook: one CSV row per submission, one column per check (points)."""
+"""The gradebook: one CSV row per submission, one column per check (points).
+
+Every CSV the grader writes passes its cells through :func:`safe_cell`: student names and
+folder names come from the students, and a spreadsheet runs a cell that starts with ``=``.
+"""
 from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from grader.report.html import check_order, format_number
@@ -12,6 +17,24 @@ from grader.results import BatchResult
 logger = logging.getLogger(__name__)
 
 FIXED_COLUMNS = ("student", "submission", "status", "score", "max_score")
+# Cells a spreadsheet (Excel, LibreOffice, Google Sheets) may read as a formula or a command
+# (OWASP "CSV injection"): these first characters, unless the whole cell is a plain number.
+_FORMULA_START = frozenset("=+-@\t\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def safe_cell(value: str) -> str:
+    """``value`` as a spreadsheet shows it as text: prefixed with ``'`` when it starts with
+    ``= + - @``, a tab or a carriage return. Plain numbers (``-0.5``) stay as they are, and so
+    does a lone ``-`` (Moodle's "no date"): neither can run, and a quoted grade would be one
+    Moodle cannot read."""
+    if value[:1] in _FORMULA_START and value != "-" and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def safe_row(cells: Iterable[str]) -> list[str]:
+    return [safe_cell(str(cell)) for cell in cells]
 
 
 def _csv_number(value: float) -> str:
@@ -38,10 +61,10 @@ def write_gradebook_csv(batch: BatchResult, path: Path, *, check_ids: Sequence[s
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow([*FIXED_COLUMNS, *ids, "error"])
+        writer.writerow(safe_row([*FIXED_COLUMNS, *ids, "error"]))
         for result in students:
             points = {check.id: check for check in result.checks}
-            writer.writerow(
+            writer.writerow(safe_row(
                 [
                     result.student,
                     result.submission,
@@ -54,7 +77,7 @@ def write_gradebook_csv(batch: BatchResult, path: Path, *, check_ids: Sequence[s
                     ),
                     _one_line(result.error),
                 ]
-            )
+            ))
     tmp.replace(path)
     logger.info("wrote %s (%d rows)", path, len(students))
     return path

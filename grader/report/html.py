@@ -10,9 +10,10 @@ import base64
 import logging
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import datetime, timedelta
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +24,7 @@ from grader.i18n import LANGS, tr
 from grader.paths import cache_root
 from grader.results import BatchResult, CheckResult, SubmissionResult
 from grader.similarity.model import SimilarityReport, pair_views
+from grader.tracebacks import in_student_cells
 
 logger = logging.getLogger(__name__)
 
@@ -66,13 +68,58 @@ def format_number(value: float, *, digits: int = 4) -> str:
     return f"{value:.{digits}f}".rstrip("0").rstrip(".")
 
 
+POINT_DECIMALS = 2  # rubrics give halves and quarters; a late penalty's share gives hundredths
+
+
+def round_points(value: float) -> float:
+    """Points as every report and export gives them: two decimals (never 0.8999999999999999)."""
+    return round(float(value), POINT_DECIMALS)
+
+
 def format_points(value: float) -> str:
-    """Points rounded to two decimals (rubrics give halves and quarters at most)."""
-    return format_number(round(float(value), 2), digits=2)
+    """Points rounded to two decimals, as text."""
+    return format_number(round_points(value), digits=POINT_DECIMALS)
 
 
 def format_percent(share: float | None) -> str:
     return "—" if share is None else f"{round(share * 100)}%"
+
+
+def format_when(iso: str | None, lang: str) -> str:
+    """An ISO 8601 time as a person reads it, in the zone it was written with (no seconds, no
+    ``T``, the zone as ``UTC`` or ``UTC+03:00``); text that is not such a time comes back as is."""
+    if not iso:
+        return ""
+    try:
+        at = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    offset = at.utcoffset()
+    if offset is None:
+        zone = ""
+    elif offset == timedelta(0):
+        zone = "UTC"
+    else:
+        sign, offset = ("+", offset) if offset > timedelta(0) else ("−", -offset)
+        hours, minutes = divmod(int(offset.total_seconds()) // 60, 60)
+        zone = f"UTC{sign}{hours:02d}:{minutes:02d}"
+    return tr(lang, "report.datetime", day=at.day, month=at.month, year=at.year, hour=at.hour, minute=at.minute,
+              zone=zone).strip()
+
+
+def own_name(submission: str) -> str:
+    """The submission as the student knows it: an absolute path (results written before the
+    grader kept the student's own name) shows only its file name."""
+    path = PurePath(submission)
+    return path.name if path.is_absolute() else submission
+
+
+def bonus_points(result: SubmissionResult, bonus_ids: Collection[str]) -> float:
+    """The bonus points in a score: those of the rubric's bonus checks, or, when they are not
+    known, whatever the score has above the maximum."""
+    if bonus_ids:
+        return sum(c.points for c in result.checks if c.id in bonus_ids and c.status != "manual")
+    return max(result.score - result.max_score, 0.0)
 
 
 def is_plain_sandbox(sandbox: str) -> bool:
@@ -141,6 +188,7 @@ def _environment() -> jinja2.Environment:
     env.filters["pts"] = format_points
     env.filters["pct"] = format_percent
     env.filters["ansi"] = strip_ansi
+    env.filters["own_name"] = own_name
     return env
 
 
@@ -167,7 +215,10 @@ def _translator(lang: str) -> Callable[..., str]:
 
 
 def _common_context(lang: str) -> dict[str, Any]:
-    return {"lang": lang, "t": _translator(lang), "version": __version__, "is_plain": is_plain_sandbox}
+    return {"lang": lang, "t": _translator(lang), "version": __version__, "is_plain": is_plain_sandbox,
+            "when": lambda iso: format_when(iso, lang),
+            # results graded before the grader renamed cells: at least the failing cell's header
+            "in_student_cells": lambda traceback, cell: in_student_cells(traceback, {}, cell)}
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
@@ -181,11 +232,13 @@ def _write_text_atomic(path: Path, text: str) -> None:
 # Student report
 
 
-def render_student_report(result: SubmissionResult, student_dir: Path, *, title: str, lang: str) -> Path:
+def render_student_report(result: SubmissionResult, student_dir: Path, *, title: str, lang: str,
+                          bonus_ids: Collection[str] = ()) -> Path:
     """Write ``student_dir/report.html`` for one submission and return its path.
 
     The page is self-contained: figures named in ``result.figures`` and in each check's
-    ``figures`` are read from `student_dir` and embedded as base64 images.
+    ``figures`` are read from `student_dir` and embedded as base64 images. `bonus_ids` are the
+    rubric's bonus checks (marked, and their points explained next to the score).
     """
     _check_lang(lang)
     student_dir = Path(student_dir)
@@ -200,6 +253,8 @@ def render_student_report(result: SubmissionResult, student_dir: Path, *, title:
         report_figures=[embed_figure(student_dir, name, lang) for name in result.figures],
         detailed_checks=[c for c in result.checks if c.metrics or c.figures],
         check_titles={c.id: c.title for c in result.checks},
+        bonus_ids=set(bonus_ids),
+        bonus=bonus_points(result, bonus_ids),
     )
     path = student_dir / STUDENT_REPORT_NAME
     _write_text_atomic(path, html)
@@ -299,6 +354,7 @@ def render_index(
     folder_of: Callable[[SubmissionResult], str] = lambda result: result.student,
     notices: Sequence[str] = (),
     similarity: SimilarityReport | None = None,
+    bonus_ids: Collection[str] = (),
 ) -> Path:
     """Write ``out_dir/index.html``, the class summary, and return its path.
 
@@ -317,6 +373,7 @@ def render_index(
             "href": quote(f"{folder_of(result)}/{STUDENT_REPORT_NAME}"),
             "checks": _points_by_check(result),
             "error": _first_line(result.error),
+            "bonus": bonus_points(result, bonus_ids),
         }
         for result in students
     ]
@@ -335,6 +392,7 @@ def render_index(
         notices=list(notices),
         similarity=similarity,
         similar_pairs=pair_views(similarity, batch),
+        bonus_ids=set(bonus_ids),
     )
     path = out_dir / INDEX_NAME
     _write_text_atomic(path, html)

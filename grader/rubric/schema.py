@@ -128,6 +128,15 @@ class LimitsSpec(_Model):
     """Size of the writable scratch directory."""
 
 
+class MoodleSpec(_Model):
+    """How grades go into Moodle's grading worksheet (``moodle_grades.csv``)."""
+
+    bonus: Literal["cap", "above_max"] = "cap"
+    """Moodle silently skips a grade above the assignment's Maximum grade. ``cap``: write at most
+    the maximum (the feedback keeps the full score); ``above_max``: write the whole score, and the
+    export names the Maximum grade to set in Moodle before uploading."""
+
+
 class LateSpec(_Model):
     """Late-submission penalty: a share of the earned score per started day after ``due``."""
 
@@ -257,6 +266,8 @@ class Rubric(_Model):
     """Deadline, ISO 8601 with a timezone (``2025-03-01T23:59:00+03:00``)."""
     late: LateSpec | None = None
     """Penalty for work handed in after ``due``; None: lateness is recorded, not penalised."""
+    moodle: MoodleSpec = MoodleSpec()
+    """How the Moodle export treats bonus points above the maximum."""
     data: dict[str, DataSpec] = {}
     """Datasets the runs use; `--data NAME=<folder>` names the files (mnist default: the demo data)."""
     evaluation: EvaluationSpec | None = None
@@ -303,6 +314,11 @@ class Rubric(_Model):
     def max_score(self) -> float:
         """Sum of the points of all non-bonus checks."""
         return sum(c.points for c in self.checks if not c.bonus)
+
+    @property
+    def top_score(self) -> float:
+        """The most a student can get: every check's points, bonus included."""
+        return sum(c.points for c in self.checks)
 
     @property
     def source_path(self) -> Path | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 from datetime import datetime, timezone
@@ -19,7 +20,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from grader import classroom
+from grader import classroom, hosted
 from grader.cli import main
 from grader.late import apply_lateness
 from grader.results import CheckResult, SubmissionResult
@@ -111,20 +112,35 @@ def run_ci(args: list[str], env: dict[str, str], cwd: Path | None = None) -> Res
         os.chdir(old)
 
 
-def reporter_view(env: dict[str, str]) -> dict[str, Any]:
-    """What the reporter gets: env GRADER_RESULTS = the step's `result`, base64-decoded JSON."""
+WORKFLOW = yaml.safe_load(classroom.workflow_text("rubric.yaml", "grader", "3.11", "t1", 6))
+REPORTER_STEP = WORKFLOW["jobs"]["run-autograding-tests"]["steps"][-1]
+
+
+def reporter_view(env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """What the reporter gets, wired as the workflow wires it: for each runner in `runners`, the
+    env variable <RUNNER>_RESULTS, set from `${{ steps.grader.outputs.NAME }}`, base64 JSON."""
     outputs = step_outputs(Path(env["GITHUB_OUTPUT"]))
     assert outputs["earlier"] == "1"  # appended, not overwritten
-    return json.loads(base64.b64decode(outputs["result"]).decode("utf-8"))  # type: ignore[no-any-return]
+    view = {}
+    for runner in REPORTER_STEP["with"]["runners"].split(","):
+        expression = REPORTER_STEP["env"][f"{runner.strip().upper()}_RESULTS"]
+        name = re.fullmatch(r"\$\{\{ steps\.grader\.outputs\.(\w+) \}\}", expression).group(1)  # type: ignore[union-attr]
+        view[runner] = json.loads(base64.b64decode(outputs[name]).decode("utf-8"))
+    return view
+
+
+def checks_of(view: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return view["grader"]
 
 
 def test_ci_writes_the_reporter_result_with_fractional_scores(monkeypatch, repo: Path, actions: dict[str, str]) -> None:
-    monkeypatch.setattr(classroom, "grade_one", canned(SHARES))
+    monkeypatch.setattr(hosted, "grade_one", canned(SHARES))
     out = run_ci(["-a", "rubric.yaml", "--sandbox", "plain"], actions, cwd=repo)
     assert out.exit_code == 0, out.output
-    payload = reporter_view(actions)
+    view = reporter_view(actions)
+    payload = checks_of(view)
     assert set(payload) == {"version", "status", "max_score", "tests"}
-    assert payload["version"] == 1 and payload["max_score"] == 6 and payload["status"] == "fail"
+    assert payload["version"] == 1 and payload["max_score"] == 0 and payload["status"] == "fail"
     tests = payload["tests"]
     assert [t["name"] for t in tests] == ["Function", "Steps", "Hidden check 1", "After the deadline", "Bonus"]
     assert all(set(t) >= {"name", "status", "score", "message", "test_code", "filename", "line_no", "duration"}
@@ -132,38 +148,49 @@ def test_ci_writes_the_reporter_result_with_fractional_scores(monkeypatch, repo:
     assert [t["score"] for t in tests] == [1, 1.5, 1, 1, 0]  # 0.75 of 2 stays 1.5
     assert [t["status"] for t in tests] == ["pass", "fail", "fail", "pass", "fail"]
     assert tests[1]["message"] == "1.5/2: MESSAGE-STEPS"
+    assert classroom.reporter_points(view) == classroom.reporter_log(view) == (4.5, 6)  # Classroom and the log
     assert "Points 4.5/6" in out.output
     summary = Path(actions["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
     assert summary.startswith("# Earlier step\n") and "Task: 4.5 of 6" in summary and "| Steps | 1.5 |" in summary
-    for shown in (json.dumps(payload), summary, out.output):
+    for shown in (json.dumps(view, ensure_ascii=False), summary, out.output):
         assert "SECRET-TITLE" not in shown and "MESSAGE-SECRET" not in shown
+    legacy = json.loads(base64.b64decode(step_outputs(Path(actions["GITHUB_OUTPUT"]))["result"]))
+    assert legacy["max_score"] == 6 and legacy["tests"] == tests  # what older workflows read
 
 
 def test_ci_passes_when_every_required_check_passes(monkeypatch, repo: Path, actions: dict[str, str]) -> None:
-    monkeypatch.setattr(classroom, "grade_one", canned({**{k: 1.0 for k in SHARES}, "extra": 0.0}))
+    monkeypatch.setattr(hosted, "grade_one", canned({**{k: 1.0 for k in SHARES}, "extra": 0.0}))
     out = run_ci(["-a", str(repo / "rubric.yaml"), "--path", str(repo), "--sandbox", "plain"], actions)
     assert out.exit_code == 0
-    payload = reporter_view(actions)
-    assert payload["status"] == "pass"  # a missed bonus does not fail the run
+    view = reporter_view(actions)
+    assert checks_of(view)["status"] == "pass"  # a missed bonus does not fail the run
+    assert all(p["status"] == "pass" for p in view.values())
+    assert classroom.reporter_points(view) == classroom.reporter_log(view) == (6, 6)
     assert "Points 6/6" in out.output
 
 
 def test_after_due_checks_stay_hidden_before_the_deadline(monkeypatch, repo: Path, actions: dict[str, str]) -> None:
     (repo / "rubric.yaml").write_text(RUBRIC.replace("2000-01-01", "2999-01-01"), encoding="utf-8")
-    monkeypatch.setattr(classroom, "grade_one", canned(SHARES))
+    monkeypatch.setattr(hosted, "grade_one", canned(SHARES))
     out = run_ci(["-a", str(repo / "rubric.yaml"), "--path", str(repo), "--sandbox", "plain"], actions)
-    names = [t["name"] for t in reporter_view(actions)["tests"]]
+    names = [t["name"] for t in checks_of(reporter_view(actions))["tests"]]
     assert names == ["Function", "Steps", "Hidden check 1", "Hidden check 2", "Bonus"]
     assert "After the deadline" not in out.output + Path(actions["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
 
 
-def test_a_bad_rubric_still_gives_the_reporter_an_error_result(repo: Path, actions: dict[str, str]) -> None:
-    out = run_ci(["-a", str(repo / "missing.yaml"), "--path", str(repo)], actions)
+def test_a_missing_rubric_is_a_failing_result_classroom_sees(repo: Path, actions: dict[str, str]) -> None:
+    out = run_ci(["-a", str(repo / "missing.yaml"), "--path", str(repo), "--max-score", "6", "--lang", "en"], actions)
     assert out.exit_code == 0
-    payload = reporter_view(actions)
-    assert payload["status"] == "error" and payload["max_score"] == 0
+    view = reporter_view(actions)
+    payload = checks_of(view)
+    assert payload["status"] == "error"  # the reporter fails the job
     assert payload["tests"][0]["status"] == "error" and "missing.yaml" in payload["tests"][0]["message"]
-    assert "Points 0/0" in out.output
+    assert payload["tests"][0]["name"] == "The grader"
+    # the reporter posts nothing when the maxima add up to 0: here Classroom gets 0 of 6
+    assert classroom.reporter_points(view) == classroom.reporter_log(view) == (0, 6)
+    assert "Points 0/6" in out.output
+    unknown = run_ci(["-a", str(repo / "missing.yaml"), "--path", str(repo)], actions)
+    assert "Points 0/1" in unknown.output  # no --max-score: still a failing 0 Classroom sees
 
 
 def test_a_repository_without_a_notebook_is_an_error_result(repo: Path, actions: dict[str, str]) -> None:
@@ -171,10 +198,12 @@ def test_a_repository_without_a_notebook_is_an_error_result(repo: Path, actions:
     (repo / "notes.txt").write_text("nothing to grade", encoding="utf-8")
     out = run_ci(["-a", str(repo / "rubric.yaml"), "--path", str(repo), "--sandbox", "plain"], actions)
     assert out.exit_code == 0
-    payload = reporter_view(actions)
+    view = reporter_view(actions)
+    payload = checks_of(view)
     assert payload["status"] == "error"
-    assert payload["tests"][0]["status"] == "error" and payload["max_score"] == 6
-    assert sum(t["score"] for t in payload["tests"]) == 0
+    assert payload["tests"][0]["status"] == "error" and payload["tests"][0]["name"] == "Running the work"
+    assert all(t["name"] not in ("", ".") for t in payload["tests"])
+    assert classroom.reporter_points(view) == (0, 6)
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -185,25 +214,26 @@ def test_late_commit_costs_points_in_the_result(monkeypatch, repo: Path, actions
     env = {**os.environ, "GIT_COMMITTER_DATE": "2025-03-05T10:00:00+03:00", "GIT_CONFIG_GLOBAL": os.devnull}
     for argv in (["init", "-q"], ["add", "hw.ipynb"], ["-c", "user.name=s", "-c", "user.email=s@x", "commit", "-qm", "hw"]):
         subprocess.run(["git", *argv], cwd=repo, env=env, check=True)
-    monkeypatch.setattr(classroom, "grade_one", canned({k: 1.0 for k in SHARES}))
+    monkeypatch.setattr(hosted, "grade_one", canned({k: 1.0 for k in SHARES}))
     out = run_ci(["-a", str(repo / "rubric.yaml"), "--path", str(repo), "--sandbox", "plain"], actions)
-    tests = reporter_view(actions)["tests"]
+    view = reporter_view(actions)
+    tests = checks_of(view)["tests"]
     assert tests[-1]["name"] == "Late penalty" and tests[-1]["score"] == -1.4  # 2 days x 10% of 7 points
-    assert sum(t["score"] for t in tests) == pytest.approx(5.6)
+    assert classroom.reporter_points(view) == classroom.reporter_log(view) == (5.6, 6)  # exactly, not 5.6000000001
     assert "Points 5.6/6" in out.output
 
 
 def test_without_github_output_the_result_is_printed(monkeypatch, repo: Path) -> None:
-    monkeypatch.setattr(classroom, "grade_one", canned(SHARES))
+    monkeypatch.setattr(hosted, "grade_one", canned(SHARES))
     out = run_ci(["-a", str(repo / "rubric.yaml"), "--path", str(repo), "--sandbox", "plain"],
                  {"GITHUB_OUTPUT": "", "GITHUB_STEP_SUMMARY": ""})
     assert out.exit_code == 0
-    line = next(l for l in out.output.splitlines() if l.startswith("GRADER_RESULTS="))
-    assert json.loads(base64.b64decode(line.split("=", 1)[1]))["max_score"] == 6
+    line = next(l for l in out.output.splitlines() if l.startswith("REMAINING_RESULTS="))
+    assert json.loads(base64.b64decode(line.split("=", 1)[1]))["max_score"] == 1.5
 
 
 def test_unwritable_github_output_exits_2(monkeypatch, repo: Path, actions: dict[str, str], tmp_path: Path) -> None:
-    monkeypatch.setattr(classroom, "grade_one", canned(SHARES))
+    monkeypatch.setattr(hosted, "grade_one", canned(SHARES))
     out = run_ci(["-a", str(repo / "rubric.yaml"), "--path", str(repo), "--sandbox", "plain"],
                  {**actions, "GITHUB_OUTPUT": str(tmp_path)})
     assert out.exit_code == 2
@@ -222,10 +252,10 @@ def test_partial_result_status_mapping() -> None:
                                CheckResult("b", "B", "error", 0.0, 1.0, "boom")))
     rubric = Rubric.model_validate({"assignment": "x", "title": "X", "checks": [
         {"id": "a", "title": "A", "points": 1, "kind": "k"}, {"id": "b", "title": "B", "points": 1, "kind": "k"}]})
-    payload = classroom.classroom_payload(result, rubric, "en", datetime.now(timezone.utc))
-    assert [t["status"] for t in payload["tests"]] == ["fail", "error"]
-    assert payload["tests"][0]["message"].endswith("Awaiting the instructor's review.")
-    assert payload["status"] == "fail"
+    tests, status = classroom.check_tests(result, rubric, "en", datetime.now(timezone.utc))
+    assert [t["status"] for t in tests] == ["fail", "error"]
+    assert tests[0]["message"].endswith("Awaiting the instructor's review.")
+    assert status == "fail"
 
 
 # --- init-classroom -----------------------------------------------------------------------------
@@ -248,11 +278,13 @@ def test_init_classroom_writes_the_workflow_and_refuses_to_overwrite(tmp_path: P
     install = next(s for s in steps if "pip install" in s.get("run", ""))
     assert spec in install["run"]
     grade = next(s for s in steps if s.get("id") == "grader")
-    assert grade["run"] == "grader ci -a .github/classroom/task1.yaml"
+    assert grade["run"] == "grader ci -a .github/classroom/task1.yaml --max-score 8"
     reporter = steps[-1]
     assert reporter["uses"] == "classroom-resources/autograding-grading-reporter@v1"
-    assert reporter["with"]["runners"] == "grader"
-    assert reporter["env"]["GRADER_RESULTS"] == "${{ steps.grader.outputs.result }}"
+    assert reporter["with"]["runners"] == "grader,earned,remaining"
+    assert reporter["env"] == {"GRADER_RESULTS": "${{ steps.grader.outputs.checks }}",
+                               "EARNED_RESULTS": "${{ steps.grader.outputs.earned }}",
+                               "REMAINING_RESULTS": "${{ steps.grader.outputs.remaining }}"}
     copy = template / ".github" / "classroom" / "task1.yaml"
     assert copy.read_bytes() == (Path(__file__).resolve().parents[2] / "rubrics" / "task1.yaml").read_bytes()
 

@@ -21,7 +21,8 @@ from grader.report.exports import (
 )
 from grader.results import BatchResult, CheckResult, SubmissionResult, write_json_atomic
 
-GRADESCOPE_TOP = {"score", "execution_time", "output", "visibility", "stdout_visibility", "tests", "extra_data"}
+GRADESCOPE_TOP = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
+                  "visibility", "stdout_visibility", "tests", "extra_data"}
 GRADESCOPE_TEST = {"name", "score", "max_score", "status", "output", "visibility"}
 
 
@@ -78,7 +79,7 @@ def test_gradescope_results_json_per_student(out_dir: Path) -> None:
 
 @pytest.mark.parametrize(("header_lang", "header", "ident"), [
     ("en", ["Identifier", "Full name", "Grade", "Last modified (grade)", "Feedback comments"], "Participant 10234"),
-    ("ru", ["Идентификатор", "Полное имя", "Оценка", "Последнее изменение (оценка)", "Комментарии с отзывом"],
+    ("ru", ["Идентификатор", "Полное имя", "Оценка", "Последнее изменение (оценка)", "Отзыв в виде комментария"],
      "Участник10234"),
 ])
 def test_moodle_csv_columns_and_identifiers(tmp_path: Path, header_lang: str, header: list[str], ident: str) -> None:

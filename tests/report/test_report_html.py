@@ -177,7 +177,7 @@ def test_index_page(tmp_path: Path, batch: BatchResult) -> None:
     path = render_index(batch, tmp_path, title="ДЗ 1", lang="ru")
     assert path == tmp_path / "index.html"
     html = path.read_text(encoding="utf-8")
-    gd_row = re.search(r'<tr data-check="gd">(.*?)</tr>', html, re.S)
+    gd_row = re.search(r'<tr class="card" data-check="gd">(.*?)</tr>', html, re.S)
     assert gd_row and "67% (2 / 3)" in gd_row.group(1) and "1.33 / 2" in gd_row.group(1)
     assert "Проверено: 3, ошибок: 1, превышено время: 0, всего: 4" in html
     assert 'class="sandbox warning"' in html and "bwrap not found" in html
