@@ -2014,7 +2014,8 @@ add(HIDDEN_FILES, HIDDEN_EXPECTED, "task1-kiselev", "dz1.py", _kiselev_py,
 add(HIDDEN_FILES, HIDDEN_EXPECTED, "Соколова Анна_20331_assignsubmission_file_", "ДЗ1.ipynb",
     nb_text(notebook([
         md("# ДЗ 1. Градиентный спуск\nФункция $f(x) = x^2 + 3\\sin x$, $f'(x) = 2x + 3\\cos x$"),
-        code(IMPORTS + """
+        code(IMPORTS),
+        code("""
         def f(x):
             return x**2 + 3*np.sin(x)
 

@@ -170,19 +170,24 @@ def _print(verdicts: list[Verdict], problems: list[str]) -> None:
 
 
 def compare_expected(folder: Path, out: Path, recheck: bool, lang: str = "en") -> list[Verdict]:
-    """A shipped or hidden set against its EXPECTED.yaml (shares of each check's points)."""
+    """A shipped or hidden set against its EXPECTED.yaml (shares of each check's points), the
+    checks re-run on each run's artifacts as for the manifest."""
     expected = yaml.safe_load((folder / "EXPECTED.yaml").read_text(encoding="utf-8"))
+    rubric = load_rubric("task1")
     if not recheck:
-        grade_batch(folder, load_rubric("task1"), GradeOptions(out_dir=out, workers=2, lang=lang, force=True))
-    results = json.loads((out / "results.json").read_text(encoding="utf-8"))["students"]
+        grade_batch(folder, rubric, GradeOptions(out_dir=out, workers=2, lang=lang, force=True))
+    subs = discover(folder, patterns=tuple(rubric.entry.patterns), unpack_dir=out / ".unpacked",
+                    entry_hints=tuple(rubric.entry.hints), lang=lang)
+    credit = {spec.id: spec.credit for spec in rubric.checks}
     verdicts: list[Verdict] = []
     for key, entry in expected.items():
-        result = next((r for r in results if r["student"] in (key, key.split("_")[0])), None)
-        if result is None:
+        sub = next((s for s in subs if s.source.name == key), None)
+        if sub is None or sub.entry is None or not (out / sub.student_id / "run").is_dir():
             continue
-        got = {c["id"]: (c["points"] / c["max_points"] if c["max_points"] else 0.0, c["message"]) for c in result["checks"]}
+        got = outcomes_from_artifacts(sub.entry, out / sub.student_id, rubric, lang)
         for check, share in entry["checks"].items():
-            share_got, message = got[check]
+            outcome, message = got[check]
+            share_got = credit[check].get(outcome, 1.0 if outcome == "ok" else 0.0)
             verdicts.append(Verdict(key, check, f"{share:g}", (), f"{share_got:g}", share, share_got,
                                     entry.get("note", ""), message))
     return verdicts

@@ -279,10 +279,7 @@ def check_steps(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
 def _library_use(ctx: CheckContext, task: Task1) -> LibraryUse | None:
     """The library optimiser that did the work: one whose steps were recorded, else one created
     in a cell that ran."""
-    if task.library:
-        return task.library[0][2]
-    ran = {c.number for c in ctx.run_cells if c.status in ("ok", "error")}
-    return next((u for u in task.uses if not ctx.run_cells or u.cell in ran), None)
+    return _library_with(ctx, task, lambda u: True, ("gd", "gd_schedule", *MOMENTUM_MODELS))
 
 
 def _single_step(an: Analysis) -> float | None:

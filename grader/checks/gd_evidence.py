@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from grader.checks.gd_analysis import Sequence
 from grader.checks.gd_fit import Func
+from grader.checks.gd_stoprule import parsed_cells
 from grader.run.runner import CellRecord
 from grader_inside.notebook import Cell, neutralise_colab
 
@@ -111,15 +112,7 @@ def _param_names(call: ast.Call) -> tuple[str, ...]:
 
 def library_uses(cells: list[Cell]) -> list[LibraryUse]:
     uses: list[LibraryUse] = []
-    for cell in cells:
-        if cell.kind != "code":
-            continue
-        source, _ = neutralise_colab(cell.source)
-        source = "\n".join("pass" if ln.lstrip().startswith(("!", "%")) else ln for ln in source.split("\n"))
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
+    for cell, tree in parsed_cells(cells):
         imports = _imports(tree)
         scopes = {id(n): fn.name for fn in ast.walk(tree) if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
                   for n in ast.walk(fn)}

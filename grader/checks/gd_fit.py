@@ -348,9 +348,14 @@ def informative_steps(x: np.ndarray, q: float) -> int:
     return int(np.sum(np.abs(np.diff(x)) > 4 * q + 1e-12 * (1 + np.abs(x[:-1]))))
 
 
+# steps a model needs before it can be told from chance: momentum fits two constants to the
+# steps after the first, so a handful of rounded values (a list typed by hand) fits it anyway
+MIN_STEPS = {"momentum": 5, "nesterov": 5, "nesterov_torch": 5, "nesterov_schedule": 4}
+
+
 def _complete(fit: Fit, x: np.ndarray) -> bool:
-    """The fit explains every step, enough of them are larger than the rounding, and it is a
-    plausible descent."""
-    return (fit.steps == fit.total_steps and fit.steps >= 1
+    """The fit explains every step, enough of them to tell the model from chance and larger
+    than the rounding, and it is a plausible descent."""
+    return (fit.steps == fit.total_steps and fit.steps >= MIN_STEPS.get(fit.model, 1)
             and informative_steps(x, fit.quantum) >= min(2, fit.total_steps) and _plausible(fit, x))
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.checks.gd_analysis import Analysis
+from grader.checks.gd_fit import Func
 from grader_inside.notebook import Cell
 
 _NUMBER = r"[-−–]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
@@ -101,7 +102,7 @@ def _written_lr(text: str) -> float | None:
     return _number(m.group(1)) if m else None
 
 
-def _check(cell: Cell, texts: list[str], func, lr: float | None) -> HandSteps | None:
+def _check(cell: Cell, texts: list[str], func: Func, lr: float | None) -> HandSteps | None:
     x = np.array([_number(t) for t in texts])
     q = np.array([_decimals(t) for t in texts])
     g = func.grad(x[:-1])

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader_inside.notebook import Cell, neutralise_colab
+from grader.checks.gd_stoprule import parsed_cells
+from grader_inside.notebook import Cell
 
 logger = logging.getLogger(__name__)
 
@@ -124,17 +125,7 @@ def numeric_constants(cells: list[Cell]) -> dict[str, float]:
 
 
 def _trees(cells: list[Cell]) -> list[tuple[ast.Module, int]]:
-    out = []
-    for cell in cells:
-        if cell.kind != "code":
-            continue
-        source, _ = neutralise_colab(cell.source)
-        source = "\n".join("pass" if ln.lstrip().startswith(("!", "%")) else ln for ln in source.split("\n"))
-        try:
-            out.append((ast.parse(source), cell.number))
-        except SyntaxError:
-            continue
-    return out
+    return [(tree, cell.number) for cell, tree in parsed_cells(cells)]
 
 
 def _parameters(tree: ast.Module) -> dict[int, set[str]]:

@@ -172,7 +172,9 @@ def _conditions(loop: ast.While | ast.For) -> list[ast.expr]:
     return conds
 
 
-def _parsed(cells: list[Cell]) -> list[tuple[Cell, ast.Module]]:
+def parsed_cells(cells: list[Cell]) -> list[tuple[Cell, ast.Module]]:
+    """The code cells that parse, as the harness runs them (offline-only lines and magics as
+    `pass`), each with its syntax tree."""
     out = []
     for cell in cells:
         if cell.kind != "code":
@@ -213,7 +215,7 @@ def loop_rules(cells: list[Cell], roles: Roles) -> list[LoopRule]:
     """Every loop's stop rule, strongest condition first within a loop."""
     order: dict[RuleKind, int] = {"delta_f": 0, "delta_x": 1, "grad_norm": 2, "unknown": 3, "fixed_steps": 4}
     rules: list[LoopRule] = []
-    trees = _parsed(cells)
+    trees = parsed_cells(cells)
     tests = _tests(trees)
     for cell, tree in trees:
         scopes: list[tuple[str, ast.AST]] = [("<module>", tree)]
