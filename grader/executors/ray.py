@@ -30,7 +30,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 import ray.exceptions
@@ -43,9 +43,11 @@ from grader.executors.shipping import (Budget, digest, materialise, pack_files, 
 from grader.grading import BatchPlan, GradeOptions, PlannedRun, Staged, execute_run, land_run
 from grader.i18n import tr
 from grader.intake import Submission
-from grader.models.setup import ModelsSetup
 from grader.run.runner import MAX_ARTIFACT_FILES, RunOutcome
 from grader.sandbox import GIB, Sandbox, get_sandbox
+
+if TYPE_CHECKING:  # a Task 1 batch never loads the models' modules, on the driver or a worker
+    from grader.models.setup import ModelsSetup
 
 logger = logging.getLogger(__name__)
 

@@ -87,6 +87,7 @@ def test_a_data_folder_is_unpacked_once_per_machine_and_readable_by_the_sandbox(
     (data / "MNIST" / "raw").mkdir(parents=True)
     (data / "MNIST" / "raw" / "t10k.gz").write_bytes(b"idx")
     os.symlink(os.path.join("MNIST", "raw", "t10k.gz"), data / "t10k.gz")  # the splits' own relative link
+    os.symlink("/home/teacher/.cache/resnet18.pth", data / "resnet18.pth")  # leads nowhere in the sandbox either
     blob = pack_tree(data)
     fetched: list[int] = []
 
@@ -98,5 +99,6 @@ def test_a_data_folder_is_unpacked_once_per_machine_and_readable_by_the_sandbox(
     again = materialise("abc", fetch, tmp_path / "cache")
     assert first == again and len(fetched) == 1
     assert (first / "t10k.gz").read_bytes() == b"idx"
+    assert not os.path.lexists(first / "resnet18.pth")
     assert os.stat(first.parent).st_mode & 0o005 == 0o005  # the sandbox's unprivileged user may enter
     assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".")]  # no staging left
