@@ -104,6 +104,8 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
     from grader.rubric import load_rubric
     from grader.rubric.schema import text
 
+    if address is not None and executor == "local":
+        raise click.UsageError("--address names a cluster: use it with --executor ray")
     try:
         rubric = load_rubric(assignment)
         out = out_dir or Path("reports") / rubric.assignment

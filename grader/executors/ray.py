@@ -338,6 +338,7 @@ def connect(address: str | None) -> tuple[str, bool]:
     where = address or "auto"
     if ray.is_initialized():
         return where, False
+    _answers(where)
     try:
         ray.init(address=where, logging_level=logging.WARNING, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -347,6 +348,18 @@ def connect(address: str | None) -> tuple[str, bool]:
                             "token authentication (Ray's default) also needs RAY_AUTH_MODE=token here and its "
                             "token (the head's ~/.ray/auth_token, or RAY_AUTH_TOKEN)") from exc
     return where, True
+
+
+def _answers(address: str, timeout_s: float = 10.0) -> None:
+    """A HOST:PORT that nothing listens on is said at once (Ray itself waits on it for good)."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if address == "auto" or not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ExecutorError(f"nothing answers at {address} ({exc}): is the cluster's head started there "
+                            f"(`ray start --head --port {port}`), and is the port open from here?") from exc
 
 
 def open_executor(options: GradeOptions, sandbox: Sandbox | None = None) -> RayExecutor:

@@ -3,6 +3,8 @@ the sandbox what a local run sees, and a batch asks of the nodes what its rubric
 from __future__ import annotations
 
 import dataclasses
+import socket
+import time
 from pathlib import Path
 
 import nbformat
@@ -11,7 +13,7 @@ import pytest
 pytest.importorskip("ray")
 
 from grader.errors import ExecutorError  # noqa: E402
-from grader.executors.ray import Demand, RayExecutor, _fits, for_worker  # noqa: E402
+from grader.executors.ray import Demand, RayExecutor, _answers, _fits, for_worker  # noqa: E402
 from grader.grading import BatchPlan, GradeOptions, PlannedRun  # noqa: E402
 from grader.intake import discover  # noqa: E402
 from grader.models.setup import ModelsSetup  # noqa: E402
@@ -77,3 +79,13 @@ def test_capacity_is_what_the_nodes_hold_of_the_rubrics_demand(tmp_path: Path) -
         setup = ModelsSetup(None, None, device, evaluate=True, gpu_present=device != "cpu")  # type: ignore[arg-type]
         plan = BatchPlan(hw3, GradeOptions(out_dir=tmp_path), tmp_path, "en", {}, setup)
         assert _Nodes(gpu_node).demand(plan) == Demand(1.0, gpus, int(hw3.limits.memory_gb * GIB)), device
+
+
+def test_an_address_where_nothing_listens_is_said_at_once() -> None:
+    with socket.socket() as s:  # a port that was free a moment ago, and is closed now
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(ExecutorError, match=f"nothing answers at 127.0.0.1:{port}"):
+        _answers(f"127.0.0.1:{port}")
+    assert time.monotonic() - started < 10
