@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -24,7 +25,7 @@ import grader
 from grader.apps import app_checks
 from grader.errors import GraderError
 from grader.executors import Executor, open_executor
-from grader.i18n import tr
+from grader.i18n import catalogue, tr
 from grader.intake import Submission, discover
 from grader.integrity import scan_source, verdict
 from grader.late import SubmissionClock, SubmissionTime, apply_lateness
@@ -32,7 +33,7 @@ from grader.results import BatchResult, CellError, CheckResult, Flag, Submission
 from grader.rubric import Rubric
 from grader.rubric.schema import CheckSpec, text
 from grader_inside.notebook import Cell, read_cells
-from grader.run.runner import RunOutcome, RunRequest, run_submission
+from grader.run.runner import CellRecord, RunOutcome, RunRequest, run_submission
 from grader.sandbox import GIB, MIB, Limits, Sandbox
 from grader.tracebacks import execution_counts, in_student_cells
 
@@ -369,12 +370,11 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
     flags += tuple(flag for _, check_flags in scored for flag in check_flags)
     score = sum(r.points for r in results)
     status, error = _submission_status(run, lang, ran.timeout)
-    notes = list(sub.notes) + _run_notes(run, lang)
+    notes = list(sub.notes) + _run_notes(run, lang, ran.timeout)
     if setup is not None:
-        from grader.models.setup import shim_notes
         from grader.models.transfer import missing_weights
 
-        notes += setup.notes(lang) + shim_notes(run.outbox, lang) + setup.run_notes(run.outbox, _error_texts(run), lang)
+        notes += setup.notes(lang) + setup.run_notes(run.outbox, _error_texts(run), lang)
         missing = missing_weights(run.outbox) if setup.images is not None else ()
         if missing and error is None:  # the instructor's to fix, said once and plainly
             status, error = "error", tr(lang, "hw3.weights_missing", files=", ".join(missing),
@@ -385,7 +385,7 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
         sha256=sub.sha256, status=status, score=round(score, 4), max_score=rubric.max_score,
         duration_s=time.monotonic() - ran.start, error=error, checks=results, sandbox=ran.sandbox,
         cell_errors=_cell_errors(run), notes=tuple(notes), figures=figures, cache_key=ran.key, lang=lang,
-        moodle_id=sub.moodle_id, flags=flags)
+        moodle_id=sub.moodle_id, flags=flags, cpu_s=run.cpu_s)
     return apply_lateness(result, ran.when, rubric, lang)
 
 
@@ -405,7 +405,7 @@ def _data_request(setup: ModelsSetup) -> dict[str, Any]:
 
 def _submission_status(run: RunOutcome, lang: str, timeout: float) -> tuple[str, str | None]:
     if run.status == "timeout":
-        return "timeout", tr(lang, "run.timeout", seconds=int(timeout))
+        return "timeout", tr(lang, "run.timeout", seconds=int(run.duration_s))
     if run.status in ("memory", "crashed") and run.problem is not None:
         return "error", tr(lang, run.problem.key, **run.problem.fields)
     if run.harness_error:
@@ -413,13 +413,39 @@ def _submission_status(run: RunOutcome, lang: str, timeout: float) -> tuple[str,
     return "graded", None
 
 
-def _run_notes(run: RunOutcome, lang: str) -> list[str]:
+def _timeout_note(cell: CellRecord, lang: str) -> str:
+    """Which limit stopped a cell, in the student's words: CPU used, time waited, or real time."""
+    if cell.limit == "cpu":
+        return tr(lang, "run.cell_cpu_limit", cell=cell.number, used=round(cell.cpu_s), limit=round(cell.limit_s))
+    if cell.limit == "idle":
+        return tr(lang, "run.cell_idle", cell=cell.number, waited=round(cell.limit_s))
+    if cell.limit == "wall":
+        return tr(lang, "run.cell_wall", cell=cell.number, seconds=round(cell.limit_s))
+    return tr(lang, "run.cell_timeout", cell=cell.number, seconds=int(cell.duration_s))
+
+
+def _shim_note(line: str, lang: str) -> str:
+    """A stand-in the run used: the compatibility shims log a catalogue name, the others a line."""
+    name = line.removeprefix("compat:")
+    key = f"run.compat.{name}"
+    if name != line and key in catalogue():
+        return tr(lang, key)
+    return tr(lang, "run.shim_used", detail=line)
+
+
+def _missing_package(evalue: str) -> str | None:
+    """The top-level package in "No module named 'x.y'", or None."""
+    match = re.match(r"No module named '([^']+)'", evalue.strip())
+    return match.group(1).split(".")[0] if match else None
+
+
+def _run_notes(run: RunOutcome, lang: str, timeout: float) -> list[str]:
     notes: list[str] = []
     for cell in run.cells:
         if cell.status == "timeout":
-            notes.append(tr(lang, "run.cell_timeout", cell=cell.number, seconds=int(cell.duration_s)))
+            notes.append(_timeout_note(cell, lang))
         elif cell.status == "skipped_deadline":
-            notes.append(tr(lang, "run.cell_skipped", cell=cell.number))
+            notes.append(tr(lang, "run.cell_skipped", cell=cell.number, limit=int(timeout)))
         elif cell.status == "died":
             notes.append(tr(lang, "run.cell_died", cell=cell.number))
     if run.skipped_lines:
@@ -427,6 +453,10 @@ def _run_notes(run: RunOutcome, lang: str) -> list[str]:
         notes.append(tr(lang, "run.colab_skipped", lines=shown))
     if run.kernel_restarts:
         notes.append(tr(lang, "run.restarted"))
+    notes += [_shim_note(line, lang) for line in run.shims]
+    for cell in run.cells:
+        if cell.ename == "ModuleNotFoundError" and (package := _missing_package(cell.evalue)):
+            notes.append(tr(lang, "run.missing_package", cell=cell.number, package=package))
     notes += [tr(lang, remark.key, **remark.fields) for remark in run.remarks]
     return notes
 

@@ -124,6 +124,7 @@ class SubmissionResult:
     penalty: float = 0.0  # points taken off for lateness; `score` is already net of it
     moodle_id: str | None = None  # Moodle participant number, from the download folder name
     flags: tuple[Flag, ...] = ()  # for the instructor's review before the grade stands
+    cpu_s: float | None = None  # CPU time the student's code used (the budgets count it, not wall time)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -147,6 +148,7 @@ class SubmissionResult:
             "penalty": self.penalty,
             "moodle_id": self.moodle_id,
             "flags": [f.to_json() for f in self.flags],
+            "cpu_s": self.cpu_s,
         }
 
     @classmethod
@@ -172,6 +174,7 @@ class SubmissionResult:
             penalty=float(data.get("penalty") or 0.0),
             moodle_id=data.get("moodle_id"),
             flags=tuple(Flag.from_json(f) for f in data.get("flags") or () if isinstance(f, dict)),
+            cpu_s=float(data["cpu_s"]) if isinstance(data.get("cpu_s"), (int, float)) else None,
         )
 
 

@@ -32,6 +32,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 
+from grader_inside.cpuclock import CellWatch, kernel_signals
 from grader_inside.notebook import neutralise_colab, read_cells
 from grader_inside.records import WireReader, end_other_processes, integrity, write_record
 
@@ -43,14 +44,20 @@ PROBE_MIME = "application/vnd.grader.probe+json"  # the probe cell's data, as it
 PROBE_OUTPUT_BYTES = 64 * 1024 * 1024  # the probe cell has a budget of its own
 PROBE_RESERVE_S = 20.0
 PING_TIMEOUT_S = 2  # how long an interrupted kernel may take to answer before it is restarted
+# Limits count the CPU the student's processes use (grader_inside.cpuclock): the same work gets
+# the same verdict on a busy machine. The wall clock is only a backstop against code that blocks:
+# a cell may take WALL_FACTOR times its CPU budget (plus WALL_EXTRA_S) of real time.
+WALL_FACTOR = 4.0
+WALL_EXTRA_S = 30.0
 
 
 @dataclass
 class HarnessSpec:
     entry: str
     outbox: str
-    cell_timeout_s: float = 60.0
-    deadline_s: float = 300.0
+    cell_timeout_s: float = 60.0  # CPU seconds a student cell may use
+    deadline_s: float = 300.0  # CPU seconds the student's cells may use in all
+    idle_s: float = 30.0  # wall seconds a cell may wait without using the CPU (sleep, input())
     probes: list[str] = field(default_factory=list)
     trace: bool = False
     seed: int = 0
@@ -208,10 +215,9 @@ def run(spec: HarnessSpec, km: Any = None) -> dict[str, Any]:
                           resources={"metadata": {"path": str(Path(spec.entry).parent)}})
     client.output_budget = spec.output_bytes
     client.probe_index = len(nb.cells) - 1
-    deadline = time.monotonic() + spec.deadline_s
     wire = WireReader(spec.wire)
     try:
-        _execute_all(client, nb, numbers, deadline, spec, report, wire)
+        _execute_all(client, nb, numbers, spec, report, wire)
     finally:
         end_other_processes(client)
     wire.drain()
@@ -227,44 +233,53 @@ def run(spec: HarnessSpec, km: Any = None) -> dict[str, Any]:
     return report
 
 
-def _execute_all(client: CappedClient, nb: Any, numbers: dict[int, int], deadline: float,
-                 spec: HarnessSpec, report: dict[str, Any], wire: WireReader) -> None:
-    """Run every cell; on a kernel death restart once and replay the cells that ran before."""
+def _execute_all(client: CappedClient, nb: Any, numbers: dict[int, int], spec: HarnessSpec,
+                 report: dict[str, Any], wire: WireReader) -> None:
+    """Run every cell; on a kernel death restart once and replay the cells that ran before.
+
+    Each cell runs under a CPU budget (the student's cells: `cell_timeout_s`, and what is left of
+    `deadline_s`; the grader's cells: their own), watched from a thread; nbclient's timeout is only
+    the wall-clock backstop."""
     queue = list(range(len(nb.cells)))
     recorded: set[int] = set()
     died: set[int] = set()
     with client.setup_kernel():
         _mark(report, "kernel_ready")
+        watch = CellWatch(*kernel_signals(client.km))
+        spent = 0.0  # CPU seconds of the student's cells so far
         pos = 0
         while pos < len(queue):
             i = queue[pos]
             pos += 1
             cell = nb.cells[i]
             number = numbers.get(i)
-            remaining = deadline - time.monotonic()
-            if number is not None and remaining <= 1:
+            left = spec.deadline_s - spent
+            if number is not None and left <= 0.5:
                 if number not in recorded:
                     recorded.add(number)
                     report["cells"].append({"number": number, "status": "skipped_deadline"})
                 continue
-            limit = min(spec.cell_timeout_s, remaining) if number is not None else PROBE_RESERVE_S * 3
-            if cell.get("id") == "grader-models":
-                limit = float(spec.models.get("timeout_s", PROBE_RESERVE_S * 3))
-            client.timeout = int(max(1, limit))
+            budget, idle = _cell_limits(cell, number, left, spec)
+            client.timeout = int(budget * WALL_FACTOR + WALL_EXTRA_S)
             start = time.monotonic()
             client.timed_out = False
+            watch.start(budget, idle)
             try:
                 client.execute_cell(cell, i)
                 if client.timed_out and number is not None and not _answers(client, i):
                     raise DeadKernelError("the kernel ignores interrupts")  # restarted like a death
             except DeadKernelError:
+                used = watch.stop()
                 if number is None:
                     report["error"] = "kernel died in the grader's probe cell"
                     return
+                spent += used
                 died.add(number)
                 recorded.add(number)
-                report["cells"].append({"number": number, "status": "timeout" if client.timed_out else "died",
-                                        "duration_s": time.monotonic() - start})
+                stopped = _stop_record(watch.reason, client.timed_out, used, budget, idle, start)
+                report["cells"].append({"number": number, "status": "timeout" if stopped else "died",
+                                        "cpu_s": round(used, 2), "duration_s": time.monotonic() - start,
+                                        **stopped})
                 if report["restarts"] >= 1:
                     report["error"] = f"kernel died in cell {number}"
                     return
@@ -272,33 +287,64 @@ def _execute_all(client: CappedClient, nb: Any, numbers: dict[int, int], deadlin
                 # nbclient's manager and client are async: their methods must be run, not called
                 run_sync(client.km.restart_kernel)(now=True)
                 run_sync(client.kc.wait_for_ready)(timeout=60)
+                watch = CellWatch(*kernel_signals(client.km))
                 before = [j for j in queue[: pos - 1] if numbers.get(j) not in died]
                 queue = before + queue[pos:]
                 pos = 0
                 continue
+            used = watch.stop()
             wire.drain()
             if number is None:
                 cell_id = str(cell.get("id", ""))
                 if not cell_id.startswith("grader-marker"):
                     report.setdefault("grader_cells_s", {})[cell_id] = round(time.monotonic() - start, 4)
+                    if watch.reason is not None or client.timed_out:
+                        report.setdefault("grader_cells_stopped", {})[cell_id] = watch.reason or "wall"
                 continue
+            spent += used
             if number in recorded:
                 continue
             recorded.add(number)
             duration = time.monotonic() - start
-            record: dict[str, Any] = {"number": number, "status": "ok", "duration_s": duration}
-            if client.timed_out:
-                report["cells"].append({"number": number, "status": "timeout", "duration_s": duration})
+            record: dict[str, Any] = {"number": number, "status": "ok", "duration_s": duration,
+                                      "cpu_s": round(used, 2)}
+            stopped = _stop_record(watch.reason, client.timed_out, used, budget, idle, start)
+            if stopped:
+                report["cells"].append(record | {"status": "timeout"} | stopped)
                 continue
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":
                     if out.get("ename") == "GraderTimeout":
-                        record = {"number": number, "status": "timeout", "duration_s": duration}
+                        record |= {"status": "timeout"} | _stop_record(None, True, used, budget, idle, start)
                     else:
-                        record = _error_record(number, out) | {"duration_s": duration}
+                        record = _error_record(number, out) | record | {"status": "error"}
                     break
             report["cells"].append(record)
+        report["cpu_s"] = round(spent, 2)
         _mark(report, "cells_done")
+
+
+def _cell_limits(cell: Any, number: int | None, left: float, spec: HarnessSpec) -> tuple[float, float]:
+    """(CPU budget, idle window) of a cell: the student's get the rubric's, the grader's their own."""
+    if number is not None:
+        return max(1.0, min(spec.cell_timeout_s, left)), spec.idle_s
+    if cell.get("id") == "grader-models":
+        budget = float(spec.models.get("timeout_s", PROBE_RESERVE_S * 3))
+    else:
+        budget = PROBE_RESERVE_S * 3
+    return budget, budget * WALL_FACTOR  # the grader's cells never wait: only the CPU counts
+
+
+def _stop_record(reason: str | None, timed_out: bool, used: float, budget: float, idle: float,
+                 start: float) -> dict[str, Any]:
+    """Which limit stopped a cell, with its figures ({} when none did)."""
+    if reason == "cpu":
+        return {"limit": "cpu", "limit_s": round(budget, 2)}
+    if reason == "idle":
+        return {"limit": "idle", "limit_s": round(idle, 2)}
+    if timed_out:
+        return {"limit": "wall", "limit_s": round(time.monotonic() - start, 2)}
+    return {}
 
 
 def _mark(report: dict[str, Any], event: str) -> None:

@@ -25,8 +25,11 @@ from grader.sandbox.limits import format_gib, make_scratch, remove_scratch
 
 logger = logging.getLogger(__name__)
 
+MAX_SHIMS_LOG_BYTES = 64 * 1024
+MAX_SHIM_NOTES = 12
 MAX_ARTIFACT_FILES = 2000  # files a run may hand back (figures, the models probe's files, logs)
 HARNESS_GRACE_S = 45.0  # kernel start, probes and writing results, beyond the students' time
+WALL_FACTOR = 4.0  # the run's wall-clock backstop: this many times its CPU budget (see the harness)
 RunStatus = Literal["ok", "timeout", "memory", "crashed", "unreadable"]
 # Lines the kernel and harness print on every run: never the reason a run failed.
 _NOISE = ("Kernel is running over TCP without encryption", "RuntimeWarning", "warnings.warn")
@@ -48,6 +51,9 @@ class CellRecord:
     evalue: str = ""
     traceback: str = ""
     duration_s: float = 0.0
+    cpu_s: float = 0.0  # CPU the student's processes used in this cell
+    limit: str = ""  # for a timeout: which limit stopped it: cpu | idle | wall
+    limit_s: float = 0.0  # that limit, in seconds (CPU, idle wall time, or wall time)
 
 
 @dataclass(frozen=True)
@@ -57,8 +63,8 @@ class RunRequest:
     files_root: Path | None = None
     probes: tuple[str, ...] = ()
     trace: bool = False
-    cell_timeout_s: float = 60.0
-    timeout_s: float = 300.0
+    cell_timeout_s: float = 60.0  # CPU seconds per cell (and the longest a cell may wait idle)
+    timeout_s: float = 300.0  # CPU seconds for the whole notebook
     limits: Limits = Limits()
     parameters: dict[str, Any] = field(default_factory=dict)
     mounts: tuple[Mount, ...] = ()
@@ -84,6 +90,8 @@ class RunOutcome:
     problem: Remark | None = None  # why the run ended early (status not ok), for the report
     remarks: tuple[Remark, ...] = ()  # limits the run ran into without ending (output, processes)
     integrity: Integrity = Integrity()  # tripwires and seals, as the harness recorded them
+    cpu_s: float | None = None  # CPU the student's processes used (None: the harness could not say)
+    shims: tuple[str, ...] = ()  # the stand-ins the student's code used (shims.log; the kernel's, so notes only)
 
     @property
     def executed_notebook(self) -> Path | None:
@@ -244,7 +252,7 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
             return _not_run(outbox, sandbox.description, Remark("run.files_too_big", {"mb": mb}))
         harness_spec = {
             "entry": str(entry), "outbox": str(live),
-            "cell_timeout_s": req.cell_timeout_s, "deadline_s": req.timeout_s,
+            "cell_timeout_s": req.cell_timeout_s, "deadline_s": req.timeout_s, "idle_s": req.cell_timeout_s,
             "probes": list(req.probes), "trace": req.trace, "seed": req.seed,
             "output_bytes": req.limits.output_bytes, "parameters": req.parameters,
             "models": {**req.models, "outbox": str(live)} if req.models else {},
@@ -252,7 +260,9 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
         spec_path = live / "spec.json"
         spec_path.write_text(json.dumps(harness_spec), encoding="utf-8")
         limits = req.limits
-        wall = req.timeout_s + HARNESS_GRACE_S + float(req.models.get("timeout_s", 0) if req.models else 0)
+        # the harness counts the student's CPU; the wall clock only stops what blocks for ever
+        models_s = float(req.models.get("timeout_s", 0) if req.models else 0)
+        wall = (req.timeout_s + models_s) * WALL_FACTOR + HARNESS_GRACE_S
         if limits.wall_time_s != wall:
             limits = Limits(**{**limits.__dict__, "wall_time_s": wall})
         spec = SandboxSpec(
@@ -283,7 +293,9 @@ def _cells(report: dict[str, Any]) -> tuple[CellRecord, ...]:
             cells.append(CellRecord(
                 number=int(c.get("number", 0)), status=str(c.get("status", "")),
                 ename=str(c.get("ename", "")), evalue=str(c.get("evalue", "")),
-                traceback=str(c.get("traceback", "")), duration_s=float(c.get("duration_s") or 0)))
+                traceback=str(c.get("traceback", "")), duration_s=float(c.get("duration_s") or 0),
+                cpu_s=float(c.get("cpu_s") or 0), limit=str(c.get("limit", ""))[:8],
+                limit_s=float(c.get("limit_s") or 0)))
         except (AttributeError, TypeError, ValueError):
             logger.warning("malformed cell record in run.json: %.200r", c)
     return tuple(cells)
@@ -371,4 +383,21 @@ def _outcome(result: SandboxResult, outbox: Path, description: str, limits: Limi
         sandbox=description, duration_s=result.duration_s,
         harness_error=harness_error if isinstance(harness_error, str) else None,
         kernel_restarts=restarts, problem=problem, remarks=tuple(remarks), integrity=integrity,
+        cpu_s=_number(report.get("cpu_s")), shims=_shims_used(outbox),
     )
+
+
+def _shims_used(outbox: Path) -> tuple[str, ...]:
+    """The lines of shims.log (written in the kernel: plain notes for the report, nothing more)."""
+    path = outbox / "shims.log"
+    try:
+        if path.is_symlink() or path.stat().st_size > MAX_SHIMS_LOG_BYTES:
+            return ()
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ()
+    return tuple(dict.fromkeys(line.strip()[:300] for line in lines if line.strip()))[:MAX_SHIM_NOTES]
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -40,6 +40,7 @@ from grader.sandbox.user import RunUser, give_to, readable_by_others, run_user, 
 
 logger = logging.getLogger(__name__)
 
+LIFELINE_ENV = "GRADER_LIFELINE_FD"  # read by grader_inside.boot (an init of ours ends with the grader)
 PACKAGE_ROOT = "/opt/grader-pkg"  # inside: the in-sandbox package is PACKAGE_ROOT/grader_inside
 SANDBOX_TMP = "/tmp"
 COLAB_CONTENT = "/content"
@@ -201,7 +202,8 @@ def build_argv(bwrap: str, spec: SandboxSpec, env: dict[str, str], status_fd: in
         binds.append(("--bind" if mount.writable else "--ro-bind", str(mount.source.resolve()), mount.inside(scratch)))
     # every folder on the way to a bind target exists inside as an empty 0755 folder of the
     # sandbox's own root (bwrap would make them 0700: the run's user could not reach its Python)
-    args += parent_dirs_args([dest for _, _, dest in binds])
+    args += parent_dirs_args([dest for _, _, dest in binds if not any(
+        _under(dest, own) and dest != own for own in (scratch, outbox))])
     for flag, source, dest in binds:
         args += [flag, source, dest]
     for folder in hidden_package_dirs(prefixes):
@@ -258,6 +260,7 @@ class BwrapSandbox:
                 raise SandboxError(f"sandbox folder {folder} does not exist")
         user = run_user()
         _check_mounts(spec, user)
+        _make_mount_points(spec)
         give_to(user, spec.scratch, spec.outbox, *(m.source for m in spec.mounts if m.writable))
         scratch = str(spec.scratch.resolve())
         env = sandbox_env(
@@ -269,6 +272,13 @@ class BwrapSandbox:
         )
         read_fd, write_fd = os.pipe()
         filter_fd = seccomp.program_fd() if supports_option(self.bwrap, "--add-seccomp-fd") else None
+        # An init of ours (the harness, the app client) runs as the run's user, and bwrap (root
+        # without capabilities) cannot signal it when the grader dies: it watches this pipe instead,
+        # whose other end only the grader holds, and ends the run when the grader is gone.
+        life_read, life_write = os.pipe() if spec.init else (-1, -1)
+        if spec.init:
+            env = {**env, LIFELINE_ENV: str(life_read)}
+        extra_fds = tuple(fd for fd in (filter_fd, life_read if spec.init else None) if fd is not None)
         try:
             argv = build_argv(self.bwrap, spec, env, write_fd, user, filter_fd)
             result = run_tree(
@@ -278,7 +288,7 @@ class BwrapSandbox:
                 spec.limits,
                 spec.stdin,
                 self.support,
-                pass_fds=(write_fd,) + ((filter_fd,) if filter_fd is not None else ()),
+                pass_fds=(write_fd, *extra_fds),
                 user=user,
             )
             os.close(write_fd)
@@ -288,8 +298,9 @@ class BwrapSandbox:
             os.close(read_fd)
             if write_fd >= 0:
                 os.close(write_fd)
-            if filter_fd is not None:
-                os.close(filter_fd)
+            for fd in (*extra_fds, life_write):
+                if fd >= 0:
+                    os.close(fd)
         started = b'"child-pid"' in status
         if not started and result.killed_reason is None:
             raise SandboxError(f"bwrap could not start the sandbox: {_first_line(result.stderr)}")
@@ -301,6 +312,22 @@ class BwrapSandbox:
             returncode=_signal_code(result.returncode),
             backend=f"{self.description}; runs as {who}, no capabilities, {calls}; {tmp}; {scratch_note(spec)}",
         )
+
+
+def _make_mount_points(spec: SandboxSpec) -> None:
+    """Mounts inside the run's own folders (`./afhq`) get their mount points made here, on the
+    host, before the folders are handed to the run's user: bwrap would make the missing folders
+    as root with mode 0700, and the student's code could neither enter nor write beside them."""
+    own = [str(spec.scratch.resolve()), str(spec.outbox.resolve())]
+    for mount in spec.mounts:
+        target = mount.inside(own[0])
+        if not any(_under(target, folder) for folder in own):
+            continue
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        if mount.source.is_dir():
+            Path(target).mkdir(exist_ok=True)
+        elif not os.path.lexists(target):
+            Path(target).touch()
 
 
 def _check_mounts(spec: SandboxSpec, user: RunUser | None) -> None:

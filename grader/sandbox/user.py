@@ -87,5 +87,7 @@ def setpriv_argv(user: RunUser) -> list[str]:
     path = shutil.which("setpriv") or SETPRIV
     if not os.path.exists(path):
         raise SandboxError("setpriv (util-linux) is missing: the sandbox cannot drop root; install util-linux")
+    # the uid change clears the parent-death signal bwrap's --die-with-parent set: set it again, so
+    # a grader that is killed still takes the run with it
     return [path, f"--reuid={user.uid}", f"--regid={user.gid}", "--clear-groups", "--inh-caps=-all",
-            "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+            "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs", "--pdeathsig=KILL", "--"]

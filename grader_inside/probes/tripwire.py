@@ -34,6 +34,7 @@ from typing import Any
 MAX_EVENTS = 40  # distinct events sent; the wire is a pipe, never allowed to fill
 _INSIDE = str(Path(__file__).resolve().parents[1])  # .../grader_inside
 _SHIMS = os.path.join(_INSIDE, "shims")
+_CTYPES = os.path.dirname(os.path.abspath(__import__("ctypes").__file__))
 _OUR_MODULES = ("grader_inside", "grader_offline")
 _WATCHED = frozenset({"import", "open", "object.__setattr__", "sys.addaudithook", "ctypes.dlopen",
                       "ctypes.dlsym", "ctypes.addressof", "gc.get_objects", "gc.get_referrers"})
@@ -141,8 +142,16 @@ class Tripwire:
                 return
             self._report("patch_grader", f"{getattr(target, '__qualname__', type(target).__name__)}.{args[1]}")
             return
-        if self._by_student():
-            self._report(event, "", suspicious=event in _SUSPICIOUS)
+        if event in _SUSPICIOUS:
+            # libraries use ctypes and gc for themselves (torch loads its libraries with ctypes):
+            # only a call written in the student's own cell counts
+            frame = sys._getframe(2)
+            while frame is not None and frame.f_code.co_filename.startswith(_CTYPES):
+                frame = frame.f_back  # ctypes.CDLL(...) calls dlopen from ctypes' own code
+            if frame is not None and self.is_student_file(frame.f_code.co_filename):
+                self._report(event, "", suspicious=True)
+        elif self._by_student():
+            self._report(event, "")
 
     def _by_student(self) -> bool:
         """Whether the nearest frame that is either a notebook cell or the grader's own code (the

@@ -13,16 +13,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hostile_corpus import FORGERIES, GOOD, World, build_class, new_marker
+from hostile_corpus import FORGERIES, GOOD, GOOD_CELLS, World, build_class, new_marker, write_notebook
 from hostile_support import ROOT, Graded, assert_others_intact, comparable, template
 
 from grader.grading import GradeOptions, grade_batch
 from grader.report.batch import render_batch
+from grader.report.exports import write_exports
 from grader.rubric import load_rubric
 from grader.sandbox import BwrapSandbox
 from grader.sandbox.detect import bwrap_unavailable_reason
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.kernel, pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+FORMULA = '=HYPERLINK("example","click")'
+FORMULA_FOLDER = f"{FORMULA}_10999_assignsubmission_file_"
 
 
 def _rubric(folder: Path):
@@ -52,10 +57,12 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Graded, int]:
     build_class(world.root, world, [])
     for name, case in FORGERIES.items():
         case.build(world.root / name, world)
+    write_notebook(world.root / FORMULA_FOLDER, GOOD_CELLS)  # a Moodle folder whose name is a formula
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     batch = grade_batch(world.root, rubric, GradeOptions(out_dir=world.out, workers=2), sandbox=box)
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     render_batch(batch, world.out, title="forgery", lang="en", check_ids=[c.id for c in rubric.checks])
+    write_exports(batch, world.out, ["moodle"], lang="en")
     folders = json.loads((world.out / ".folders.json").read_text(encoding="utf-8"))
     return Graded(world=world, batch=batch, baseline={r.student: r for r in base.students}, folders=folders,
                   server_connections=0, cgroups_left=[]), grown_kib
@@ -87,7 +94,7 @@ def test_the_forgers_neighbours_keep_their_grades(graded: tuple[Graded, int]) ->
     # the flags reach the class index and the students' reports
     index = (g.world.out / "index.html").read_text(encoding="utf-8")
     assert "Flagged for the instructor&#39;s review: 7" in index  # all but the forged files and the flood
-    assert "Needs the instructor's review" in g.report("forged_finish_hidden")
+    assert "Needs the instructor&#39;s review" in g.report("forged_finish_hidden")
 
 
 def test_a_replaced_probe_named_in_the_source_is_caught(graded: tuple[Graded, int]) -> None:
@@ -148,3 +155,13 @@ def test_an_inode_flood_is_capped_and_the_work_still_graded(graded: tuple[Graded
     kept = sum(1 for p in (g.folder("inode_flood") / "run").rglob("*") if p.is_file())
     assert kept <= 2000
     assert comparable(g.result(GOOD[0])) == comparable(g.baseline[GOOD[0]])
+
+
+def test_a_formula_in_a_name_lands_as_text_in_every_spreadsheet(graded: tuple[Graded, int]) -> None:
+    g, _ = graded
+    r = g.result(FORMULA)
+    assert r.score == 10 and r.moodle_id == "10999"
+    for name in ("gradebook.csv", "moodle_grades.csv"):
+        text = (g.world.out / name).read_text(encoding="utf-8-sig")
+        assert "'=HYPERLINK" in text, name
+        assert not any(cell.startswith("=") for line in text.splitlines() for cell in line.split(",")), name

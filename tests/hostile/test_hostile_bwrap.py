@@ -96,7 +96,9 @@ def test_writing_outside_the_scratch_folder_fails(graded: Graded) -> None:
     for folder in (graded.world.root / "write_outside", graded.world.out,
                    Path(grader_inside.__file__).parent, Path(sys.prefix), Path("/etc")):
         assert not (folder / "planted.txt").exists() and not (folder / "planted.py").exists()
-    assert full_marks(graded, "write_outside")
+    # writing into the grader's own package is tampering, even when it fails: the instructor decides
+    assert r.score == 0 and all(c.status == "manual" for c in r.checks)
+    assert [f.kind for f in r.flags] == ["tampering"]
     assert_others_intact(graded, "write_outside")
 
 

@@ -17,7 +17,7 @@ from grader.sandbox import PlainSandbox
 pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.timeout(600)]
 
 HAS_CGROUPS = PlainSandbox().support.available
-DESCRIBED = {"bwrap": "bubblewrap sandbox", "plain": "plain process (no isolation of files/network)"}
+DESCRIBED = {"bwrap": "bubblewrap sandbox", "plain": "(no isolation of files/network)"}
 
 
 @pytest.fixture(scope="module", params=[pytest.param("bwrap", marks=pytest.mark.sandbox), "plain"])

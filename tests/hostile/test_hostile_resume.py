@@ -87,7 +87,7 @@ def test_killed_batch_resumes_without_regrading(tmp_path: Path) -> None:
     assert len(results["students"]) == N_STUDENTS
     assert all(s["status"] == "graded" and s["score"] > 0 for s in results["students"])
     assert "bubblewrap sandbox" in results["sandbox"]
-    assert f"{N_STUDENTS} submissions" in again.stdout
+    assert f"Работ: {N_STUDENTS}" in again.stdout
 
     forced = subprocess.run([*cmd, "--force"], capture_output=True, text=True, timeout=300)
     assert forced.returncode == 0, forced.stderr[-2000:]

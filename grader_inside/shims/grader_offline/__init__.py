@@ -12,6 +12,7 @@ ahead of the student) that, when the student's code imports them:
       ImageDataGenerator; TensorBoard without TensorFlow)
     torch.load of a whole pickled model (PyTorch < 2.6)      -> weights_only=False (torch_compat)
     demo.launch() / uvicorn.run() in a notebook              -> return at once (apps.py)
+    APIs removed from numpy, matplotlib, pandas, scikit-learn -> their old behaviour (compat.py)
 WandB runs offline through its environment (set by the grader when it starts the sandbox).
 Every shim that is used writes one line to <outbox>/shims.log for the student's report.
 """
@@ -44,10 +45,11 @@ def install(outbox: str | None = None, serve_apps: bool = False) -> None:
         return
     from grader_offline import log, tf_alias
 
-    from grader_offline import apps, keras_compat, weights
+    from grader_offline import apps, compat, keras_compat, weights
 
     log.set_outbox(outbox)
-    hooks = {"torch": _on_torch, **weights.HOOKS, **keras_compat.HOOKS, **({} if serve_apps else apps.HOOKS)}
+    hooks = {"torch": _on_torch, **compat.HOOKS, **weights.HOOKS, **keras_compat.HOOKS,
+             **({} if serve_apps else apps.HOOKS)}
     if os.environ.get("GRADER_DATA_MNIST"):
         from grader_offline import datasets
 
