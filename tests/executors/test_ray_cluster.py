@@ -25,7 +25,7 @@ FEW = (KILLED_ONCE, KILLED_TWICE, "popov_dmitry", "volkova_anna")
 
 SPEED = re.compile(r"\d+ images/s")
 
-pytestmark = [pytest.mark.slow, pytest.mark.kernel, pytest.mark.sandbox]
+pytestmark = [pytest.mark.slow, pytest.mark.kernel, pytest.mark.sandbox, pytest.mark.timeout(1500)]
 
 
 def summary(batch: BatchResult) -> dict[str, Any]:
