@@ -249,7 +249,9 @@ class RayExecutor:
     def runs(self, plan: BatchPlan, todo: Sequence[Submission],
              started: Callable[[Submission], None]) -> Iterator[tuple[Submission, Staged]]:
         demand = self.demand(plan)
-        window = self.capacity(demand)
+        # twice what the cluster holds at once: a freed slot starts the next run at once, without
+        # waiting for this driver to land the last one and send another (sent counts as started)
+        window = 2 * self.capacity(demand)
         queue = list(reversed(todo))
         pending: dict[Any, tuple[Submission, PlannedRun]] = {}
         try:
