@@ -54,7 +54,7 @@ import grader
 from grader.errors import GraderError
 from grader.hosted import grade_folder
 from grader.i18n import tr
-from grader.report.html import format_number, format_points, round_points
+from grader.report.html import format_number, round_points, shown_points
 from grader.results import SubmissionResult
 from grader.rubric.schema import Rubric, text
 from grader.sandbox.detect import SandboxKind
@@ -100,7 +100,7 @@ def check_tests(result: SubmissionResult, rubric: Rubric, lang: str, now: dateti
         if shown_to_students(check.visibility, rubric.due, now):
             name = check.title
             message = tr(lang, "ci.manual") if check.status == "manual" else check.message
-            message = f"{format_points(check.points)}/{format_points(check.max_points)}: {message}"
+            message = f"{shown_points(check.points, lang)}/{shown_points(check.max_points, lang)}: {message}"
         else:
             hidden_number += 1
             name = tr(lang, "ci.hidden_name", number=hidden_number)
@@ -110,7 +110,7 @@ def check_tests(result: SubmissionResult, rubric: Rubric, lang: str, now: dateti
         tests.append(_test(name, _STATUS.get(check.status, "error"), check.points, message, result.submission))
     if result.penalty:
         note = tr(lang, "ci.late_message", time=result.submitted_at or "?", days=result.late_days,
-                  penalty=format_points(result.penalty))
+                  penalty=round_points(result.penalty))
         tests.append(_test(tr(lang, "ci.late_name"), "fail", -result.penalty, note, result.submission))
     if result.status != "graded":
         tests.insert(0, _test(tr(lang, "ci.not_run_name"), "error", 0.0,
@@ -138,13 +138,13 @@ def _outcome(tests: list[dict[str, Any]], status: str, score: float, max_score: 
     total, maximum = round_points(score), round_points(max_score)
     rest = round_points(maximum - total)
     earned = _test(tr(lang, "ci.earned_name"), "pass" if total > 0 else "fail", total,
-                   tr(lang, "ci.earned_message", points=format_points(total), max=format_points(maximum)), "")
+                   tr(lang, "ci.earned_message", points=total, max=maximum), "")
     if rest >= 0:
         remaining = _test(tr(lang, "ci.remaining_name"), "fail", 0.0,
-                          tr(lang, "ci.remaining_message", points=format_points(rest)), "")
+                          tr(lang, "ci.remaining_message", points=rest), "")
     else:
         remaining = _test(tr(lang, "ci.bonus_name"), "fail", 0.0,
-                          tr(lang, "ci.bonus_message", points=format_points(-rest), max=format_points(maximum)), "")
+                          tr(lang, "ci.bonus_message", points=-rest, max=maximum), "")
     runners = {
         "grader": _payload(status, 0, tests),
         "earned": _payload("pass", total, [earned]),
@@ -223,7 +223,7 @@ def summary_markdown(tests: list[dict[str, Any]], status: str, total: float, max
     if status == "error" and not title:
         heading = tr(lang, "ci.error_title")
     else:
-        heading = tr(lang, "ci.summary_title", title=title, points=format_number(total), max=format_number(maximum))
+        heading = tr(lang, "ci.summary_title", title=title, points=total, max=maximum)
     icons = {"pass": "✅", "fail": "❌", "error": "⚠️"}
     rows = [f"## {heading}", "",
             f"| | {tr(lang, 'selfcheck.col.check')} | {tr(lang, 'selfcheck.col.points')} | "

@@ -96,11 +96,11 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
           retrain: bool, weights: Path | None, docker: bool, executor: str, address: str | None) -> None:
     """Grade every submission in FOLDER (one sub-folder or file per student)."""
     from grader.grading import GradeOptions, Progress, default_workers, grade_batch
-    from grader.i18n import tr
+    from grader.i18n import localized, tr
     from grader.late import find_moodle_worksheet
     from grader.report.batch import render_batch, summary_lines
     from grader.report.exports import write_exports
-    from grader.report.html import format_points
+    from grader.report.html import round_points, sandbox_summary
     from grader.rubric import load_rubric
     from grader.rubric.schema import text
 
@@ -126,14 +126,15 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
                 click.echo("\r" + line[:120].ljust(120), nl=False, err=True)
             elif p.last is not None:
                 click.echo(tr(shown_lang, "cli.progress", done=p.done, total=p.total, student=p.last.student,
-                              score=format_points(p.last.score), max=format_points(p.last.max_score),
+                              score=round_points(p.last.score), max=round_points(p.last.max_score),
                               status=tr(shown_lang, f"report.submission_status.{p.last.status}")), err=True)
 
         batch = grade_batch(folder, rubric, options, on_progress=progress)
         if tty:
             click.echo("", err=True)
         index = render_batch(batch, out, title=text(rubric.title, shown_lang), lang=shown_lang,
-                             check_ids=[c.id for c in rubric.checks], bonus_ids=_bonus_ids(rubric))
+                             check_ids=[c.id for c in rubric.checks], bonus_ids=_bonus_ids(rubric),
+                             titles=_titles(rubric, shown_lang))
         kinds = ["gradescope"] + (["moodle"] if any(r.moodle_id for r in batch.students) else [])
         exported = write_exports(batch, out, kinds, lang=shown_lang, moodle_lang=moodle_lang,
                                  moodle_worksheet=worksheet, bonus=_bonus_policy(rubric))
@@ -143,12 +144,19 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
         click.echo(f"Moodle: {warning}", err=True)
     for line in summary_lines(batch, shown_lang):
         click.echo(line)
-    click.echo(tr(shown_lang, "cli.sandbox", sandbox=batch.sandbox))
+    click.echo(tr(shown_lang, "cli.sandbox", sandbox=localized(batch.sandbox, sandbox_summary(batch.sandbox),
+                                                               shown_lang)))
     _echo_missing_weights(out, shown_lang)
     click.echo(tr(shown_lang, "cli.results", path=out / "results.json"))
     click.echo(tr(shown_lang, "cli.report", path=index))
     if any(path.name == "moodle_grades.csv" for path in exported.paths):
         click.echo(tr(shown_lang, "cli.moodle", path=out / "moodle_grades.csv"))
+
+
+def _titles(rubric: Rubric, lang: str) -> dict[str, str]:
+    from grader.report.batch import check_titles
+
+    return check_titles(rubric, lang)
 
 
 def _bonus_ids(rubric: Rubric) -> list[str]:
@@ -175,8 +183,7 @@ def _echo_missing_weights(out: Path, lang: str) -> None:
 @click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-a", "--assignment", default=None, help="Rubric (default: the one named in results.json).")
 @click.option("--lang", type=click.Choice(["ru", "en"]), default=None,
-              help="Report language (default: the rubric's); the graders' messages stay in the language they "
-                   "were graded in.")
+              help="Report language (default: the rubric's): every label, message and chart is rendered in it.")
 @click.option("--overrides", "overrides_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, metavar="FILE", help="Instructor's grades (YAML or CSV: student, check, points, comment) merged into "
                                  "the results (default: grades/overrides.yaml|.yml|.csv in the current folder "
@@ -201,7 +208,8 @@ def report(out_dir: Path, assignment: str | None, lang: str | None, overrides_pa
             batch, applied = merge_overrides(batch, path, shown, student_folders(out_dir))
             write_json_atomic(out_dir / "results.json", batch.to_json())
         index = render_batch(batch, out_dir, title=text(rubric.title, shown), lang=shown,
-                             check_ids=[c.id for c in rubric.checks], bonus_ids=_bonus_ids(rubric))
+                             check_ids=[c.id for c in rubric.checks], bonus_ids=_bonus_ids(rubric),
+                             titles=_titles(rubric, shown))
     except (GraderError, OSError, ValueError, KeyError) as exc:
         raise click.ClickException(str(exc)) from exc
     if path is not None:
@@ -261,16 +269,18 @@ def _with_rubric(assignment: str, lang: str | None, work: Callable[[Rubric, str]
     failure, (None, the language, a plain message): a student never sees our traceback."""
     from grader.rubric import load_rubric
 
+    from grader.i18n import error_text, tr
+
     shown = lang or "ru"
     try:
         rubric = load_rubric(assignment)
         shown = lang or rubric.lang
         return work(rubric, shown), shown, ""
     except GraderError as exc:
-        return None, shown, str(exc)
+        return None, shown, error_text(exc, shown)
     except Exception as exc:
         logging.getLogger(__name__).info("the grader failed", exc_info=True)
-        return None, shown, f"internal grader error: {type(exc).__name__}: {exc}"
+        return None, shown, tr(shown, "grader.internal_error", error=f"{type(exc).__name__}: {exc}")
 
 
 def _colour_wanted() -> bool:
@@ -458,7 +468,7 @@ def similarity(out_dir: Path, starter: Path | None, threshold: float, assignment
         rubric = load_rubric(assignment or batch.assignment)
         shown = batch.students[0].lang if batch.students else rubric.lang
         index = render_class(batch, out_dir, title=text(rubric.title, shown), lang=shown,
-                             check_ids=[c.id for c in rubric.checks])
+                             check_ids=[c.id for c in rubric.checks], titles=_titles(rubric, shown))
     except (GraderError, OSError, ValueError, KeyError) as exc:
         raise click.ClickException(str(exc)) from exc
     if found.skipped:

@@ -16,7 +16,15 @@ from __future__ import annotations
 
 
 class GraderError(Exception):
-    """Base class: every error the grader expects and explains in plain words."""
+    """Base class: every error the grader expects and explains in plain words.
+
+    `said` is the catalogue message behind the text (a ``grader.i18n.Message``), when the error
+    was made with ``grader.i18n.error``: a result keeps it, and a report renders it in its own
+    language."""
+
+    def __init__(self, *args: object, said: object = None) -> None:
+        super().__init__(*args)
+        self.said = said
 
 
 class RubricError(GraderError):

@@ -38,7 +38,7 @@ from typing import Any
 import grader
 from grader.errors import GraderError
 from grader.hosted import grade_folder
-from grader.i18n import tr
+from grader.i18n import error_text, tr
 from grader.late import SubmissionTime
 from grader.report.exports import GRADESCOPE_TEXT, gradescope_result
 from grader.report.html import round_points
@@ -175,10 +175,10 @@ def run_autograder(root: Path, assignment: str, *, lang: str | None = None,
                               submitted=submission_time(root) if rubric.due is not None else None)
         data = gradescope_result(result, shown)
     except GraderError as exc:
-        data = failed_result(str(exc), shown, rubric.max_score if rubric else None)
+        data = failed_result(error_text(exc, shown), shown, rubric.max_score if rubric else None)
     except Exception as exc:  # the student gets a result whatever happened; the log keeps the rest
         logger.exception("the grader failed")
-        data = failed_result(f"internal grader error: {type(exc).__name__}: {exc}", shown,
+        data = failed_result(tr(shown, "grader.internal_error", error=f"{type(exc).__name__}: {exc}"), shown,
                              rubric.max_score if rubric else None)
     write_json_atomic(root / RESULTS, data)
     return data

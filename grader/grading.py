@@ -25,7 +25,7 @@ import grader
 from grader.apps import app_checks
 from grader.errors import GraderError
 from grader.executors import Executor, open_executor
-from grader.i18n import catalogue, tr
+from grader.i18n import Text, catalogue, joined, kept_message, msg, said
 from grader.intake import Submission, discover
 from grader.integrity import scan_source, verdict
 from grader.late import SubmissionClock, SubmissionTime, apply_lateness
@@ -204,17 +204,19 @@ def _limits(rubric: Rubric) -> Limits:
                   output_bytes=int(lim.output_mb * MIB), scratch_bytes=int(lim.scratch_mb * MIB))
 
 
-def _error_result(sub: Submission, rubric: Rubric, lang: str, sandbox: str, message: str,
+def _error_result(sub: Submission, rubric: Rubric, lang: str, sandbox: str, message: str | Text,
                   status: str = "error", cache: str = "") -> SubmissionResult:
+    not_run = {kind: msg("manual.awaiting" if kind == "manual" else "run.not_graded") for kind in ("manual", "")}
     checks = tuple(
         CheckResult(c.id, text(c.title, lang), "manual" if c.kind == "manual" else "error", 0.0, c.points,
-                    tr(lang, "manual.awaiting" if c.kind == "manual" else "run.not_graded"),
-                    visibility=c.visibility)
+                    **_message(not_run["manual" if c.kind == "manual" else ""], lang), visibility=c.visibility)
         for c in rubric.checks
     )
+    error, error_msg = said(message, lang)
     return SubmissionResult(sub.student, _own_name(sub), sub.sha256, status,  # type: ignore[arg-type]
-                            0.0, rubric.max_score, 0.0, message, checks, sandbox=sandbox,
-                            notes=sub.notes, cache_key=cache, lang=lang, moodle_id=sub.moodle_id)
+                            0.0, rubric.max_score, 0.0, error, checks, sandbox=sandbox,
+                            notes=sub.notes, cache_key=cache, lang=lang, moodle_id=sub.moodle_id,
+                            error_msg=error_msg, note_msgs=sub.note_msgs)
 
 
 @dataclass(frozen=True)
@@ -281,9 +283,9 @@ class BatchPlan:
                         when=self.times.get(sub.student_id), setup=self.setup)
 
     def crashed(self, sub: Submission, exc: BaseException, sandbox: str) -> SubmissionResult:
-        return self.failed(sub, f"internal grader error: {type(exc).__name__}: {exc}", sandbox)
+        return self.failed(sub, msg("grader.internal_error", error=f"{type(exc).__name__}: {exc}"), sandbox)
 
-    def failed(self, sub: Submission, message: str, sandbox: str) -> SubmissionResult:
+    def failed(self, sub: Submission, message: str | Text, sandbox: str) -> SubmissionResult:
         return _error_result(sub, self.rubric, self.lang, sandbox, message)
 
 
@@ -314,7 +316,7 @@ def plan_run(sub: Submission, rubric: Rubric, out: Path, lang: str, options: Gra
     student_dir = out / sub.student_id
     student_dir.mkdir(parents=True, exist_ok=True)
     if sub.error or sub.entry is None:
-        return _error_result(sub, rubric, lang, sandbox, sub.error or tr(lang, "run.no_entry"), cache=key)
+        return _error_result(sub, rubric, lang, sandbox, sub.error_msg or sub.error or msg("run.no_entry"), cache=key)
     timeout = options.timeout_s or rubric.limits.timeout_s
     params = setup.parameters(rubric.parameters) if setup is not None else dict(rubric.parameters)
     request = RunRequest(entry=sub.entry, files=sub.files, files_root=sub.files_root,
@@ -344,8 +346,8 @@ def land_run(planned: PlannedRun, run: RunOutcome, sandbox: str) -> Staged:
     sub, lang = planned.sub, planned.lang
     if run.status == "unreadable":
         assert sub.entry is not None
-        return _error_result(sub, planned.rubric, lang, sandbox, tr(lang, "run.unreadable", file=sub.entry.name,
-                                                                      detail=run.message), cache=planned.key)
+        return _error_result(sub, planned.rubric, lang, sandbox,
+                             msg("run.unreadable", file=sub.entry.name, detail=run.message), cache=planned.key)
     return RanSubmission(sub, planned.rubric, sandbox, planned.student_dir, lang, run, planned.key,
                          planned.timeout, planned.start, planned.when, planned.setup)
 
@@ -366,32 +368,42 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
     results = tuple(result for result, _ in scored)
     withheld, flags = verdict(scan_source(cells, sub.files, sub.files_root) + run.integrity.findings(), lang)
     if withheld is not None:  # tampering: no automatic points, the instructor decides each check
-        results = tuple(_withhold(result, tr(lang, "integrity.withheld", what=withheld)) for result in results)
+        results = tuple(_withhold(result, msg("integrity.withheld", what=withheld), lang) for result in results)
     flags += tuple(flag for _, check_flags in scored for flag in check_flags)
     score = sum(r.points for r in results)
     status, error = _submission_status(run, lang, ran.timeout)
-    notes = list(sub.notes) + _run_notes(run, lang, ran.timeout)
+    notes: list[str | Text] = [m or t for t, m in zip(sub.notes, sub.note_msgs or [None] * len(sub.notes))]
+    notes += _run_notes(run, ran.timeout)
     if setup is not None:
         from grader.models.transfer import missing_weights
 
         notes += setup.notes(lang) + setup.run_notes(run.outbox, _error_texts(run), lang)
         missing = missing_weights(run.outbox) if setup.images is not None else ()
         if missing and error is None:  # the instructor's to fix, said once and plainly
-            status, error = "error", tr(lang, "hw3.weights_missing", files=", ".join(missing),
-                                        folder=str(setup.images.weights.source or "--weights <folder>"))
+            status, error = "error", msg("hw3.weights_missing", files=", ".join(missing),
+                                         folder=str(setup.images.weights.source or "--weights <folder>"))
     figures = tuple(f"run/{f['png']}" for f in run.figures if f.get("png"))
+    error_text, error_msg = said(error, lang) if error is not None else (None, None)
+    shown = [said(note, lang) for note in notes]
     result = SubmissionResult(
         student=sub.student, submission=_own_name(sub),
         sha256=sub.sha256, status=status, score=round(score, 4), max_score=rubric.max_score,
-        duration_s=time.monotonic() - ran.start, error=error, checks=results, sandbox=ran.sandbox,
-        cell_errors=_cell_errors(run), notes=tuple(notes), figures=figures, cache_key=ran.key, lang=lang,
-        moodle_id=sub.moodle_id, flags=flags, cpu_s=run.cpu_s)
+        duration_s=time.monotonic() - ran.start, error=error_text, checks=results, sandbox=ran.sandbox,
+        cell_errors=_cell_errors(run), notes=tuple(t for t, _ in shown), figures=figures, cache_key=ran.key,
+        lang=lang, moodle_id=sub.moodle_id, flags=flags, error_msg=error_msg,
+        note_msgs=tuple(m for _, m in shown), cpu_s=run.cpu_s)
     return apply_lateness(result, ran.when, rubric, lang)
 
 
-def _withhold(result: CheckResult, message: str) -> CheckResult:
+def _message(value: str | Text, lang: str) -> dict[str, Any]:
+    """A check's message as its result keeps it: the text in `lang` and the catalogue message."""
+    text_, message = said(value, lang)
+    return {"message": text_, "msg": message}
+
+
+def _withhold(result: CheckResult, message: Text, lang: str) -> CheckResult:
     """A check left to the instructor: no points until the overrides file gives them."""
-    return dataclasses.replace(result, status="manual", points=0.0, message=message)
+    return dataclasses.replace(result, status="manual", points=0.0, message=message.render(lang), msg=message)
 
 
 def _error_texts(run: RunOutcome) -> list[str]:
@@ -403,34 +415,34 @@ def _data_request(setup: ModelsSetup) -> dict[str, Any]:
             "device": setup.sandbox_device()}
 
 
-def _submission_status(run: RunOutcome, lang: str, timeout: float) -> tuple[str, str | None]:
+def _submission_status(run: RunOutcome, lang: str, timeout: float) -> tuple[str, Text | None]:
     if run.status == "timeout":
-        return "timeout", tr(lang, "run.timeout", seconds=int(run.duration_s))
+        return "timeout", msg("run.timeout", seconds=int(run.duration_s))
     if run.status in ("memory", "crashed") and run.problem is not None:
-        return "error", tr(lang, run.problem.key, **run.problem.fields)
+        return "error", msg(run.problem.key, **run.problem.fields)
     if run.harness_error:
-        return "graded", tr(lang, "run.harness_error", detail=run.harness_error)
+        return "graded", msg("run.harness_error", detail=run.harness_error)
     return "graded", None
 
 
-def _timeout_note(cell: CellRecord, lang: str) -> str:
+def _timeout_note(cell: CellRecord) -> Text:
     """Which limit stopped a cell, in the student's words: CPU used, time waited, or real time."""
     if cell.limit == "cpu":
-        return tr(lang, "run.cell_cpu_limit", cell=cell.number, used=round(cell.cpu_s), limit=round(cell.limit_s))
+        return msg("run.cell_cpu_limit", cell=cell.number, used=round(cell.cpu_s), limit=round(cell.limit_s))
     if cell.limit == "idle":
-        return tr(lang, "run.cell_idle", cell=cell.number, waited=round(cell.limit_s))
+        return msg("run.cell_idle", cell=cell.number, waited=round(cell.limit_s))
     if cell.limit == "wall":
-        return tr(lang, "run.cell_wall", cell=cell.number, seconds=round(cell.limit_s))
-    return tr(lang, "run.cell_timeout", cell=cell.number, seconds=int(cell.duration_s))
+        return msg("run.cell_wall", cell=cell.number, seconds=round(cell.limit_s))
+    return msg("run.cell_timeout", cell=cell.number, seconds=int(cell.duration_s))
 
 
-def _shim_note(line: str, lang: str) -> str:
+def _shim_note(line: str) -> Text:
     """A stand-in the run used: the compatibility shims log a catalogue name, the others a line."""
     name = line.removeprefix("compat:")
     key = f"run.compat.{name}"
     if name != line and key in catalogue():
-        return tr(lang, key)
-    return tr(lang, "run.shim_used", detail=line)
+        return msg(key)
+    return msg("run.shim_used", detail=line)
 
 
 def _missing_package(evalue: str) -> str | None:
@@ -439,25 +451,25 @@ def _missing_package(evalue: str) -> str | None:
     return match.group(1).split(".")[0] if match else None
 
 
-def _run_notes(run: RunOutcome, lang: str, timeout: float) -> list[str]:
-    notes: list[str] = []
+def _run_notes(run: RunOutcome, timeout: float) -> list[str | Text]:
+    notes: list[str | Text] = []
     for cell in run.cells:
         if cell.status == "timeout":
-            notes.append(_timeout_note(cell, lang))
+            notes.append(_timeout_note(cell))
         elif cell.status == "skipped_deadline":
-            notes.append(tr(lang, "run.cell_skipped", cell=cell.number, limit=int(timeout)))
+            notes.append(msg("run.cell_skipped", cell=cell.number, limit=int(timeout)))
         elif cell.status == "died":
-            notes.append(tr(lang, "run.cell_died", cell=cell.number))
+            notes.append(msg("run.cell_died", cell=cell.number))
     if run.skipped_lines:
         shown = "; ".join(run.skipped_lines[:5])
-        notes.append(tr(lang, "run.colab_skipped", lines=shown))
+        notes.append(msg("run.colab_skipped", lines=shown))
     if run.kernel_restarts:
-        notes.append(tr(lang, "run.restarted"))
-    notes += [_shim_note(line, lang) for line in run.shims]
+        notes.append(msg("run.restarted"))
+    notes += [_shim_note(line) for line in run.shims]
     for cell in run.cells:
         if cell.ename == "ModuleNotFoundError" and (package := _missing_package(cell.evalue)):
-            notes.append(tr(lang, "run.missing_package", cell=cell.number, package=package))
-    notes += [tr(lang, remark.key, **remark.fields) for remark in run.remarks]
+            notes.append(msg("run.missing_package", cell=cell.number, package=package))
+    notes += [msg(remark.key, **remark.fields) for remark in run.remarks]
     return notes
 
 
@@ -481,14 +493,15 @@ def _score(spec: CheckSpec, ctx: CheckContext, run: RunOutcome, lang: str) -> tu
     try:
         outcome = _outcome(spec, ctx)
     except GraderError as exc:
-        return CheckResult(spec.id, title, "error", 0.0, spec.points, str(exc), visibility=spec.visibility), ()
+        return CheckResult(spec.id, title, "error", 0.0, spec.points, str(exc), visibility=spec.visibility,
+                           msg=kept_message(exc)), ()
     except Exception:
         logger.exception("check %s failed", spec.id)
         return CheckResult(spec.id, title, "error", 0.0, spec.points,
-                           tr(lang, "run.check_crashed", check=spec.id), visibility=spec.visibility), ()
+                           **_message(msg("run.check_crashed", check=spec.id), lang), visibility=spec.visibility), ()
     if outcome is None:
         return CheckResult(spec.id, title, "error", 0.0, spec.points,
-                           tr(lang, "run.unknown_check", kind=spec.kind), visibility=spec.visibility), ()
+                           **_message(msg("run.unknown_check", kind=spec.kind), lang), visibility=spec.visibility), ()
     flags = tuple(dataclasses.replace(flag, check=flag.check or spec.id) for flag in outcome.flags)
     return _result(spec, title, outcome, run, lang), flags
 
@@ -505,20 +518,21 @@ def _result(spec: CheckSpec, title: str, outcome: Outcome, run: RunOutcome, lang
     from grader.checks import NOTHING_FOUND, RUN_EVIDENCE_KINDS
     from grader.checks.manual import MANUAL_KEY
 
+    message: str | Text = outcome.message
     if outcome.key == MANUAL_KEY:  # the instructor's points come later, from the overrides file
-        return CheckResult(spec.id, title, "manual", 0.0, spec.points, outcome.message,
+        return CheckResult(spec.id, title, "manual", 0.0, spec.points, **_message(message, lang),
                            metrics=dict(outcome.metrics), figures=outcome.figures, visibility=spec.visibility)
     share = spec.credit.get(outcome.key, 1.0 if outcome.key == "ok" else 0.0)
     points = round(spec.points * share, 4)
     status = "pass" if share >= 1.0 else ("fail" if share <= 0.0 else "partial")
-    message = outcome.message
     if share < 1.0 and spec.kind in RUN_EVIDENCE_KINDS and outcome.key in NOTHING_FOUND:
         failed = [c for c in run.cells if c.status in ("error", "timeout", "died")]
         if failed:
             first = failed[0]
             what = first.ename or first.status
-            message += tr(lang, "gd.after_error", cell=first.number, error=what)
-    return CheckResult(spec.id, title, status, points, spec.points, message,  # type: ignore[arg-type]
+            after = msg("gd.after_error", cell=first.number, error=what)
+            message = joined([message, after], "") if not isinstance(message, str) else message + after.render(lang)
+    return CheckResult(spec.id, title, status, points, spec.points, **_message(message, lang),  # type: ignore[arg-type]
                        metrics=dict(outcome.metrics), figures=outcome.figures, visibility=spec.visibility)
 
 

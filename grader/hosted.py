@@ -14,7 +14,7 @@ from pathlib import Path
 
 from grader.errors import IntakeError
 from grader.grading import GradeOptions, grade_one
-from grader.i18n import tr
+from grader.i18n import error
 from grader.intake import discover
 from grader.late import SubmissionClock, SubmissionTime
 from grader.results import SubmissionResult
@@ -32,7 +32,7 @@ def grade_folder(folder: Path, rubric: Rubric, *, lang: str, sandbox: SandboxKin
         subs = discover(folder, patterns=tuple(rubric.entry.patterns), unpack_dir=work / ".unpacked",
                         lang=lang, entry_hints=tuple(rubric.entry.hints), single=True)
         if len(subs) != 1:
-            raise IntakeError(tr(lang, "selfcheck.one_submission", path=str(folder), count=len(subs)))
+            raise error(IntakeError, lang, "selfcheck.one_submission", path=str(folder), count=len(subs))
         sub = subs[0]
         when = submitted
         if when is None and rubric.due is not None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.i18n import catalogue, tr
+from grader.i18n import Text, catalogue, joined, msg
 from grader.results import Flag
 from grader_inside.notebook import Cell
 
@@ -116,28 +116,32 @@ def _without_magics(source: str) -> str:
     return "\n".join("" if line.lstrip().startswith(("!", "%")) else line for line in source.splitlines())
 
 
-def describe(findings: Sequence[Finding], lang: str) -> str:
-    """The findings in a line of the report's language, the first few only."""
-    parts = []
+def describe(findings: Sequence[Finding]) -> Text:
+    """The findings as one message, the first few only."""
+    parts: list[Text] = []
     for finding in findings[:3]:
         family = finding.what.split(".")[0] if finding.what.startswith(("ctypes.", "gc.")) else finding.what
         key = f"integrity.what.{family}"
-        text = tr(lang, key, detail=finding.detail) if key in catalogue() else tr(
-            lang, "integrity.what.other", detail=finding.what)
-        parts.append(tr(lang, "integrity.in_cell", what=text, cell=finding.cell) if finding.cell else text)
+        what = msg(key, detail=finding.detail) if key in catalogue() else msg("integrity.what.other",
+                                                                                detail=finding.what)
+        parts.append(msg("integrity.in_cell", what=what, cell=finding.cell) if finding.cell else what)
     more = len(findings) - len(parts)
-    return "; ".join(parts) + (f"; … (+{more})" if more > 0 else "")
+    return joined([*parts, *([f"… (+{more})"] if more > 0 else [])], "; ")
 
 
-def verdict(findings: Sequence[Finding], lang: str) -> tuple[str | None, tuple[Flag, ...]]:
+def verdict(findings: Sequence[Finding], lang: str) -> tuple[Text | None, tuple[Flag, ...]]:
     """(why every check is withheld, or None; the flags for the instructor's review)."""
     tampered = [f for f in findings if not f.suspicious]
     odd = [f for f in findings if f.suspicious]
     flags: list[Flag] = []
     withheld = None
     if tampered:
-        withheld = describe(tampered, lang)
-        flags.append(Flag("tampering", tr(lang, "integrity.flag_tampering", what=withheld)))
+        withheld = describe(tampered)
+        flags.append(_flag("tampering", msg("integrity.flag_tampering", what=withheld), lang))
     if odd:
-        flags.append(Flag("suspicious", tr(lang, "integrity.flag_suspicious", what=describe(odd, lang))))
+        flags.append(_flag("suspicious", msg("integrity.flag_suspicious", what=describe(odd)), lang))
     return withheld, tuple(flags)
+
+
+def _flag(kind: str, message: Text, lang: str) -> Flag:
+    return Flag(kind, message.render(lang), msg=message)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
-from grader.i18n import tr
+from grader.i18n import Text, joined, msg, said
 from grader.intake import Submission
 from grader.results import SubmissionResult
 from grader.rubric.schema import LateSpec, Rubric
@@ -70,7 +70,7 @@ class SubmissionTime:
 
     at: datetime | None
     source: str = ""  # "moodle" | "git" | "files" | "" (unknown)
-    note: str | None = None
+    note: str | Text | None = None  # a catalogue message (text from callers not converted yet)
 
 
 @dataclass(frozen=True)
@@ -112,32 +112,40 @@ def apply_lateness(result: SubmissionResult, when: SubmissionTime | None, rubric
     """
     if when is None or rubric.due is None:
         return result
-    notes = list(result.notes)
+    added: list[str | Text] = []
     if when.at is None:
         if when.note:
-            notes.append(when.note)
-        return replace(result, notes=tuple(notes))
+            added.append(when.note)
+        return _with_notes(result, added, lang)
     lateness = assess(when, rubric)
     penalty = round(result.score * lateness.share, 4)
-    shown = _show_time(when.at, rubric.due.tzinfo)
-    source = tr(lang, f"late.source.{when.source}")
+    shown = _local_time(when.at, rubric.due.tzinfo)
+    source = msg(f"late.source.{when.source}")
     if lateness.late_days == 0:
-        notes.append(tr(lang, "late.on_time", time=shown, source=source))
+        added.append(msg("late.on_time", time=shown, source=source))
     elif rubric.late is None:
-        notes.append(tr(lang, "late.late_no_policy", time=shown, source=source, days=lateness.late_days))
+        added.append(msg("late.late_no_policy", time=shown, source=source, days=lateness.late_days))
     else:
-        notes.append(tr(lang, "late.late", time=shown, source=source, days=lateness.late_days,
-                        percent=round(lateness.share * 100), penalty=f"{penalty:g}"))
+        added.append(msg("late.late", time=shown, source=source, days=lateness.late_days,
+                         percent=round(lateness.share * 100), penalty=round(penalty, 2)))
     if when.note:
-        notes.append(when.note)
-    return replace(result, score=round(result.score - penalty, 4), penalty=penalty,
-                   late_days=lateness.late_days, submitted_at=when.at.isoformat(timespec="seconds"),
-                   notes=tuple(notes))
+        added.append(when.note)
+    late = replace(result, score=round(result.score - penalty, 4), penalty=penalty,
+                   late_days=lateness.late_days, submitted_at=when.at.isoformat(timespec="seconds"))
+    return _with_notes(late, added, lang)
 
 
-def _show_time(at: datetime, zone: tzinfo | None) -> str:
-    local = at.astimezone(zone) if zone is not None else at
-    return local.strftime("%Y-%m-%d %H:%M %z")
+def _with_notes(result: SubmissionResult, added: list[str | Text], lang: str) -> SubmissionResult:
+    """`result` with notes `added` after its own, each kept as text and as its message."""
+    shown = [said(note, lang) for note in added]
+    kept = result.note_msgs if len(result.note_msgs) == len(result.notes) else (None,) * len(result.notes)
+    return replace(result, notes=result.notes + tuple(t for t, _ in shown),
+                   note_msgs=tuple(kept) + tuple(m for _, m in shown))
+
+
+def _local_time(at: datetime, zone: tzinfo | None) -> str:
+    """The time in the deadline's zone, as ISO 8601 (the catalogue writes it as people read it)."""
+    return (at.astimezone(zone) if zone is not None else at).isoformat(timespec="minutes")
 
 
 # --- where the time comes from ------------------------------------------------------------------
@@ -162,27 +170,27 @@ class SubmissionClock:
         return cls(zone=zone, allow_file_times=allow_file_times, worksheet=sheet, moodle_times=times)
 
     def time_of(self, sub: Submission, lang: str) -> SubmissionTime:
-        why: list[str] = []
+        why: list[Text] = []
         if sub.moodle_id is not None:
             if sub.moodle_id in self.moodle_times:
                 return SubmissionTime(self.moodle_times[sub.moodle_id], "moodle")
             if self.worksheet is None:
-                why.append(tr(lang, "late.no_worksheet"))
+                why.append(msg("late.no_worksheet"))
             else:
-                why.append(tr(lang, "late.not_in_worksheet", id=sub.moodle_id, sheet=self.worksheet.name))
+                why.append(msg("late.not_in_worksheet", id=sub.moodle_id, sheet=self.worksheet.name))
         clone = sub.source if sub.source.is_dir() else None
         if clone is not None and is_git_clone(clone):
             at = git_commit_time(clone)
             if at is not None:
                 return SubmissionTime(at, "git")
-            why.append(tr(lang, "late.git_failed"))
+            why.append(msg("late.git_failed"))
         if self.allow_file_times:
             at = files_time(sub)
             if at is not None:
-                return SubmissionTime(at, "files", " ".join(why) or None)
+                return SubmissionTime(at, "files", joined(why, " ") if why else None)
         if not self.allow_file_times:
-            why.append(tr(lang, "late.file_times_off"))
-        return SubmissionTime(None, "", tr(lang, "late.unknown", why=" ".join(why)))
+            why.append(msg("late.file_times_off"))
+        return SubmissionTime(None, "", msg("late.unknown", why=joined(why, " ")))
 
 
 def files_time(sub: Submission) -> datetime | None:

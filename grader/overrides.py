@@ -31,7 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from grader.errors import OverridesError
-from grader.i18n import tr
+from grader.i18n import msg, tr
 from grader.results import BatchResult, CheckResult, Review, SubmissionResult
 
 logger = logging.getLogger(__name__)
@@ -260,15 +260,19 @@ def automatic(check: CheckResult) -> CheckResult:
     if check.review is None:
         return check
     r = check.review
-    return replace(check, status=r.auto_status, points=r.auto_points, message=r.auto_message, review=None)
+    return replace(check, status=r.auto_status, points=r.auto_points, message=r.auto_message, review=None,
+                   msg=r.auto_msg)
 
 
 def reviewed(check: CheckResult, entry: Override, lang: str) -> CheckResult:
     auto = automatic(check)
     points = round(entry.points, 4)
     status = "pass" if points >= auto.max_points else ("fail" if points <= 0 else "partial")
-    return replace(auto, status=status, points=points, message=entry.comment or tr(lang, "manual.reviewed"),
-                   review=Review(entry.comment, auto.status, auto.points, auto.message))
+    # the instructor's comment is their own text; the grader's word only when they wrote none
+    said_text = None if entry.comment else msg("manual.reviewed")
+    return replace(auto, status=status, points=points,
+                   message=entry.comment or tr(lang, "manual.reviewed"), msg=said_text,
+                   review=Review(entry.comment, auto.status, auto.points, auto.message, auto.msg))
 
 
 def apply_overrides(batch: BatchResult, entries: Mapping[tuple[str, str], Override], lang: str) -> BatchResult:

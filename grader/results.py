@@ -2,6 +2,12 @@
 
 Scoring, serialisation and rendering live apart: this module only holds data and converts it
 to and from plain JSON-able dicts.
+
+Every text for people is stored twice: as text in the language it was graded in (``message``,
+``error``, ``notes``: results.json stays readable, and exports use it), and as the catalogue
+message it was made from (``msg``, ``error_msg``, ``note_msgs``: a :class:`~grader.i18n.Message`
+or a :class:`~grader.i18n.Joined` of them), which a report renders in its own language. Results written before messages were kept have only the
+text; they load and render as before.
 """
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from grader.i18n import Text, text_from_json
 
 CheckStatus = Literal["pass", "fail", "partial", "error", "manual"]
 SubmissionStatus = Literal["graded", "error", "timeout"]
@@ -22,11 +30,17 @@ class Review:
     auto_status: CheckStatus  # "manual" for a check only the instructor grades
     auto_points: float
     auto_message: str
+    auto_msg: Text | None = None  # auto_message as a catalogue message
+
+    def to_json(self) -> dict[str, Any]:
+        return {"comment": self.comment, "auto_status": self.auto_status, "auto_points": self.auto_points,
+                "auto_message": self.auto_message, "auto_msg": _msg_json(self.auto_msg)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Review:
         return cls(str(data.get("comment", "")), data.get("auto_status", "manual"),
-                   float(data.get("auto_points") or 0.0), str(data.get("auto_message", "")))
+                   float(data.get("auto_points") or 0.0), str(data.get("auto_message", "")),
+                   text_from_json(data.get("auto_msg")))
 
 
 @dataclass(frozen=True)
@@ -40,15 +54,16 @@ class Flag:
     kind: str  # what sort of doubt: "tampering", "implausible", "evidence", ...
     message: str  # in the report's language, for the instructor and the student
     check: str | None = None  # the check it concerns; None for the whole submission
+    msg: Text | None = None  # `message` as a catalogue message
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, "check": self.check}
+        return {"kind": self.kind, "message": self.message, "check": self.check, "msg": _msg_json(self.msg)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Flag:
         check = data.get("check")
         return cls(str(data.get("kind", "")), str(data.get("message", "")),
-                   str(check) if check is not None else None)
+                   str(check) if check is not None else None, text_from_json(data.get("msg")))
 
 
 @dataclass(frozen=True)
@@ -63,11 +78,13 @@ class CheckResult:
     figures: tuple[str, ...] = ()  # file names relative to the student's report folder
     visibility: str = "visible"
     review: Review | None = None  # set when the instructor graded or overrode this check
+    msg: Text | None = None  # `message` as a catalogue message (None: results of older graders)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["figures"] = list(self.figures)
-        return data
+        return {"id": self.id, "title": self.title, "status": self.status, "points": self.points,
+                "max_points": self.max_points, "message": self.message, "metrics": dict(self.metrics),
+                "figures": list(self.figures), "visibility": self.visibility,
+                "review": self.review.to_json() if self.review is not None else None, "msg": _msg_json(self.msg)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CheckResult:
@@ -82,6 +99,7 @@ class CheckResult:
             figures=tuple(data.get("figures") or ()),
             visibility=str(data.get("visibility", "visible")),
             review=Review.from_json(data["review"]) if isinstance(data.get("review"), dict) else None,
+            msg=text_from_json(data.get("msg")),
         )
 
 
@@ -124,6 +142,8 @@ class SubmissionResult:
     penalty: float = 0.0  # points taken off for lateness; `score` is already net of it
     moodle_id: str | None = None  # Moodle participant number, from the download folder name
     flags: tuple[Flag, ...] = ()  # for the instructor's review before the grade stands
+    error_msg: Text | None = None  # `error` as a catalogue message
+    note_msgs: tuple[Text | None, ...] = ()  # `notes` as catalogue messages, one for each note (or none)
     cpu_s: float | None = None  # CPU time the student's code used (the budgets count it, not wall time)
 
     def to_json(self) -> dict[str, Any]:
@@ -148,6 +168,8 @@ class SubmissionResult:
             "penalty": self.penalty,
             "moodle_id": self.moodle_id,
             "flags": [f.to_json() for f in self.flags],
+            "error_msg": _msg_json(self.error_msg),
+            "note_msgs": [_msg_json(m) for m in self.note_msgs],
             "cpu_s": self.cpu_s,
         }
 
@@ -174,6 +196,8 @@ class SubmissionResult:
             penalty=float(data.get("penalty") or 0.0),
             moodle_id=data.get("moodle_id"),
             flags=tuple(Flag.from_json(f) for f in data.get("flags") or () if isinstance(f, dict)),
+            error_msg=text_from_json(data.get("error_msg")),
+            note_msgs=_note_msgs(data),
             cpu_s=float(data["cpu_s"]) if isinstance(data.get("cpu_s"), (int, float)) else None,
         )
 
@@ -201,6 +225,18 @@ class BatchResult:
             students=tuple(SubmissionResult.from_json(s) for s in data.get("students", [])),
             sandbox=str(data.get("sandbox", "")),
         )
+
+
+def _msg_json(message: Text | None) -> dict[str, Any] | None:
+    return message.to_json() if message is not None else None
+
+
+def _note_msgs(data: dict[str, Any]) -> tuple[Text | None, ...]:
+    """The notes' messages, kept only when there is one entry per note (else the texts stand)."""
+    stored = data.get("note_msgs")
+    if not isinstance(stored, list) or len(stored) != len(data.get("notes") or ()):
+        return ()
+    return tuple(text_from_json(m) for m in stored)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -27,9 +27,9 @@ import click
 
 from grader.errors import IntakeError
 from grader.grading import GradeOptions, grade_one
-from grader.i18n import tr
+from grader.i18n import error, tr
 from grader.intake import discover
-from grader.report.html import format_points, is_plain_sandbox
+from grader.report.html import is_plain_sandbox, round_points, shown_points
 from grader.results import CheckResult, SubmissionResult
 from grader.rubric.schema import CheckSpec, Rubric, text
 from grader.sandbox.detect import SandboxKind, get_sandbox
@@ -125,7 +125,7 @@ def run_self_check(path: Path, rubric: Rubric, *, lang: str, sandbox: SandboxKin
         subs = discover(path, patterns=tuple(rubric.entry.patterns), unpack_dir=work / ".unpacked",
                         lang=lang, entry_hints=tuple(rubric.entry.hints), single=True)
         if len(subs) != 1:
-            raise IntakeError(tr(lang, "selfcheck.one_submission", path=str(path), count=len(subs)))
+            raise error(IntakeError, lang, "selfcheck.one_submission", path=str(path), count=len(subs))
         shown_rubric = rubric.model_copy(update={"checks": visible, "parameters": student_parameters(rubric)})
         options = GradeOptions(out_dir=work, lang=lang, workers=1, timeout_s=timeout_s, force=True)
         result = grade_one(subs[0], shown_rubric, box, work, lang, options)
@@ -159,7 +159,7 @@ def render(check: SelfCheck, lang: str, *, colour: bool, width: int = 100) -> st
         lines.append("")
         earned = sum(c.points for c in result.checks)
         most = sum(c.points for c in check.visible if not c.bonus)
-        lines.append(tr(lang, "selfcheck.visible_total", points=format_points(earned), max=format_points(most)))
+        lines.append(tr(lang, "selfcheck.visible_total", points=round_points(earned), max=round_points(most)))
         lines.extend(_details(result, lang, width))
     elif not check.not_run:
         lines.append(tr(lang, "selfcheck.no_visible"))
@@ -167,21 +167,21 @@ def render(check: SelfCheck, lang: str, *, colour: bool, width: int = 100) -> st
         lines.extend(textwrap.wrap(_not_run_line(check, lang), width))
     if check.hidden_count:
         lines.append(tr(lang, "selfcheck.hidden", count=check.hidden_count,
-                        points=format_points(check.hidden_points)))
+                        points=round_points(check.hidden_points)))
         if check.after_due_count and check.due is not None:
             lines.append(tr(lang, "selfcheck.after_due", count=check.after_due_count,
-                            due=check.due.strftime("%Y-%m-%d %H:%M %z")))
+                            due=check.due.isoformat(timespec="minutes")))
     lines.append(style(tr(lang, "selfcheck.may_differ"), bold=True))
     if result is not None:
         verdict = "selfcheck.all_pass" if check.passed else "selfcheck.some_fail"
         lines.append(style(tr(lang, verdict), fg="green" if check.passed else "red", bold=True))
-    lines.append(tr(lang, "selfcheck.time", seconds=f"{check.duration_s:.1f}"))
+    lines.append(tr(lang, "selfcheck.time", seconds=round(check.duration_s, 1)))
     return "\n".join(lines)
 
 
 def _not_run_line(check: SelfCheck, lang: str) -> str:
     titles = "; ".join(text(c.title, lang) for c in check.not_run)
-    points = format_points(sum(c.points for c in check.not_run if not c.bonus))
+    points = round_points(sum(c.points for c in check.not_run if not c.bonus))
     data = ", ".join(check.data_names)
     key = "selfcheck.needs_data" if data else "selfcheck.needs_grading"
     return tr(lang, key, count=len(check.not_run), titles=titles, points=points, data=data)
@@ -196,7 +196,7 @@ def _table(results: Sequence[CheckResult], specs: Sequence[CheckSpec], lang: str
     for r in results:
         marked = r.id in bonus and not any(w in r.title.casefold() for w in ("bonus", "бонус"))
         title = r.title + (" " + tr(lang, "selfcheck.bonus") if marked else "")
-        rows.append((title, f"{format_points(r.points)}/{format_points(r.max_points)}",
+        rows.append((title, f"{shown_points(r.points, lang)}/{shown_points(r.max_points, lang)}",
                      tr(lang, f"status.{r.status}"), r.status, r.message))
     w_title = min(max([len(heads[0])] + [len(r[0]) for r in rows]), max(16, width // 3))
     w_points = max([len(heads[1])] + [len(r[1]) for r in rows])

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import RubricError
+from grader.i18n import text_of
 from grader.intake import Submission
 from grader.late import (
     SubmissionClock,
@@ -81,7 +82,7 @@ def test_apply_lateness_takes_a_share_of_the_earned_score_and_says_so() -> None:
     late = apply_lateness(result(3.0), SubmissionTime(DUE + timedelta(days=1, hours=2), "git"), r, "en")
     assert (late.late_days, late.penalty, late.score) == (2, pytest.approx(0.6), pytest.approx(2.4))
     assert late.submitted_at == (DUE + timedelta(days=1, hours=2)).isoformat(timespec="seconds")
-    assert any("2 day(s) late" in n and "20%" in n and "last commit" in n for n in late.notes)
+    assert any("2 days late" in n and "20%" in n and "last commit" in n for n in late.notes)
     on_time = apply_lateness(result(3.0), SubmissionTime(DUE - timedelta(hours=1), "moodle"), r, "ru")
     assert (on_time.score, on_time.penalty, on_time.late_days) == (3.0, 0.0, 0)
     assert any("в срок" in n for n in on_time.notes)
@@ -198,8 +199,8 @@ def test_clock_uses_the_worksheet_for_moodle_students_and_says_when_it_is_missin
     assert found == SubmissionTime(datetime(2025, 3, 3, 23, 0, tzinfo=MSK), "moodle")
     (tmp_path / "grades.csv").unlink()
     missing = SubmissionClock.for_class(tmp_path, zone=MSK).time_of(sub, "en")
-    assert missing.at is None and "no Moodle grading worksheet" in (missing.note or "")
-    assert "--allow-file-times" in (missing.note or "")
+    assert missing.at is None and "no Moodle grading worksheet" in text_of(missing.note or "", "en")
+    assert "--allow-file-times" in text_of(missing.note or "", "en")
     allowed = SubmissionClock.for_class(tmp_path, zone=MSK, allow_file_times=True).time_of(sub, "en")
     assert allowed.source == "files" and allowed.at is not None
     assert abs(allowed.at.timestamp() - (folder / "hw.ipynb").stat().st_mtime) < 1

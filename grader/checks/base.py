@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from grader.i18n import Text
 from grader.results import Flag
 from grader_inside.notebook import Cell
 from grader.run.runner import CellRecord
@@ -14,7 +15,7 @@ class Outcome:
     """A check's verdict: `key` selects the credit in the rubric (e.g. "ok", "partial")."""
 
     key: str
-    message: str
+    message: str | Text  # a catalogue message; text from families not converted yet (see grader/i18n.py)
     metrics: dict[str, float] = field(default_factory=dict)
     figures: tuple[str, ...] = ()
     flags: tuple[Flag, ...] = ()  # doubts for the instructor's review (the check's id is filled in)

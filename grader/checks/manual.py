@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from grader.checks.base import CheckContext, Outcome
 from grader.checks.notebook_answers import normalise, validate_params, words
-from grader.i18n import tr
+from grader.i18n import joined, msg
 from grader_inside.notebook import Cell
 
 MANUAL_KEY = "manual"
@@ -30,12 +30,12 @@ class ManualParams(BaseModel):
 def check_manual(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     spec = validate_params(ManualParams, params, "manual")
     if not spec.look_for:
-        return Outcome(MANUAL_KEY, tr(ctx.lang, "manual.awaiting"))
+        return Outcome(MANUAL_KEY, msg("manual.awaiting"))
     hits = topic_cells(ctx.cells, spec.look_for)
     if not hits:
-        return Outcome(MANUAL_KEY, tr(ctx.lang, "manual.nothing_found", words=", ".join(spec.look_for)))
-    cells = ", ".join(tr(ctx.lang, "manual.pointer_cell", cell=n, words=w) for n, w in hits[:MAX_POINTERS])
-    return Outcome(MANUAL_KEY, tr(ctx.lang, "manual.pointers", cells=cells),
+        return Outcome(MANUAL_KEY, msg("manual.nothing_found", words=", ".join(spec.look_for)))
+    cells = joined([msg("manual.pointer_cell", cell=n, words=w) for n, w in hits[:MAX_POINTERS]])
+    return Outcome(MANUAL_KEY, msg("manual.pointers", cells=cells),
                    metrics={"words": float(max(w for _, w in hits))})
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from grader.errors import IntakeError, UnsafeArchiveError
-from grader.i18n import tr
+from grader.i18n import error
 from grader.intake.names import nfc
 
 logger = logging.getLogger(__name__)
@@ -121,9 +121,7 @@ def _check_entries(
 ) -> list[tuple[zipfile.ZipInfo, tuple[str, ...]]]:
     infos = zf.infolist()
     if len(infos) > caps.max_files:
-        raise UnsafeArchiveError(
-            tr(lang, "intake.unsafe.too_many", name=archive, count=len(infos), limit=caps.max_files)
-        )
+        raise error(UnsafeArchiveError, lang, "intake.unsafe.too_many", name=archive, count=len(infos), limit=caps.max_files)
     plan: list[tuple[zipfile.ZipInfo, tuple[str, ...]]] = []
     total = compressed = 0
     for info in infos:
@@ -132,37 +130,29 @@ def _check_entries(
         if parts is None:
             climbs = ".." in name.replace("\\", "/").split("/")
             key = "intake.unsafe.parent" if climbs else "intake.unsafe.absolute"
-            raise UnsafeArchiveError(tr(lang, key, name=archive, entry=name))
+            raise error(UnsafeArchiveError, lang, key, name=archive, entry=name)
         if _is_symlink(info):
-            raise UnsafeArchiveError(tr(lang, "intake.unsafe.symlink", name=archive, entry=name))
+            raise error(UnsafeArchiveError, lang, "intake.unsafe.symlink", name=archive, entry=name)
         if info.file_size > caps.max_file_bytes:
-            raise UnsafeArchiveError(
-                tr(lang, "intake.unsafe.file_too_big", name=archive, entry=name,
+            raise error(UnsafeArchiveError, lang, "intake.unsafe.file_too_big", name=archive, entry=name,
                    size_mb=_mb(info.file_size), limit_mb=_mb(caps.max_file_bytes))
-            )
         if (
             info.file_size >= caps.ratio_min_bytes
             and info.file_size > caps.max_ratio * max(info.compress_size, 1)
         ):
-            raise UnsafeArchiveError(
-                tr(lang, "intake.unsafe.ratio", name=archive, entry=name,
-                   ratio=info.file_size / max(info.compress_size, 1), limit=caps.max_ratio)
-            )
+            raise error(UnsafeArchiveError, lang, "intake.unsafe.ratio", name=archive, entry=name,
+                   ratio=round(info.file_size / max(info.compress_size, 1)), limit=caps.max_ratio)
         total += info.file_size
         compressed += info.compress_size
         if total > caps.max_total_bytes:
-            raise UnsafeArchiveError(
-                tr(lang, "intake.unsafe.total_too_big", name=archive,
-                   size_mb=_mb(sum(i.file_size for i in infos)), limit_mb=_mb(caps.max_total_bytes))
-            )
+            raise error(UnsafeArchiveError, lang, "intake.unsafe.total_too_big", name=archive,
+                        size_mb=_mb(sum(i.file_size for i in infos)), limit_mb=_mb(caps.max_total_bytes))
         if not parts or parts[0] in _JUNK_PARTS or parts[-1] in _JUNK_NAMES:
             continue
         plan.append((info, tuple(nfc(p) for p in parts)))
     if total >= caps.ratio_min_bytes and total > caps.max_ratio * max(compressed, 1):
-        raise UnsafeArchiveError(
-            tr(lang, "intake.unsafe.ratio", name=archive, entry="*",
-               ratio=total / max(compressed, 1), limit=caps.max_ratio)
-        )
+        raise error(UnsafeArchiveError, lang, "intake.unsafe.ratio", name=archive, entry="*",
+               ratio=round(total / max(compressed, 1)), limit=caps.max_ratio)
     return plan
 
 
@@ -186,16 +176,12 @@ def copy_capped(
         written += len(chunk)
         budget.total_left -= len(chunk)
         if written > max_file_bytes:
-            raise UnsafeArchiveError(
-                tr(lang, "intake.unsafe.file_too_big", name=archive, entry=entry,
+            raise error(UnsafeArchiveError, lang, "intake.unsafe.file_too_big", name=archive, entry=entry,
                    size_mb=_mb(written), limit_mb=_mb(max_file_bytes))
-            )
         if budget.total_left < 0:
-            raise UnsafeArchiveError(
-                tr(lang, "intake.unsafe.total_too_big", name=archive,
+            raise error(UnsafeArchiveError, lang, "intake.unsafe.total_too_big", name=archive,
                    size_mb=_mb(caps.max_total_bytes - budget.total_left),
                    limit_mb=_mb(caps.max_total_bytes))
-            )
         dst.write(chunk)
 
 
@@ -216,7 +202,7 @@ def safe_extract(
         try:
             zf = zipfile.ZipFile(zip_path)
         except zipfile.BadZipFile as exc:
-            raise IntakeError(tr(lang, "intake.bad_zip", name=archive, detail=str(exc))) from exc
+            raise error(IntakeError, lang, "intake.bad_zip", name=archive, detail=str(exc)) from exc
         with zf:
             plan = _check_entries(zf, archive, caps, lang)
             dest.mkdir(parents=True, exist_ok=True)
@@ -226,9 +212,7 @@ def safe_extract(
                 target = root.joinpath(*parts)
                 # Belt and braces: _parts() already refused anything that could leave `dest`.
                 if not target.resolve().is_relative_to(root):
-                    raise UnsafeArchiveError(
-                        tr(lang, "intake.unsafe.parent", name=archive, entry="/".join(parts))
-                    )
+                    raise error(UnsafeArchiveError, lang, "intake.unsafe.parent", name=archive, entry="/".join(parts))
                 if info.is_dir():
                     if not target.exists():
                         created_dirs.append(target)
@@ -236,9 +220,7 @@ def safe_extract(
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if target.is_symlink() or target.is_dir():
-                    raise UnsafeArchiveError(
-                        tr(lang, "intake.unsafe.parent", name=archive, entry="/".join(parts))
-                    )
+                    raise error(UnsafeArchiveError, lang, "intake.unsafe.parent", name=archive, entry="/".join(parts))
                 written.append(target)
                 with _open_entry(zf, info, archive, lang) as src, target.open("wb") as dst:
                     copy_capped(
@@ -247,10 +229,10 @@ def safe_extract(
                     )
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         _cleanup(dest, dest_existed, written, created_dirs)
-        raise IntakeError(tr(lang, "intake.bad_zip", name=archive, detail=str(exc))) from exc
+        raise error(IntakeError, lang, "intake.bad_zip", name=archive, detail=str(exc)) from exc
     except OSError as exc:
         _cleanup(dest, dest_existed, written, created_dirs)
-        raise IntakeError(tr(lang, "intake.unpack_failed", name=archive, detail=str(exc))) from exc
+        raise error(IntakeError, lang, "intake.unpack_failed", name=archive, detail=str(exc)) from exc
     except BaseException:
         _cleanup(dest, dest_existed, written, created_dirs)
         raise
@@ -262,9 +244,9 @@ def _open_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: str, lang: 
     try:
         return zf.open(info)
     except RuntimeError as exc:  # zipfile says "... is encrypted, password required"
-        raise IntakeError(tr(lang, "intake.zip_encrypted", name=archive)) from exc
+        raise error(IntakeError, lang, "intake.zip_encrypted", name=archive) from exc
     except NotImplementedError as exc:  # e.g. Deflate64 from Windows Explorer
-        raise IntakeError(tr(lang, "intake.zip_method", name=archive, detail=str(exc))) from exc
+        raise error(IntakeError, lang, "intake.zip_method", name=archive, detail=str(exc)) from exc
 
 
 def _cleanup(dest: Path, dest_existed: bool, written: list[Path], dirs: list[Path]) -> None:

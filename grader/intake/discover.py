@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader.errors import IntakeError
-from grader.i18n import tr
+from grader.i18n import Text, joined, kept_message, msg, said, tr
 from grader.intake.archive import ArchiveCaps, is_zip, safe_extract
 from grader.intake.entry import check_entry, choose_entry, first_match, is_checkpoint
 from grader.intake.names import (
@@ -62,9 +62,13 @@ class Submission:
     sha256: str
     """Hash of the files as handed in (relative paths and contents): stable across runs."""
     notes: tuple[str, ...] = ()
-    """Plain translated lines for the student's report."""
+    """Translated lines for the student's report."""
     error: str | None = None
     """Translated message when nothing can be graded; None otherwise."""
+    note_msgs: tuple[Text | None, ...] = ()
+    """`notes` as catalogue messages (one for each note), for reports in another language."""
+    error_msg: Text | None = None
+    """`error` as a catalogue message."""
     moodle_id: str | None = None
     login: str | None = None
 
@@ -216,6 +220,7 @@ def _build_all(units: list[_Unit], opts: _Options) -> list[Submission]:
                     files_root=unit.source if unit.source.is_dir() else unit.source.parent,
                     files=(), entry=None, sha256="",
                     error=tr(opts.lang, "intake.unexpected", detail=f"{type(exc).__name__}: {exc}"),
+                    error_msg=msg("intake.unexpected", detail=f"{type(exc).__name__}: {exc}"),
                     moodle_id=unit.moodle_id, login=unit.login,
                 )
             )
@@ -228,22 +233,25 @@ def _build(unit: _Unit, sid: str, opts: _Options) -> Submission:
     files_root, files = _as_found(unit)
     sha = submission_sha256(files_root, files)
 
-    def result(entry: Path | None = None, notes: Sequence[str] = (), error: str | None = None) -> Submission:
+    def result(entry: Path | None = None, notes: Sequence[str | Text] = (),
+               error: str | Text | None = None) -> Submission:
+        shown = [said(note, lang) for note in notes]
+        error_text, error_msg = said(error, lang) if error is not None else (None, None)
         return Submission(
             student=unit.display, student_id=sid, source=unit.source, files_root=files_root,
-            files=tuple(files), entry=entry, sha256=sha, notes=tuple(notes), error=error,
-            moodle_id=unit.moodle_id, login=unit.login,
+            files=tuple(files), entry=entry, sha256=sha, notes=tuple(t for t, _ in shown), error=error_text,
+            moodle_id=unit.moodle_id, login=unit.login, note_msgs=tuple(m for _, m in shown), error_msg=error_msg,
         )
 
     if unit.onlinetext_only:
-        return result(error=tr(lang, "intake.only_onlinetext"))
+        return result(error=msg("intake.only_onlinetext"))
     if not files:
-        return result(error=tr(lang, "intake.empty", name=unit.source.name))
+        return result(error=msg("intake.empty", name=unit.source.name))
 
-    notes: list[str] = []
+    notes: list[str | Text] = []
     single = files[0] if len(files) == 1 else None
     if single is not None and single.suffix.casefold() in _OTHER_ARCHIVES:
-        return result(error=tr(lang, "intake.unsupported_archive", name=single.name,
+        return result(error=msg("intake.unsupported_archive", name=single.name,
                                fmt=_OTHER_ARCHIVES[single.suffix.casefold()]))
     owned = False
     try:
@@ -256,15 +264,15 @@ def _build(unit: _Unit, sid: str, opts: _Options) -> Submission:
             files_root, files = _unpack_nested(files_root, files, stage, opts)
             owned = True
     except IntakeError as exc:
-        return result(error=str(exc))
+        return result(error=kept_message(exc) or str(exc))
     if not files:
-        return result(error=tr(lang, "intake.empty", name=unit.source.name))
+        return result(error=msg("intake.empty", name=unit.source.name))
 
     choice = choose_entry(files, files_root, opts.patterns, opts.hints, lang)
     notes.extend(choice.notes)
     if choice.entry is None:
-        return result(notes=notes, error=tr(
-            lang, "intake.no_candidates", patterns=", ".join(opts.patterns), files=_listing(files_root, files, lang),
+        return result(notes=notes, error=msg(
+            "intake.no_candidates", patterns=", ".join(opts.patterns), files=_listing(files_root, files, lang),
         ))
     entry = choice.entry
     display = entry.relative_to(files_root).as_posix()
@@ -277,7 +285,7 @@ def _build(unit: _Unit, sid: str, opts: _Options) -> Submission:
         import nbformat  # old notebooks only (see check_entry)
 
         nbformat.write(check.upgraded, str(entry))
-        notes.append(tr(lang, "intake.nb_converted", name=display, version=check.old_version or "?"))
+        notes.append(msg("intake.nb_converted", name=display, version=check.old_version or "?"))
     return result(entry=entry, notes=notes)
 
 
@@ -417,12 +425,10 @@ def _looks_like_class(folder: Path, opts: _Options) -> bool:
     return with_work >= 2 and 2 * with_work >= len(children)
 
 
-def _listing(files_root: Path, files: Sequence[Path], lang: str) -> str:
+def _listing(files_root: Path, files: Sequence[Path], lang: str) -> Text:
     names = [f.relative_to(files_root).as_posix() for f in files]
-    text = ", ".join(names[:_MAX_LISTED])
-    if len(names) > _MAX_LISTED:
-        text += tr(lang, "intake.and_more", count=len(names) - _MAX_LISTED)
-    return text
+    more = [msg("intake.and_more", count=len(names) - _MAX_LISTED)] if len(names) > _MAX_LISTED else []
+    return joined([", ".join(names[:_MAX_LISTED]), *more], "")
 
 
 def _is_zip_like(path: Path) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader import jsonbudget
-from grader.i18n import tr
+from grader.i18n import Text, joined, msg
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class EntryChoice:
 
     entry: Path | None
     candidates: tuple[Path, ...]
-    notes: tuple[str, ...]
+    notes: tuple[Text, ...]
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class EntryCheck:
     `upgraded` holds the notebook converted to nbformat 4 when the file was in format 3.
     """
 
-    error: str | None
+    error: Text | None
     upgraded: Any | None = None
     old_version: int | None = None
 
@@ -156,22 +156,18 @@ def choose_entry(
         return EntryChoice(entry=best, candidates=candidates, notes=())
     reason = _reason(best_key, ranked[1][0], lang)
     names = [str(rel) for _, _, rel in ranked]
-    listed = ", ".join(names[:_MAX_LISTED])
-    if len(names) > _MAX_LISTED:
-        listed += tr(lang, "intake.and_more", count=len(names) - _MAX_LISTED)
-    note = tr(
-        lang, "intake.several_candidates",
-        count=len(names), names=listed, chosen=str(best_rel), reason=reason,
-    )
+    more = [msg("intake.and_more", count=len(names) - _MAX_LISTED)] if len(names) > _MAX_LISTED else []
+    listed = joined([", ".join(names[:_MAX_LISTED]), *more], "")
+    note = msg("intake.several_candidates", count=len(names), names=listed, chosen=str(best_rel), reason=reason)
     return EntryChoice(entry=best, candidates=candidates, notes=(note,))
 
 
-def _reason(best: tuple[Any, ...], second: tuple[Any, ...], lang: str) -> str:
+def _reason(best: tuple[Any, ...], second: tuple[Any, ...], lang: str) -> Text:
     keys = ("not_app", "hint", "pattern", "draft", "readable", "more_code", "shallower", "name", "name")
     for key, a, b in zip(keys, best, second):
         if a != b:
-            return tr(lang, f"intake.reason.{key}")
-    return tr(lang, "intake.reason.name")
+            return msg(f"intake.reason.{key}")
+    return msg("intake.reason.name")
 
 
 def check_entry(path: Path, display: str, lang: str) -> EntryCheck:
@@ -179,18 +175,18 @@ def check_entry(path: Path, display: str, lang: str) -> EntryCheck:
     try:
         size = path.stat().st_size
         if size > MAX_ENTRY_BYTES:
-            return EntryCheck(error=tr(lang, "intake.entry_too_big", name=display, size_mb=size / 2**20,
+            return EntryCheck(error=msg("intake.entry_too_big", name=display, size_mb=round(size / 2**20),
                                        limit_mb=MAX_ENTRY_BYTES / 2**20))
         raw = path.read_bytes()
     except OSError as exc:
-        return EntryCheck(error=tr(lang, "intake.unreadable", name=display, detail=str(exc)))
+        return EntryCheck(error=msg("intake.unreadable", name=display, detail=str(exc)))
     if not raw.strip():
-        return EntryCheck(error=tr(lang, "intake.file_empty", name=display))
+        return EntryCheck(error=msg("intake.file_empty", name=display))
     is_notebook = path.suffix.casefold() == ".ipynb"
     kind = _sniff_binary(raw)
     if kind is not None:
         key = "intake.nb_not_notebook_binary" if is_notebook else "intake.script_binary"
-        return EntryCheck(error=tr(lang, key, name=display, kind=tr(lang, f"intake.kind.{kind}")))
+        return EntryCheck(error=msg(key, name=display, kind=msg(f"intake.kind.{kind}")))
     encoding = "utf-8-sig"
     if not is_notebook:
         try:  # a script may declare its encoding (# -*- coding: cp1251 -*-), as Python allows
@@ -200,7 +196,7 @@ def check_entry(path: Path, display: str, lang: str) -> EntryCheck:
     try:
         text = raw.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
-        return EntryCheck(error=tr(lang, "intake.not_utf8", name=display, detail=str(exc)))
+        return EntryCheck(error=msg("intake.not_utf8", name=display, detail=str(exc)))
     if not is_notebook:
         return EntryCheck(error=None)
     return _check_notebook_text(text, display, lang)
@@ -226,19 +222,19 @@ def _check_notebook_text(text: str, display: str, lang: str) -> EntryCheck:
     try:
         data = jsonbudget.loads(text, jsonbudget.NOTEBOOK, display)
     except jsonbudget.JsonBudgetError as exc:
-        return EntryCheck(error=tr(lang, "intake.nb_too_complex", name=display, detail=str(exc)))
+        return EntryCheck(error=msg("intake.nb_too_complex", name=display, detail=str(exc)))
     except json.JSONDecodeError as exc:
         return EntryCheck(
-            error=tr(lang, "intake.nb_bad_json", name=display, line=exc.lineno, col=exc.colno, detail=exc.msg)
+            error=msg("intake.nb_bad_json", name=display, line=exc.lineno, col=exc.colno, detail=exc.msg)
         )
     if not isinstance(data, dict):
-        return EntryCheck(error=tr(lang, "intake.nb_not_notebook_json", name=display))
+        return EntryCheck(error=msg("intake.nb_not_notebook_json", name=display))
     version = data.get("nbformat")
     if "cells" not in data and "worksheets" not in data:
-        return EntryCheck(error=tr(lang, "intake.nb_not_notebook_json", name=display))
+        return EntryCheck(error=msg("intake.nb_not_notebook_json", name=display))
     if isinstance(version, int) and version >= 4 or (version is None and "cells" in data):
         if not isinstance(data.get("cells"), list):
-            return EntryCheck(error=tr(lang, "intake.nb_not_notebook_json", name=display))
+            return EntryCheck(error=msg("intake.nb_not_notebook_json", name=display))
         return EntryCheck(error=None)
     # An old notebook (nbformat 3 keeps cells in worksheets): let nbformat upgrade it.
     shown = version if isinstance(version, int) else "?"
@@ -251,7 +247,7 @@ def _check_notebook_text(text: str, display: str, lang: str) -> EntryCheck:
     except Exception as exc:  # nbformat raises assorted errors for malformed old notebooks
         logger.info("could not upgrade %s from nbformat %s: %s", display, shown, exc)
         return EntryCheck(
-            error=tr(lang, "intake.nb_old_format", name=display, version=shown, detail=str(exc) or type(exc).__name__),
+            error=msg("intake.nb_old_format", name=display, version=shown, detail=str(exc) or type(exc).__name__),
             old_version=version if isinstance(version, int) else None,
         )
     return EntryCheck(error=None, upgraded=upgraded, old_version=version if isinstance(version, int) else None)

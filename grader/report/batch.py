@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from grader.i18n import tr
+from grader.i18n import localized, tr
 from grader.report.gradebook import write_gradebook_csv
 from grader.report.html import render_index, render_student_report
 from grader.results import BatchResult
+from grader.rubric.schema import Rubric, text
 from grader.similarity.model import load_similarity
 
 FOLDERS_FILE = ".folders.json"
@@ -40,14 +41,20 @@ def instructor_notices(out_dir: Path, lang: str, folders: dict[str, str] | None 
                students=shown)]
 
 
+def check_titles(rubric: Rubric, lang: str) -> dict[str, str]:
+    """The rubric's check titles in `lang`, for a report in another language than the grading's."""
+    return {c.id: text(c.title, lang) for c in rubric.checks}
+
+
 def render_class(batch: BatchResult, out_dir: Path, *, title: str, lang: str, check_ids: list[str] | None = None,
-                 folders: dict[str, str] | None = None, bonus_ids: Collection[str] = ()) -> Path:
+                 folders: dict[str, str] | None = None, bonus_ids: Collection[str] = (),
+                 titles: Mapping[str, str] | None = None) -> Path:
     """The class pages alone: the index (with the batch's notices and similarity pairs) and the gradebook."""
     folders = student_folders(out_dir) if folders is None else folders
     render_index(batch, out_dir, title=title, lang=lang,
                  folder_of=lambda r: folders.get(r.student, r.student),
                  notices=instructor_notices(out_dir, lang, folders), similarity=load_similarity(out_dir),
-                 bonus_ids=bonus_ids)
+                 bonus_ids=bonus_ids, titles=titles)
     write_gradebook_csv(batch, out_dir / "gradebook.csv", check_ids=check_ids)
     return out_dir / "index.html"
 
@@ -59,7 +66,7 @@ def summary_lines(batch: BatchResult, lang: str) -> list[str]:
     lines = [tr(lang, "cli.summary", total=len(batch.students), **counts)]
     for result in sorted(batch.students, key=lambda r: r.student):
         if result.status != "graded":
-            why = (result.error or "").strip().splitlines()
+            why = localized(result.error, result.error_msg, lang).strip().splitlines()
             lines.append(tr(lang, "cli.not_graded", student=result.student,
                             status=tr(lang, f"report.submission_status.{result.status}"),
                             why=why[0] if why else "—"))
@@ -67,12 +74,14 @@ def summary_lines(batch: BatchResult, lang: str) -> list[str]:
 
 
 def render_batch(batch: BatchResult, out_dir: Path, *, title: str, lang: str,
-                 check_ids: list[str] | None = None, bonus_ids: Collection[str] = ()) -> Path:
+                 check_ids: list[str] | None = None, bonus_ids: Collection[str] = (),
+                 titles: Mapping[str, str] | None = None) -> Path:
     """Every student's report, the class index and the gradebook; `bonus_ids`: the rubric's
-    bonus checks (marked in the tables, their points explained next to the score)."""
+    bonus checks (marked in the tables, their points explained next to the score); `titles`: the
+    checks' titles in `lang` from the rubric (a batch graded in Russian re-rendered in English)."""
     folders = student_folders(out_dir)
     for result in batch.students:
         folder = out_dir / folders.get(result.student, result.student)
-        render_student_report(result, folder, title=title, lang=lang, bonus_ids=bonus_ids)
+        render_student_report(result, folder, title=title, lang=lang, bonus_ids=bonus_ids, titles=titles)
     return render_class(batch, out_dir, title=title, lang=lang, check_ids=check_ids, folders=folders,
-                        bonus_ids=bonus_ids)
+                        bonus_ids=bonus_ids, titles=titles)

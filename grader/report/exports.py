@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from grader.i18n import tr
+from grader.i18n import localized, tr
 from grader.report.batch import student_folders
 from grader.report.gradebook import safe_row, write_gradebook_csv
-from grader.report.html import format_number, format_points, round_points
+from grader.report.html import format_number, note_texts, round_points, shown_points
 from grader.results import BatchResult, SubmissionResult, write_json_atomic
 
 logger = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def gradescope_result(result: SubmissionResult, lang: str) -> dict[str, Any]:
             "score": round_points(check.points),
             "max_score": round_points(check.max_points),
             "status": "passed" if check.status == "pass" else "failed",
-            "output": check.message,
+            "output": localized(check.message, check.msg, lang),
             "visibility": GRADESCOPE_VISIBILITY.get(check.visibility, "hidden"),
             "extra_data": {"check_id": check.id, "grader_status": check.status},
         }
@@ -131,8 +131,8 @@ def gradescope_result(result: SubmissionResult, lang: str) -> dict[str, Any]:
     ]
     lines = []
     if result.error:
-        lines.append(tr(lang, "export.error", error=result.error))
-    lines.extend(result.notes)
+        lines.append(tr(lang, "export.error", error=localized(result.error, result.error_msg, lang)))
+    lines.extend(note_texts(result, lang))
     lines.extend(tr(lang, "report.cell_error", cell=e.cell, ename=e.ename, evalue=e.evalue) + "\n" + e.traceback
                  for e in result.cell_errors)
     return {
@@ -166,25 +166,27 @@ def write_gradescope(batch: BatchResult, out_dir: Path, folders: dict[str, str],
 def moodle_feedback(result: SubmissionResult, lang: str, capped_at: float | None = None) -> str:
     """Student-visible HTML feedback: total, each shown check, one line for hidden checks;
     ``capped_at``: the grade Moodle got when the score with bonus was above it."""
-    parts = [f"<p>{html.escape(tr(lang, 'export.total', points=format_points(result.score), max=format_points(result.max_score)))}</p>"]
+    total = tr(lang, "export.total", points=round_points(result.score), max=round_points(result.max_score))
+    parts = [f"<p>{html.escape(total)}</p>"]
     if capped_at is not None:
-        parts.append(f"<p>{html.escape(tr(lang, 'export.bonus_capped', grade=format_points(capped_at)))}</p>")
+        parts.append(f"<p>{html.escape(tr(lang, 'export.bonus_capped', grade=round_points(capped_at)))}</p>")
     if result.error:
-        parts.append(f"<p>{html.escape(tr(lang, 'export.error', error=result.error))}</p>")
+        error = localized(result.error, result.error_msg, lang)
+        parts.append(f"<p>{html.escape(tr(lang, 'export.error', error=error))}</p>")
     shown = [c for c in result.checks if c.visibility != "hidden"]
     hidden = [c for c in result.checks if c.visibility == "hidden"]
     if shown:
         items = "".join(
-            f"<li>{html.escape(c.title)}: {format_points(c.points)}/{format_points(c.max_points)}"
-            f" — {html.escape(tr(lang, 'status.' + c.status))}. {html.escape(c.message)}</li>"
+            f"<li>{html.escape(c.title)}: {shown_points(c.points, lang)}/{shown_points(c.max_points, lang)}"
+            f" — {html.escape(tr(lang, 'status.' + c.status))}. {html.escape(localized(c.message, c.msg, lang))}</li>"
             for c in shown
         )
         parts.append(f"<ul>{items}</ul>")
     if hidden:
         parts.append("<p>" + html.escape(tr(lang, "export.hidden_total",
-                                            points=format_points(sum(c.points for c in hidden)),
-                                            max=format_points(sum(c.max_points for c in hidden)))) + "</p>")
-    parts.extend(f"<p>{html.escape(note)}</p>" for note in result.notes)
+                                            points=round_points(sum(c.points for c in hidden)),
+                                            max=round_points(sum(c.max_points for c in hidden)))) + "</p>")
+    parts.extend(f"<p>{html.escape(note)}</p>" for note in note_texts(result, lang))
     return "".join(parts)
 
 
@@ -219,13 +221,13 @@ def _bonus_lines(results: Sequence[SubmissionResult], rows: dict[str, _MoodleRow
         capped = [r.student for r in results if rows[r.student].capped]
         if not capped and not has_bonus:
             return []
-        return [tr(lang, "export.moodle_bonus_cap", max=format_points(maximum), names=", ".join(capped) or "—")]
+        return [tr(lang, "export.moodle_bonus_cap", max=round_points(maximum), names=", ".join(capped) or "—")]
     above = [r for r in results
              if round_points(r.score) > round_points(limits.get(str(r.moodle_id), r.max_score))]
     if not above and not has_bonus:
         return []
     top = max([bonus.top_score or maximum, *(r.score for r in above)])
-    return [tr(lang, "export.moodle_bonus_above", max=format_points(maximum), top=format_points(top),
+    return [tr(lang, "export.moodle_bonus_above", max=round_points(maximum), top=round_points(top),
                names=", ".join(r.student for r in above) or "—")]
 
 

@@ -7,12 +7,13 @@ Every label comes from ``grader/messages/report.yaml`` through :func:`grader.i18
 from __future__ import annotations
 
 import base64
+import dataclasses
+import hashlib
 import logging
 import math
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
@@ -20,8 +21,10 @@ from urllib.parse import quote
 import jinja2
 
 from grader import __version__
-from grader.i18n import LANGS, tr
+from grader.i18n import LANGS, Text, catalogue, format_share, format_when, localized, msg, tr
+from grader.i18n import format_number as format_localized
 from grader.paths import cache_root
+from grader.report.charts import CHART_SUFFIX, draw_chart_file
 from grader.results import BatchResult, CheckResult, SubmissionResult
 from grader.similarity.model import SimilarityReport, pair_views
 from grader.tracebacks import in_student_cells
@@ -76,35 +79,9 @@ def round_points(value: float) -> float:
     return round(float(value), POINT_DECIMALS)
 
 
-def format_points(value: float) -> str:
-    """Points rounded to two decimals, as text."""
-    return format_number(round_points(value), digits=POINT_DECIMALS)
-
-
-def format_percent(share: float | None) -> str:
-    return "—" if share is None else f"{round(share * 100)}%"
-
-
-def format_when(iso: str | None, lang: str) -> str:
-    """An ISO 8601 time as a person reads it, in the zone it was written with (no seconds, no
-    ``T``, the zone as ``UTC`` or ``UTC+03:00``); text that is not such a time comes back as is."""
-    if not iso:
-        return ""
-    try:
-        at = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    offset = at.utcoffset()
-    if offset is None:
-        zone = ""
-    elif offset == timedelta(0):
-        zone = "UTC"
-    else:
-        sign, offset = ("+", offset) if offset > timedelta(0) else ("−", -offset)
-        hours, minutes = divmod(int(offset.total_seconds()) // 60, 60)
-        zone = f"UTC{sign}{hours:02d}:{minutes:02d}"
-    return tr(lang, "report.datetime", day=at.day, month=at.month, year=at.year, hour=at.hour, minute=at.minute,
-              zone=zone).strip()
+def shown_points(value: float, lang: str) -> str:
+    """Points rounded to two decimals, as the language writes them (1,5 in Russian)."""
+    return format_localized(round_points(value), lang)
 
 
 def own_name(submission: str) -> str:
@@ -127,6 +104,33 @@ def is_plain_sandbox(sandbox: str) -> bool:
     return "plain" in sandbox.lower()
 
 
+def sandbox_summary(description: str) -> Text | None:
+    """The sandbox's own description (English, technical: grader/sandbox writes it for logs and
+    results.json) as a message in the report's language; None for one it does not recognise."""
+    text = description.lower()
+    limits = msg("report.sandbox_limits.cgroup" if "cgroup v" in text else "report.sandbox_limits.rlimits")
+    if text.startswith("bubblewrap"):
+        return msg("report.sandbox_bwrap", limits=limits)
+    if text.startswith("plain process"):
+        why = "report.sandbox_why.requested" if "requested explicitly" in text else "report.sandbox_why.unavailable"
+        return msg("report.sandbox_plain", why=msg(why), limits=limits)
+    return None
+
+
+_NUMBERED_METRIC = re.compile(r"(.+)_(\d+)$")
+
+
+def metric_label(name: str, lang: str) -> str:
+    """A metric's label from the catalogue (``metric.NAME``; ``metric.BASE`` with n for
+    ``BASE_3``), or its own name when the catalogue has none."""
+    if f"metric.{name}" in catalogue():
+        return tr(lang, f"metric.{name}")
+    numbered = _NUMBERED_METRIC.match(name)
+    if numbered and f"metric.{numbered.group(1)}" in catalogue():
+        return tr(lang, f"metric.{numbered.group(1)}", n=int(numbered.group(2)))
+    return name
+
+
 @dataclass(frozen=True)
 class Figure:
     """One figure ready for the page: a data URI, or a note saying why it is missing."""
@@ -134,30 +138,39 @@ class Figure:
     name: str
     data_uri: str | None
     note: str | None
+    caption: str = ""
 
 
-def embed_figure(student_dir: Path, name: str, lang: str) -> Figure:
+def embed_figure(student_dir: Path, name: str, lang: str, caption: str = "") -> Figure:
     """Read figure `name` from `student_dir` as a base64 data URI, so the page travels alone.
 
-    A missing or unreadable file, a name pointing outside the folder, or an unknown format gives
-    a Figure with a note instead of raising: one lost plot must not cost the whole report.
+    A chart the checks left as data (``*.chart.json``, see :mod:`grader.report.charts`) is drawn
+    here, in `lang`. A missing or unreadable file, a name pointing outside the folder, or an
+    unknown format gives a Figure with a note instead of raising: one lost plot must not cost the
+    whole report.
     """
     base = student_dir.resolve()
     path = (student_dir / name).resolve()
+    if name.endswith(CHART_SUFFIX) and path.is_relative_to(base):
+        svg = draw_chart_file(path, lang)
+        if svg is None:
+            return Figure(name, None, tr(lang, "report.figure_missing", name=caption or name), caption)
+        encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+        return Figure(name, f"data:image/svg+xml;base64,{encoded}", None, caption)
     mime = _IMAGE_TYPES.get(path.suffix.lower())
     if mime is None:
         logger.warning("figure %s in %s: unsupported format, skipped", name, student_dir)
-        return Figure(name, None, tr(lang, "report.figure_unsupported", name=name))
+        return Figure(name, None, tr(lang, "report.figure_unsupported", name=caption or name), caption)
     if not path.is_relative_to(base) or not path.is_file():
         logger.warning("figure %s not found in %s, skipped", name, student_dir)
-        return Figure(name, None, tr(lang, "report.figure_missing", name=name))
+        return Figure(name, None, tr(lang, "report.figure_missing", name=caption or name), caption)
     try:
         data = path.read_bytes()
     except OSError as exc:
         logger.warning("figure %s in %s unreadable (%s), skipped", name, student_dir, exc)
-        return Figure(name, None, tr(lang, "report.figure_missing", name=name))
+        return Figure(name, None, tr(lang, "report.figure_missing", name=caption or name), caption)
     encoded = base64.b64encode(data).decode("ascii")
-    return Figure(name, f"data:{mime};base64,{encoded}", None)
+    return Figure(name, f"data:{mime};base64,{encoded}", None, caption)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,7 +184,10 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    # compiled code depends on the filters too (a filter that takes the context is called with it),
+    # so the cache is kept apart for each version of this module
+    own = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    return jinja2.FileSystemBytecodeCache(str(folder), pattern=f"__jinja2_{own}_%s.cache")
 
 
 def _environment() -> jinja2.Environment:
@@ -184,9 +200,9 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["num"] = format_number
-    env.filters["pts"] = format_points
-    env.filters["pct"] = format_percent
+    env.filters["num"] = _localized_number
+    env.filters["pts"] = _localized_points
+    env.filters["pct"] = localized_percent
     env.filters["ansi"] = strip_ansi
     env.filters["own_name"] = own_name
     return env
@@ -207,6 +223,22 @@ def _check_lang(lang: str) -> None:
         raise ValueError(f"report language must be one of {', '.join(LANGS)}, not {lang!r}")
 
 
+@jinja2.pass_context
+def _localized_number(context: jinja2.runtime.Context, value: float) -> str:
+    return format_localized(float(value), context["lang"])
+
+
+@jinja2.pass_context
+def _localized_points(context: jinja2.runtime.Context, value: float) -> str:
+    return shown_points(value, context["lang"])
+
+
+@jinja2.pass_context
+def localized_percent(context: jinja2.runtime.Context, share: float | None) -> str:
+    """The `pct` filter: a share as a percentage in the page's language (the context's `lang`)."""
+    return "—" if share is None else format_share(share, context["lang"])
+
+
 def _translator(lang: str) -> Callable[..., str]:
     def t(key: str, **params: Any) -> str:
         return tr(lang, key, **params)
@@ -217,6 +249,10 @@ def _translator(lang: str) -> Callable[..., str]:
 def _common_context(lang: str) -> dict[str, Any]:
     return {"lang": lang, "t": _translator(lang), "version": __version__, "is_plain": is_plain_sandbox,
             "when": lambda iso: format_when(iso, lang),
+            # a stored message in this report's language (its text as graded for older results)
+            "say": lambda text, message: localized(text, message, lang),
+            "sandbox_summary": lambda description: localized(description, sandbox_summary(description), lang),
+            "metric": lambda name: metric_label(name, lang),
             # results graded before the grader renamed cells: at least the failing cell's header
             "in_student_cells": lambda traceback, cell: in_student_cells(traceback, {}, cell)}
 
@@ -233,25 +269,31 @@ def _write_text_atomic(path: Path, text: str) -> None:
 
 
 def render_student_report(result: SubmissionResult, student_dir: Path, *, title: str, lang: str,
-                          bonus_ids: Collection[str] = ()) -> Path:
+                          bonus_ids: Collection[str] = (), titles: Mapping[str, str] | None = None) -> Path:
     """Write ``student_dir/report.html`` for one submission and return its path.
 
     The page is self-contained: figures named in ``result.figures`` and in each check's
     ``figures`` are read from `student_dir` and embedded as base64 images. `bonus_ids` are the
-    rubric's bonus checks (marked, and their points explained next to the score).
+    rubric's bonus checks (marked, and their points explained next to the score). `titles` are
+    the checks' titles in `lang` from the rubric (default: those the results were graded with).
     """
     _check_lang(lang)
     student_dir = Path(student_dir)
+    result = retitled(result, titles)
     check_figures = {
-        check.id: [embed_figure(student_dir, name, lang) for name in check.figures] for check in result.checks
+        check.id: [embed_figure(student_dir, name, lang, tr(lang, "report.figure_check", title=check.title, number=n))
+                   for n, name in enumerate(check.figures, 1)]
+        for check in result.checks
     }
     html = _env().get_template("student.html").render(
         **_common_context(lang),
         title=title,
         r=result,
         check_figures=check_figures,
-        report_figures=[embed_figure(student_dir, name, lang) for name in result.figures],
+        report_figures=[embed_figure(student_dir, name, lang, tr(lang, "report.figure_student", number=n))
+                        for n, name in enumerate(result.figures, 1)],
         detailed_checks=[c for c in result.checks if c.metrics or c.figures],
+        notes=note_texts(result, lang),
         check_titles={c.id: c.title for c in result.checks},
         bonus_ids=set(bonus_ids),
         bonus=bonus_points(result, bonus_ids),
@@ -260,6 +302,20 @@ def render_student_report(result: SubmissionResult, student_dir: Path, *, title:
     _write_text_atomic(path, html)
     logger.info("wrote %s", path)
     return path
+
+
+def note_texts(result: SubmissionResult, lang: str) -> list[str]:
+    """The result's notes in `lang` (as graded, for results that kept no messages)."""
+    kept = result.note_msgs if len(result.note_msgs) == len(result.notes) else (None,) * len(result.notes)
+    return [localized(text, message, lang) for text, message in zip(result.notes, kept)]
+
+
+def retitled(result: SubmissionResult, titles: Mapping[str, str] | None) -> SubmissionResult:
+    """`result` with its checks' titles from `titles` (the rubric's, in the report's language)."""
+    if not titles:
+        return result
+    checks = tuple(dataclasses.replace(c, title=titles[c.id]) if c.id in titles else c for c in result.checks)
+    return dataclasses.replace(result, checks=checks)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,6 +411,7 @@ def render_index(
     notices: Sequence[str] = (),
     similarity: SimilarityReport | None = None,
     bonus_ids: Collection[str] = (),
+    titles: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``out_dir/index.html``, the class summary, and return its path.
 
@@ -362,17 +419,18 @@ def render_index(
     ``<folder>/report.html``); by default it is the student's name. `notices` are messages for
     the instructor about the whole batch (a missing pretrained weights file), shown above the table.
     `similarity` (from `grader similarity`) adds the pairs of students whose code overlaps.
+    `titles`: the checks' titles in `lang` (see :func:`render_student_report`).
     """
     _check_lang(lang)
     out_dir = Path(out_dir)
-    students = sorted(batch.students, key=lambda r: (r.student, r.submission))
+    students = sorted((retitled(r, titles) for r in batch.students), key=lambda r: (r.student, r.submission))
     counts = {status: sum(1 for r in students if r.status == status) for status in ("graded", "error", "timeout")}
     rows = [
         {
             "r": result,
             "href": quote(f"{folder_of(result)}/{STUDENT_REPORT_NAME}"),
             "checks": _points_by_check(result),
-            "error": _first_line(result.error),
+            "error": _first_line(localized(result.error, result.error_msg, lang)),
             "bonus": bonus_points(result, bonus_ids),
         }
         for result in students

@@ -69,15 +69,16 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
-def format_tick(value: float, step: float) -> str:
-    """A tick label with as many decimals as the step needs: 0.5 not 0.5000000001, 1e+06 for big."""
+def format_tick(value: float, step: float, decimal: str = ".") -> str:
+    """A tick label with as many decimals as the step needs: 0.5 not 0.5000000001, 1e+06 for big;
+    `decimal` is the language's decimal sign (a comma in Russian)."""
     if value == 0:
         return "0"
     if abs(value) >= 1e5 or (abs(value) < 1e-3 and step < 1e-3):
-        return f"{value:.3g}".replace("-", "−")
+        return f"{value:.3g}".replace("-", "−").replace(".", decimal)
     exp = math.floor(math.log10(step) + 1e-9)
     decimals = max(0, -exp + (1 if abs(step / 10.0 ** exp - 2.5) < 1e-6 else 0))  # 0.25, not 0.2
-    return f"{value:.{decimals}f}".replace("-", "−")
+    return f"{value:.{decimals}f}".replace("-", "−").replace(".", decimal)
 
 
 def _span(values: Iterable[float]) -> tuple[float, float]:
@@ -92,8 +93,10 @@ def _span(values: Iterable[float]) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-def line_chart(series: Sequence[Series], title: str = "", *, width: int = 480, height: int = 288) -> str:
-    """An SVG document (text) with `series` drawn on shared axes, scaled to fit all their points."""
+def line_chart(series: Sequence[Series], title: str = "", *, width: int = 480, height: int = 288,
+               decimal: str = ".") -> str:
+    """An SVG document (text) with `series` drawn on shared axes, scaled to fit all their points;
+    tick labels use `decimal` as the decimal sign."""
     left, right, top, bottom = 58, width - 12, 30 if title else 12, height - 26
     pts = [s.points() for s in series]
     xs = [p[0] for ps in pts for p in ps if p is not None]
@@ -113,7 +116,7 @@ def line_chart(series: Sequence[Series], title: str = "", *, width: int = 480, h
            f'<rect width="{width}" height="{height}" fill="white"/>',
            f'<defs><clipPath id="plot"><rect x="{left}" y="{top}" width="{right - left}" '
            f'height="{bottom - top}"/></clipPath></defs>']
-    out += _axes(x_lo, x_hi, y_lo, y_hi, px, py, (left, right, top, bottom))
+    out += _axes(x_lo, x_hi, y_lo, y_hi, px, py, (left, right, top, bottom), decimal)
     pixels = [[None if p is None else (px(p[0]), py(p[1])) for p in ps] for ps in pts]
     out.append('<g clip-path="url(#plot)">')
     for s, ps in zip(series, pixels):
@@ -129,7 +132,7 @@ def line_chart(series: Sequence[Series], title: str = "", *, width: int = 480, h
 
 
 def _axes(x_lo: float, x_hi: float, y_lo: float, y_hi: float, px: Scale, py: Scale,
-          box: tuple[float, float, float, float]) -> list[str]:
+          box: tuple[float, float, float, float], decimal: str) -> list[str]:
     left, right, top, bottom = box
     out = [f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" '
            f'fill="none" stroke="#444" stroke-width="1"/>']
@@ -140,13 +143,13 @@ def _axes(x_lo: float, x_hi: float, y_lo: float, y_hi: float, px: Scale, py: Sca
         x = px(t)
         out.append(f'<line x1="{x:.1f}" y1="{bottom}" x2="{x:.1f}" y2="{bottom + 4}" stroke="#444"/>')
         out.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" font-size="10" '
-                   f'{FONT}>{format_tick(t, x_step)}</text>')
+                   f'{FONT}>{format_tick(t, x_step, decimal)}</text>')
     for t in yt:
         y = py(t)
         out.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{left}" y2="{y:.1f}" stroke="#444"/>')
         out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#ddd"/>')
         out.append(f'<text x="{left - 6}" y="{y + 3.5:.1f}" text-anchor="end" font-size="10" '
-                   f'{FONT}>{format_tick(t, y_step)}</text>')
+                   f'{FONT}>{format_tick(t, y_step, decimal)}</text>')
     return out
 
 

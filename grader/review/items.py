@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from grader.checks.manual import topic_cells
 from grader.i18n import tr
 from grader.overrides import automatic
-from grader.report.html import format_points
+from grader.report.html import shown_points
 from grader.results import CheckResult, Flag, SubmissionResult
 from grader.rubric import Rubric
 from grader_inside.notebook import Cell
@@ -94,12 +94,6 @@ class Decision:
     check: str
     points: float | None
     comment: str
-
-
-def shown_points(value: float, lang: str) -> str:
-    """Points as the language writes them: 1.5 in English, 1,5 in Russian."""
-    text = format_points(value)
-    return text.replace(".", ",") if lang == "ru" else text
 
 
 def parse_points(raw: str) -> float:

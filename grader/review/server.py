@@ -30,8 +30,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from grader.errors import GraderError
-from grader.i18n import LANGS, tr
-from grader.report.html import STUDENT_REPORT_NAME, TEMPLATE_DIR, format_percent
+from grader.i18n import LANGS, localized, tr
+from grader.report.html import STUDENT_REPORT_NAME, TEMPLATE_DIR, localized_percent
 from grader.results import BatchResult, SubmissionResult
 from grader.review.items import left_to_review, parse_decisions, review_items, shown_points
 from grader.review.render import code_css, code_html, markdown_html
@@ -117,7 +117,7 @@ def _environment() -> jinja2.Environment:
                                     jinja2.FileSystemLoader(str(TEMPLATE_DIR))]),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["pts"] = _points
-    env.filters["pct"] = format_percent
+    env.filters["pct"] = localized_percent
     env.globals.update(markdown=markdown_html, code=code_html)
     return env
 
@@ -154,7 +154,9 @@ class ReviewApp:
             return tr(lang, key, **params)
 
         response = self.templates.TemplateResponse(
-            request, name, {"t": t, "lang": lang, "root": self.root, "url": self.url, **context}, status_code=status)
+            request, name, {"t": t, "lang": lang, "root": self.root, "url": self.url,
+                            "say": lambda text, message: localized(text, message, lang), **context},
+            status_code=status)
         if "lang" in request.query_params and request.query_params["lang"] in LANGS:
             response.set_cookie(LANG_COOKIE, request.query_params["lang"], httponly=True, samesite="strict")
         return response

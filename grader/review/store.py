@@ -16,7 +16,7 @@ from pathlib import Path
 
 from grader.overrides import Override, apply_overrides, check_overrides, find_overrides_file, load_overrides, \
     write_overrides
-from grader.report.batch import render_class, student_folders
+from grader.report.batch import check_titles, render_class, student_folders
 from grader.report.exports import GRADESCOPE_DIR, MOODLE_FILE, write_exports
 from grader.report.html import render_student_report
 from grader.results import BatchResult, SubmissionResult, load_batch, write_json_atomic
@@ -37,7 +37,8 @@ def default_overrides_path(out_dir: Path) -> Path:
 
 def refresh_class(batch: BatchResult, out_dir: Path, rubric: Rubric, lang: str) -> list[str]:
     """Re-render the class index and gradebook, and the exports the folder already has (warnings)."""
-    render_class(batch, out_dir, title=text(rubric.title, lang), lang=lang, check_ids=[c.id for c in rubric.checks])
+    render_class(batch, out_dir, title=text(rubric.title, lang), lang=lang, check_ids=[c.id for c in rubric.checks],
+                 titles=check_titles(rubric, lang))
     kinds = [k for k, there in (("gradescope", (out_dir / GRADESCOPE_DIR).is_dir()),
                                 ("moodle", (out_dir / MOODLE_FILE).is_file())) if there]
     if not kinds:
@@ -118,7 +119,8 @@ class ReviewStore:
         for result in batch.students:
             if result.student in students:
                 render_student_report(result, self.out_dir / folders.get(result.student, result.student),
-                                      title=text(self.rubric.title, self.lang), lang=self.lang)
+                                      title=text(self.rubric.title, self.lang), lang=self.lang,
+                                      titles=check_titles(self.rubric, self.lang))
         for warning in refresh_class(batch, self.out_dir, self.rubric, self.lang):
             logger.warning("%s", warning)
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 import grader
 from grader.errors import RubricError
+from grader.i18n import error, msg
 from grader.rubric.schema import Rubric
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def resolve_rubric_path(name_or_path: str | Path, rubrics_dir: Path | None = Non
     if is_path:
         path = Path(name_or_path)
         if not path.is_file():
-            raise RubricError(f"{path}: rubric file not found")
+            raise error(RubricError, "en", "rubric.file_not_found", path=str(path))
         return path
     folder = rubrics_dir if rubrics_dir is not None else default_rubrics_dir()
     for suffix in RUBRIC_SUFFIXES:
@@ -67,11 +68,8 @@ def resolve_rubric_path(name_or_path: str | Path, rubrics_dir: Path | None = Non
         if candidate.is_file():
             return candidate
     names = available_rubrics(folder)
-    listing = ", ".join(names) if names else "none"
-    raise RubricError(
-        f"unknown rubric {raw!r}: no {raw}.yaml in {folder} (available: {listing}); "
-        "pass a rubric name from that list or a path to a rubric file"
-    )
+    listing = ", ".join(names) if names else msg("rubric.none_available")
+    raise error(RubricError, "en", "rubric.unknown", name=raw, folder=str(folder), listing=listing)
 
 
 # --- loading ------------------------------------------------------------------------------------

@@ -118,8 +118,9 @@ class LimitsSpec(_Model):
     """Resource limits for running one submission."""
 
     timeout_s: float = Field(default=300, gt=0)
-    """Wall-clock limit for the whole run."""
+    """CPU seconds the student's code may use in the whole run (the wall clock is only a backstop)."""
     cell_timeout_s: float = Field(default=60, gt=0)
+    """CPU seconds one cell may use, and the longest it may wait without using the CPU."""
     memory_gb: float = Field(default=4, gt=0)
     max_processes: int = Field(default=256, gt=0)
     output_mb: float = Field(default=2, gt=0)

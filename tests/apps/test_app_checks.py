@@ -13,6 +13,7 @@ from grader.checks.base import CheckContext
 from grader.errors import GraderError
 from grader.models.setup import ModelsSetup
 from grader.results import write_json_atomic
+from grader.i18n import text_of
 
 SOURCE = {"rel": "app.py", "kind": "web", "framework": "gradio", "old_gradio": [], "gradio_target": None,
           "models": [{"name": "model.pth", "state": "present"}], "host": None, "port": None}
@@ -41,24 +42,24 @@ def test_accuracy_and_latency_are_measured(tmp_path: Path, demo_setup: ModelsSet
     assert outcome.metrics["accuracy"] == pytest.approx(0.9)
     assert outcome.metrics["latency_p50_ms"] == pytest.approx(float(np.percentile(np.arange(10, 30), 50)))
     assert outcome.metrics["start_s"] == 3.5 and outcome.metrics["first_answer_s"] == 4.0
-    assert "90.0% of 20 hidden digits" in outcome.message and "p95" in outcome.message
-    assert "enable_queue" in outcome.message and "Switched off for grading: auth" in outcome.message
+    assert "90.0% of 20 hidden digits" in text_of(outcome.message, "en") and "p95" in text_of(outcome.message, "en")
+    assert "enable_queue" in text_of(outcome.message, "en") and "Switched off for grading: auth" in text_of(outcome.message, "en")
 
 
 def test_low_accuracy_and_unhealthy_api(tmp_path: Path, demo_setup: ModelsSetup) -> None:
     low = check_web(_ctx(tmp_path, demo_setup, "web", SOURCE, _answers(demo_setup, 4)), {"min_accuracy": 0.5})
-    assert low.key == "low" and "below the required 50%" in low.message
+    assert low.key == "low" and "below the required 50%" in text_of(low.message, "en")
     run = _answers(demo_setup, 20)
     run["endpoint"]["health"] = {"status": 404}
     api = check_api(_ctx(tmp_path, demo_setup, "api", {**SOURCE, "kind": "api"}, run), {})
-    assert api.key == "no_health" and "did not answer with 2xx (404)" in api.message
+    assert api.key == "no_health" and "did not answer with 2xx (404)" in text_of(api.message, "en")
 
 
 def test_unanswered_digits_count_as_wrong(tmp_path: Path, demo_setup: ModelsSetup) -> None:
     run = _answers(demo_setup, 20)
     run.update(status="deadline", predictions=run["predictions"][:10])
     outcome = check_web(_ctx(tmp_path, demo_setup, "web", SOURCE, run), {})
-    assert outcome.metrics["accuracy"] == pytest.approx(0.5) and "Only 10 of 20" in outcome.message
+    assert outcome.metrics["accuracy"] == pytest.approx(0.5) and "Only 10 of 20" in text_of(outcome.message, "en")
 
 
 @pytest.mark.parametrize("source, launch, key, words", [
@@ -81,16 +82,16 @@ def test_a_start_failure_gets_one_plain_sentence(tmp_path: Path, demo_setup: Mod
     outcome = check_web(_ctx(tmp_path, demo_setup, "web", source, run), {})
     assert outcome.key == key
     for word in words:
-        assert word in outcome.message
-    assert "Traceback" not in outcome.message
+        assert word in text_of(outcome.message, "en")
+    assert "Traceback" not in text_of(outcome.message, "en")
 
 
 def test_no_port_and_no_app(tmp_path: Path, demo_setup: ModelsSetup) -> None:
     run = {"status": "no_port", "port": None, "port_requested": 17860, "launch": {}, "log_tail": "loading...\n"}
     outcome = check_web(_ctx(tmp_path, demo_setup, "web", SOURCE, run), {"startup_timeout_s": 30})
-    assert outcome.key == "start_failed" and "did not open a port within 30 s" in outcome.message
+    assert outcome.key == "start_failed" and "did not open a port within 30 s" in text_of(outcome.message, "en")
     missing = check_api(_ctx(tmp_path, demo_setup, "api", None, None, lang="ru"), {})
-    assert missing.key == "missing" and "Сервер API не найден" in missing.message
+    assert missing.key == "missing" and "Сервер API не найден" in text_of(missing.message, "ru")
 
 
 def test_without_the_stage_the_check_says_so(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from grader.apps.stage import docker_report
 from grader.checks.app import check_compose, check_docker
 from grader.checks.base import CheckContext
 from grader.results import write_json_atomic
+from grader.i18n import text_of
 
 from app_support import SAMPLES
 
@@ -109,7 +110,7 @@ def test_without_an_engine_nothing_is_a_pass(tmp_path: Path, monkeypatch: pytest
     ctx = _stage_docker(SAMPLES / "zaitseva_compose", tmp_path / "out", use_engine=True)
     for outcome in (check_docker(ctx, {"target": "web"}), check_docker(ctx, {"target": "api"}), check_compose(ctx, {})):
         assert outcome.key == "not_verified"
-        assert "Not verified: no Docker engine (Cannot connect to the Docker daemon)" in outcome.message
+        assert "Not verified: no Docker engine (Cannot connect to the Docker daemon)" in text_of(outcome.message, "en")
     assert "build" not in (tmp_path / "calls.log").read_text()
 
 
@@ -121,7 +122,7 @@ def test_with_an_engine_images_are_built_run_offline_and_removed(tmp_path: Path,
     monkeypatch.setattr("grader.apps.docker.time.sleep", lambda s: None)
     ctx = _stage_docker(SAMPLES / "zaitseva_compose", tmp_path / "out", use_engine=True)
     web, compose = check_docker(ctx, {"target": "web"}), check_compose(ctx, {})
-    assert web.key == "ok" and "Built and started with Docker 27.0.1" in web.message
+    assert web.key == "ok" and "Built and started with Docker 27.0.1" in text_of(web.message, "en")
     assert compose.key == "ok"
     calls = log.read_text().splitlines()
     runs = [c for c in calls if c.startswith("run ")]
@@ -135,7 +136,7 @@ def test_a_failed_build_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     ctx = _stage_docker(SAMPLES / "petrov_fastapi", tmp_path / "out", use_engine=True)
     outcome = check_docker(ctx, {"target": "api"})
-    assert outcome.key == "failed" and "the build failed" in outcome.message and "COPY failed" in outcome.message
+    assert outcome.key == "failed" and "the build failed" in text_of(outcome.message, "en") and "COPY failed" in text_of(outcome.message, "en")
 
 
 def test_without_docker_flag_the_engine_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -144,7 +145,7 @@ def test_without_docker_flag_the_engine_is_not_used(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     ctx = _stage_docker(SAMPLES / "belova_gradio6", tmp_path / "out", use_engine=False)
     outcome = check_docker(ctx, {"target": "web"})
-    assert outcome.key == "not_verified" and "--docker" in outcome.message
+    assert outcome.key == "not_verified" and "--docker" in text_of(outcome.message, "en")
     assert log.read_text().split() == ["version", "--format", "{{.Server.Version}}"]
 
 
@@ -152,6 +153,6 @@ def test_broken_dockerfile_and_missing_files_outcomes(tmp_path: Path) -> None:
     ctx = _stage_docker(SAMPLES / "fomin_broken_docker", tmp_path / "a", use_engine=False)
     outcome = check_docker(ctx, {"target": "web"})
     assert outcome.key == "problems"
-    assert "EXPOSE 5000, but the app listens on port 7860" in outcome.message
+    assert "EXPOSE 5000, but the app listens on port 7860" in text_of(outcome.message, "en")
     assert check_docker(ctx, {"target": "api"}).key == "missing"
     assert check_compose(ctx, {}).key == "missing"

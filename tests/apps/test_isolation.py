@@ -19,6 +19,7 @@ import pytest
 from app_support import app_rubric, grade_folder
 from grader.models.setup import ModelsSetup
 from grader.sandbox import Sandbox
+from grader.i18n import text_of
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -92,4 +93,4 @@ def test_app_is_cut_off_and_its_daemon_dies(tmp_path: Path, bwrap_box: Sandbox, 
     assert _alive_with(marker) == []
     outcome = result.outcomes["app_api"]  # answers 3 to everything: measured, not trusted
     assert outcome.key == "low" and outcome.metrics["accuracy"] < 0.5
-    assert "did not take the grader's port 18000 and listened on 8080" in outcome.message
+    assert "did not take the grader's port 18000 and listened on 8080" in text_of(outcome.message, "en")

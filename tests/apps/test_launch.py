@@ -10,6 +10,7 @@ import pytest
 from app_support import app_rubric, grade_folder
 from grader.models.setup import ModelsSetup
 from grader.sandbox import Sandbox
+from grader.i18n import text_of
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -57,8 +58,8 @@ def test_fastapi_app_left_for_uvicorn_gets_pixels(tmp_path: Path, bwrap_box: San
     assert run["launch"]["launched_by"] == "grader"
     assert run["endpoint"]["endpoint"] == "POST /api/classify" and run["endpoint"]["nested"] is True
     assert set(run["predictions"]) == {1}
-    assert "the grader started the app it defines" in outcome.message  # type: ignore[attr-defined]
-    assert "did not answer with 2xx (404)" in outcome.message  # type: ignore[attr-defined]
+    assert "the grader started the app it defines" in text_of(outcome.message, "en")  # type: ignore[attr-defined]
+    assert "did not answer with 2xx (404)" in text_of(outcome.message, "en")  # type: ignore[attr-defined]
 
 
 def test_old_launch_options_and_login_are_set_aside(tmp_path: Path, bwrap_box: Sandbox,
@@ -69,4 +70,4 @@ def test_old_launch_options_and_login_are_set_aside(tmp_path: Path, bwrap_box: S
     assert run["status"] == "ok" and run["port"] == 17860
     assert run["launch"]["ignored_options"] == ["enable_queue"] and run["launch"]["dropped_options"] == ["auth"]
     assert set(run["predictions"]) == {3}
-    assert "enable_queue" in outcome.message and "auth" in outcome.message  # type: ignore[attr-defined]
+    assert "enable_queue" in text_of(outcome.message, "en") and "auth" in text_of(outcome.message, "en")  # type: ignore[attr-defined]

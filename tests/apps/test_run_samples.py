@@ -12,6 +12,7 @@ import yaml
 from app_support import SAMPLES, Graded, app_rubric, grade_folder
 from grader.models.setup import ModelsSetup
 from grader.sandbox import Sandbox
+from grader.i18n import text_of
 
 for _module in ("gradio", "gradio_client", "fastapi", "uvicorn", "torch"):  # the `apps` and `models` extras
     pytest.importorskip(_module)
@@ -56,7 +57,7 @@ def test_gradio6_app_is_scored_on_hidden_digits_on_our_port(graded) -> None:
     run = _run(result, "web")
     assert run["port"] == run["port_requested"] == 17860  # the app asked for 0.0.0.0:7860
     assert run["launch"]["requested"] == [{"server_name": "'0.0.0.0'", "server_port": "7860"}]
-    assert "not verified" in result.outcomes["docker_web"].message.lower()
+    assert "not verified" in text_of(result.outcomes["docker_web"].message, "en").lower()
 
 
 def test_sketchpad_gets_a_drawing_and_share_debug_are_neutralised(graded) -> None:
@@ -72,15 +73,15 @@ def test_fastapi_server_answers_and_its_health_page_too(graded) -> None:
     result = graded("petrov_fastapi")
     api = result.outcomes["app_api"]
     assert api.key == "ok" and api.metrics["accuracy"] >= 0.9
-    assert "POST /predict" in api.message and "Health check GET /: 200" in api.message
+    assert "POST /predict" in text_of(api.message, "en") and "Health check GET /: 200" in text_of(api.message, "en")
 
 
 def test_gradio2_app_gets_one_sentence(graded) -> None:
     web = graded("sidorov_gradio2").outcomes["app_web"]
-    assert web.key == "old_gradio" and "written for Gradio 2.x" in web.message
-    assert "Traceback" not in web.message and web.message.count(". ") <= 2
+    assert web.key == "old_gradio" and "written for Gradio 2.x" in text_of(web.message, "en")
+    assert "Traceback" not in text_of(web.message, "en") and text_of(web.message, "en").count(". ") <= 2
 
 
 def test_missing_model_is_named(graded) -> None:
     web = graded("egorova_no_model").outcomes["app_web"]
-    assert web.key == "model_missing" and "mnist_cnn.pth" in web.message and ".gitignore" in web.message
+    assert web.key == "model_missing" and "mnist_cnn.pth" in text_of(web.message, "en") and ".gitignore" in text_of(web.message, "en")

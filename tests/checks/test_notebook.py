@@ -17,6 +17,7 @@ from grader.checks.notebook import check_augmentation, check_curves, check_pretr
 from grader.checks.notebook_answers import check_answers
 from grader.checks.notebook_ast import RunInfo, parse_cell
 from grader.errors import RubricError
+from grader.i18n import text_of
 from grader_inside.notebook import Cell
 from grader.run.runner import CellRecord
 
@@ -705,10 +706,10 @@ def test_manual_check_awaits_review_and_points_at_the_conclusions() -> None:
             "x = 1", "md:Заключение: всё работает.")
     out = check_manual(c, {"look_for": ["вывод", "заключен"]})
     assert out.key == "manual"
-    assert "markdown cell 1" in out.message and "markdown cell 3" in out.message
+    assert "markdown cell 1" in text_of(out.message, "en") and "markdown cell 3" in text_of(out.message, "en")
     assert out.metrics["words"] >= 10
-    assert check_manual(ctx("x = 1"), {"look_for": ["вывод"]}).message.startswith("Awaiting review")
-    assert check_manual(ctx("x = 1"), {}).message == "Awaiting review by the instructor."
+    assert text_of(check_manual(ctx("x = 1"), {"look_for": ["вывод"]}).message, "en").startswith("Awaiting review")
+    assert text_of(check_manual(ctx("x = 1"), {}).message, "en") == "Awaiting review by the instructor."
     with pytest.raises(RubricError):
         check_manual(ctx("x = 1"), {"lookfor": ["x"]})
 

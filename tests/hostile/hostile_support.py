@@ -177,9 +177,20 @@ def grade_hostile(backend: str, tmp: Path) -> Graded:
 
 
 def template(key: str, lang: str = LANG) -> re.Pattern[str]:
-    """The catalogue message `key` as a pattern: each {field} matches any text."""
+    """The catalogue message `key` as a pattern: each {field} (a plural with its branches too)
+    matches any text."""
     text = catalogue()[key][lang]
-    parts = re.split(r"\{[^{}]*\}", text)
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "{":
+            if depth == 0:
+                parts.append(text[start:i])
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                start = i + 1
+    parts.append(text[start:])
     return re.compile(".+?".join(re.escape(p) for p in parts), re.DOTALL)
 
 

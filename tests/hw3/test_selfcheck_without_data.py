@@ -66,6 +66,6 @@ def test_russian_line_and_a_rubric_of_data_checks_only(monkeypatch: pytest.Monke
     result = selfcheck.run_self_check(notebook, only, lang="ru")
     assert result.result is None and len(result.not_run) == 2 and result.passed
     shown = " ".join(selfcheck.render(result, "ru", colour=False).split())
-    assert "Здесь не проверялось (2, 4 баллов): Обученная модель в ноутбуке; Точность на скрытом тесте" in shown
+    assert "Здесь не проверялось (2, 4 балла): Обученная модель в ноутбуке; Точность на скрытом тесте" in shown
     assert "данных курса (afhq)" in shown
     assert "нет открытых проверок" not in shown  # there are some; they need the data

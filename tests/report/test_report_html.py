@@ -63,17 +63,19 @@ def test_student_report_content(tmp_path: Path, rich_result: SubmissionResult) -
     assert path == tmp_path / "report.html" and path.is_file()
     html = path.read_text(encoding="utf-8")
     assert "Иванов Иван" in html and "ДЗ 1: градиентный спуск" in html
-    assert "3.5 / 9" in html  # score X / Y
+    assert "3,5 / 9" in html  # score X / Y, with a decimal comma in Russian
     assert "проверено" in html  # submission status
-    assert "bubblewrap sandbox" in html and 'class="sandbox warning"' not in html
-    assert html.index("bubblewrap sandbox") < html.index("<h1>")  # sandbox line at the very top
+    assert "песочница bubblewrap: без сети" in html and 'class="sandbox warning"' not in html
+    assert "bubblewrap sandbox" not in html  # the sandbox's own English words stay in results.json
+    assert html.index("песочница bubblewrap") < html.index("<h1>")  # sandbox line at the very top
     assert "Градиентный спуск сходится" in html
     assert "зачтено" in html and "частично" in html and "не зачтено" in html
     assert "ждёт проверки преподавателем" in html and "— / 3" in html
     assert "скрытая" in html and "hidden inputs differ" in html  # hidden checks shown, marked
     assert "Colab: drive.mount() заменён заглушкой" in html
-    assert "0.0123" in html and "0.0123456" not in html and ">100<" in html  # metrics formatted
-    assert "12.3 с" in html
+    assert "0,0123" in html and "0,0123456" not in html and ">100<" in html  # metrics formatted
+    assert ">шагов<" in html and ">steps<" not in html  # metrics by their catalogue labels
+    assert "12,3 с" in html
 
 
 def test_figures_embedded_and_missing_skipped(tmp_path: Path, rich_result: SubmissionResult) -> None:
@@ -82,8 +84,8 @@ def test_figures_embedded_and_missing_skipped(tmp_path: Path, rich_result: Submi
     data_uri = "data:image/png;base64," + base64.b64encode(PNG).decode()
     assert html.count(data_uri) == 1
     assert 'src="loss.png"' not in html  # nothing refers to a file next to the page
-    assert "missing.png" in html and "not found" in html
-    assert "own_plot.png" in html
+    assert "missing.png" not in html and "own_plot.png" not in html  # captions, not file names
+    assert "LR: figure 1" in html and "Figure 1 from the submission" in html and "not found" in html
 
 
 def test_figure_outside_student_dir_is_not_read(tmp_path: Path) -> None:
@@ -118,7 +120,7 @@ def test_plain_sandbox_is_a_warning(tmp_path: Path) -> None:
     result = submission("s", (check("a", "pass", 1.0),), sandbox="plain process (NO isolation): bwrap not found")
     html = render_student_report(result, tmp_path, title="T", lang="en").read_text(encoding="utf-8")
     assert 'class="sandbox warning"' in html
-    assert "plain process (NO isolation): bwrap not found" in html
+    assert "a plain process without file or network isolation (bubblewrap is not available here)" in html
 
 
 def test_ru_and_en_labels_differ(tmp_path: Path, rich_result: SubmissionResult) -> None:
@@ -178,9 +180,9 @@ def test_index_page(tmp_path: Path, batch: BatchResult) -> None:
     assert path == tmp_path / "index.html"
     html = path.read_text(encoding="utf-8")
     gd_row = re.search(r'<tr class="card" data-check="gd">(.*?)</tr>', html, re.S)
-    assert gd_row and "67% (2 / 3)" in gd_row.group(1) and "1.33 / 2" in gd_row.group(1)
+    assert gd_row and "67\xa0% (2 / 3)" in gd_row.group(1) and "1,33 / 2" in gd_row.group(1)
     assert "Проверено: 3, ошибок: 1, превышено время: 0, всего: 4" in html
-    assert 'class="sandbox warning"' in html and "bwrap not found" in html
+    assert 'class="sandbox warning"' in html and "bubblewrap здесь недоступен" in html
     assert "<svg" in html and "<rect" in html
     assert "<script>" not in html and "boom &lt;script&gt;" in html
     # links use the folder name, URL-encoded; rows sorted by student

@@ -79,6 +79,7 @@ def test_tick_labels() -> None:
     assert format_tick(10.0, 5.0) == "10"
     assert format_tick(0.0, 0.1) == "0"
     assert format_tick(2e6, 1e6) == "2e+06"
+    assert format_tick(0.25, 0.25, ",") == "0,25" and format_tick(-1.5, 0.5, ",") == "−1,5"  # a Russian chart
 
 
 def test_a_long_run_stays_a_small_picture() -> None:

@@ -218,7 +218,7 @@ def test_name_lookup(tmp_path: Path) -> None:
     write(tmp_path, VALID.replace("assignment: task1", "assignment: task2"), "task2.yaml")
     assert load_rubric("task2", rubrics_dir=tmp_path).assignment == "task2"
     assert available_rubrics(tmp_path) == ["task1", "task2"]
-    with pytest.raises(RubricError, match=r"unknown rubric 'task9'.*available: task1, task2"):
+    with pytest.raises(RubricError, match=r"unknown rubric “task9”.*available: task1, task2"):
         load_rubric("task9", rubrics_dir=tmp_path)
 
 

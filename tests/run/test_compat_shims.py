@@ -8,6 +8,7 @@ import pytest
 from shim_support import run_with_shims
 
 from grader.grading import _missing_package, _shim_note
+from grader.i18n import text_of
 
 
 def test_numpy_aliases_work_as_they_did(tmp_path: Path) -> None:
@@ -77,7 +78,7 @@ def test_nothing_is_noted_when_nothing_old_is_used(tmp_path: Path) -> None:
     ("keras: fit_generator -> fit", "en", "Offline: keras: fit_generator -> fit"),
 ])
 def test_shim_notes_are_worded_in_the_reports_language(line: str, lang: str, expected: str) -> None:
-    assert _shim_note(line, lang).startswith(expected)
+    assert text_of(_shim_note(line), lang).startswith(expected)
 
 
 def test_a_missing_package_is_named() -> None:
@@ -103,6 +104,6 @@ def test_a_notebook_runs_on_past_a_missing_package_and_an_old_api(tmp_path: Path
     run = run_submission(RunRequest(entry=entry, files=(entry,), files_root=work, timeout_s=60),
                          get_sandbox("auto", fallback=True), tmp_path / "out")
     assert [c.status for c in run.cells] == ["ok", "error", "ok"]
-    notes = _run_notes(run, "en", 60)
+    notes = [text_of(n, "en") for n in _run_notes(run, 60)]
     assert any("the package skorch_not_installed_here is not installed" in n and n.startswith("Cell 2") for n in notes)
     assert any(n.startswith("The work uses aliases numpy no longer has") for n in notes)
