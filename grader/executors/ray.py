@@ -41,7 +41,7 @@ from grader.errors import ExecutionError, ExecutorError, GraderError
 from grader.executors.shipping import (Budget, digest, materialise, pack_files, pack_folders, pack_tree, submission_path,
                                       unpack_run, unpack_trusted)
 from grader.grading import BatchPlan, GradeOptions, PlannedRun, Staged, execute_run, land_run
-from grader.i18n import tr
+from grader.i18n import msg
 from grader.intake import Submission
 from grader.run.runner import MAX_ARTIFACT_FILES, RunOutcome
 from grader.sandbox import GIB, Sandbox, get_sandbox
@@ -304,14 +304,14 @@ class RayExecutor:
             return plan.crashed(sub, exc.cause if exc.cause is not None else exc, self.description)
         except ray.exceptions.RayError as exc:  # the worker or its node was lost, twice
             logger.error("grading %s: the cluster lost its worker %d times (%s)", sub.student, TRIES, exc)
-            return plan.failed(sub, tr(plan.lang, "cluster.worker_lost", detail=type(exc).__name__), self.description)
+            return plan.failed(sub, msg("cluster.worker_lost", detail=type(exc).__name__), self.description)
         try:
             for name in RUN_FOLDERS:
                 shutil.rmtree(planned.student_dir / name, ignore_errors=True)
             unpack_run(landed.folder, planned.student_dir, RUN_FOLDERS, _budget(planned))
         except (ExecutionError, OSError, ValueError) as exc:
             logger.error("grading %s: the run's folder from %s is refused: %s", sub.student, landed.host, exc)
-            return plan.failed(sub, f"internal grader error: {exc}", landed.sandbox)
+            return plan.failed(sub, msg("grader.internal_error", error=str(exc)), landed.sandbox)
         return land_run(planned, replace(landed.run, outbox=planned.student_dir / "run"), landed.sandbox)
 
     def close(self) -> None:
