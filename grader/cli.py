@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from grader.errors import GraderError
+from grader.executors import EXECUTORS
 from grader.results import load_batch
 
 if TYPE_CHECKING:
@@ -83,10 +84,16 @@ def main(verbose: bool) -> None:
 @click.option("--docker", "docker", is_flag=True,
               help="Task 2 bonus: build and run the students' Dockerfiles and compose files with the Docker engine "
                    "(without it, or without an engine, they are checked as files and reported as not verified).")
+@click.option("--executor", type=click.Choice(list(EXECUTORS)), default="local", show_default=True,
+              help="Where the sandboxed runs happen: " + "; ".join(f"{name}: {e.summary}" for name, e in EXECUTORS.items())
+                   + ". The checks, results and reports are always made here.")
+@click.option("--address", default=None, metavar="auto|HOST:PORT",
+              help="--executor ray: the cluster to grade on, auto (the one started on this machine with `ray start "
+                   "--head`, or RAY_ADDRESS) or its head's HOST:PORT (default: auto).")
 def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None, workers: int | None,
           timeout_s: float | None, force: bool, sandbox: str, allow_file_times: bool,
           moodle_worksheet: Path | None, moodle_lang: str | None, data: tuple[str, ...], device: str,
-          retrain: bool, weights: Path | None, docker: bool) -> None:
+          retrain: bool, weights: Path | None, docker: bool, executor: str, address: str | None) -> None:
     """Grade every submission in FOLDER (one sub-folder or file per student)."""
     from grader.grading import GradeOptions, Progress, default_workers, grade_batch
     from grader.i18n import localized, tr
@@ -97,6 +104,8 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
     from grader.rubric import load_rubric
     from grader.rubric.schema import text
 
+    if address is not None and executor == "local":
+        raise click.UsageError("--address names a cluster: use it with --executor ray")
     try:
         rubric = load_rubric(assignment)
         out = out_dir or Path("reports") / rubric.assignment
@@ -105,7 +114,7 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
                                timeout_s=timeout_s, force=force, sandbox=sandbox,
                                allow_file_times=allow_file_times, moodle_worksheet=worksheet,
                                data=_data_options(data), device=device, retrain=retrain, weights=weights,
-                               docker=docker)
+                               docker=docker, executor=executor, address=address)
         tty = sys.stderr.isatty()
         shown_lang = lang or rubric.lang
 

@@ -7,7 +7,8 @@
     │   └── UnsafeArchiveError   an archive tries path traversal or is a zip bomb
     ├── SandboxError             the sandbox could not be set up or started
     ├── ExecutionError           running a submission failed in a way the grader must report
-    └── DataError                a dataset or data directory is missing or malformed
+    ├── DataError                a dataset or data directory is missing or malformed
+    └── ExecutorError            the runs' executor cannot start (Ray missing, no cluster, nodes too small)
 
 This module imports nothing from the grader.
 """
@@ -52,3 +53,7 @@ class ExecutionError(GraderError):
 
 class DataError(GraderError):
     """A dataset is missing or malformed."""
+
+
+class ExecutorError(GraderError):
+    """The executor of a batch's runs cannot start or reach its machines."""

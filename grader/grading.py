@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import grader
 from grader.apps import app_checks
 from grader.errors import GraderError
+from grader.executors import Executor, open_executor
 from grader.i18n import Text, catalogue, joined, kept_message, msg, said
 from grader.intake import Submission, discover
 from grader.integrity import scan_source, verdict
@@ -34,7 +35,6 @@ from grader.rubric.schema import CheckSpec, text
 from grader_inside.notebook import Cell, read_cells
 from grader.run.runner import CellRecord, RunOutcome, RunRequest, run_submission
 from grader.sandbox import GIB, MIB, Limits, Sandbox
-from grader.sandbox.detect import get_sandbox
 from grader.tracebacks import execution_counts, in_student_cells
 
 if TYPE_CHECKING:  # imported where used: the first run starts before the checks' and models' modules load
@@ -62,6 +62,8 @@ class GradeOptions:
     retrain: bool = False  # Task 2: equal-budget retraining of each student architecture
     weights: Path | None = None  # HW 3: --weights, the pretrained files (torch hub / Keras caches)
     docker: bool = False  # Task 2 bonus: build and run the students' Docker files (needs a Docker engine)
+    executor: str = "local"  # where the sandboxed runs happen: a name in grader.executors.EXECUTORS
+    address: str | None = None  # the cluster an executor connects to (ray: auto or HOST:PORT)
 
 
 @dataclass(frozen=True)
@@ -91,18 +93,34 @@ def cache_key(sub: Submission, rubric: Rubric, options: GradeOptions, lang: str,
 
 def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
                 on_progress: Callable[[Progress], None] | None = None,
-                sandbox: Sandbox | None = None) -> BatchResult:
+                sandbox: Sandbox | None = None, executor: Executor | None = None) -> BatchResult:
+    """Grade every submission under `root`. The sandboxed runs happen where `executor` puts them
+    (default: the one options.executor names, with `sandbox` for local runs); intake, resume,
+    the checks and every file of the output folder happen here."""
     lang = options.lang or rubric.lang
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
     subs = discover(root, patterns=tuple(rubric.entry.patterns), unpack_dir=out / ".unpacked",
                     lang=lang, entry_hints=tuple(rubric.entry.hints))
-    box = sandbox or get_sandbox(options.sandbox)  # type: ignore[arg-type]
+    runner = executor or open_executor(options, sandbox)
+    try:
+        return _grade_with(runner, root, subs, rubric, options, lang, on_progress)
+    finally:
+        if executor is None:  # opened here, closed here
+            runner.close()
+
+
+def _grade_with(executor: Executor, root: Path, subs: list[Submission], rubric: Rubric, options: GradeOptions,
+                lang: str, on_progress: Callable[[Progress], None] | None) -> BatchResult:
+    out = options.out_dir
     clock = (SubmissionClock.for_class(root, zone=rubric.due.tzinfo, allow_file_times=options.allow_file_times,
                                        worksheet=options.moodle_worksheet)
              if rubric.due is not None else None)
     times = {sub.student_id: clock.time_of(sub, lang) for sub in subs} if clock is not None else {}
     setup = _prepare_setup(rubric, options, out)
+    if setup is not None and executor.gpu is not None:  # the executor's machines decide, not this one
+        setup = dataclasses.replace(setup, gpu_present=executor.gpu)
+    plan = BatchPlan(rubric, options, out, lang, times, setup)
     results: dict[str, SubmissionResult] = {}
     todo: list[Submission] = []
     for sub in subs:
@@ -116,6 +134,12 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
     running: set[str] = set()
     lock = threading.Lock()
 
+    def started(sub: Submission) -> None:
+        with lock:
+            running.add(sub.student)
+            if on_progress:
+                on_progress(Progress(done, len(subs), tuple(sorted(running)), None))
+
     def record(sub: Submission, result: SubmissionResult) -> None:
         nonlocal done
         with lock:
@@ -125,38 +149,23 @@ def grade_batch(root: Path, rubric: Rubric, options: GradeOptions,
             if on_progress:
                 on_progress(Progress(done, len(subs), tuple(sorted(running)), result))
 
-    def check(sub: Submission, staged: RanSubmission | SubmissionResult) -> None:
+    def check(sub: Submission, staged: Staged) -> None:
         try:
             result = staged if isinstance(staged, SubmissionResult) else check_one(staged)
         except Exception as exc:  # one bad submission never stops the batch
             logger.exception("checking %s failed", sub.student)
-            result = _error_result(sub, rubric, lang, box, msg("grader.internal_error", error=f"{type(exc).__name__}: {exc}"))
+            result = plan.crashed(sub, exc, executor.description)
         write_json_atomic(out / sub.student_id / RESULT_FILE, result.to_json())
         record(sub, result)
 
-    def run(sub: Submission, checks: ThreadPoolExecutor) -> None:
-        with lock:
-            running.add(sub.student)
-            if on_progress:
-                on_progress(Progress(done, len(subs), tuple(sorted(running)), None))
-        staged: RanSubmission | SubmissionResult
-        try:
-            staged = run_one(sub, rubric, box, out, lang, options, when=times.get(sub.student_id), setup=setup)
-        except Exception as exc:  # one bad submission never stops the batch
-            logger.exception("grading %s failed", sub.student)
-            staged = _error_result(sub, rubric, lang, box, msg("grader.internal_error", error=f"{type(exc).__name__}: {exc}"))
-        checks.submit(check, sub, staged)
-
-    # Two stages: `workers` sandboxed runs at a time, and the checks of a finished run overlap
-    # the next runs (the checks are the grader's own work, outside the sandbox).
-    workers = max(1, options.workers)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="checks") as checks:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="runs") as runs:
-            for fut in [runs.submit(run, sub, checks) for sub in todo]:
-                fut.result()
+    # Two stages: the executor's sandboxed runs, and the checks of a finished run here, which
+    # overlap the next runs (the checks are the grader's own work, outside the sandbox).
+    with ThreadPoolExecutor(max_workers=max(1, options.workers), thread_name_prefix="checks") as checks:
+        for sub, staged in executor.runs(plan, todo, started):
+            checks.submit(check, sub, staged)
     ordered = tuple(results[s.student_id] for s in subs)
     batch = BatchResult(rubric.assignment, datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        ordered, sandbox=box.description)
+                        ordered, sandbox=executor.description)
     write_json_atomic(out / "results.json", batch.to_json())
     folders = {s.student: s.student_id for s in subs}
     (out / ".folders.json").write_text(json.dumps(folders, ensure_ascii=False), encoding="utf-8")
@@ -195,7 +204,7 @@ def _limits(rubric: Rubric) -> Limits:
                   output_bytes=int(lim.output_mb * MIB), scratch_bytes=int(lim.scratch_mb * MIB))
 
 
-def _error_result(sub: Submission, rubric: Rubric, lang: str, box: Sandbox, message: str | Text,
+def _error_result(sub: Submission, rubric: Rubric, lang: str, sandbox: str, message: str | Text,
                   status: str = "error", cache: str = "") -> SubmissionResult:
     not_run = {kind: msg("manual.awaiting" if kind == "manual" else "run.not_graded") for kind in ("manual", "")}
     checks = tuple(
@@ -205,9 +214,27 @@ def _error_result(sub: Submission, rubric: Rubric, lang: str, box: Sandbox, mess
     )
     error, error_msg = said(message, lang)
     return SubmissionResult(sub.student, _own_name(sub), sub.sha256, status,  # type: ignore[arg-type]
-                            0.0, rubric.max_score, 0.0, error, checks, sandbox=box.description,
+                            0.0, rubric.max_score, 0.0, error, checks, sandbox=sandbox,
                             notes=sub.notes, cache_key=cache, lang=lang, moodle_id=sub.moodle_id,
                             error_msg=error_msg, note_msgs=sub.note_msgs)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """A submission ready for its sandboxed run: what the sandbox gets, and what the checks need
+    afterwards. Made here; the run itself may happen on another machine (grader.executors)."""
+
+    sub: Submission
+    rubric: Rubric
+    lang: str
+    key: str
+    student_dir: Path  # here, in the output folder
+    request: RunRequest
+    timeout: float
+    start: float
+    when: SubmissionTime | None
+    setup: ModelsSetup | None
+    docker: bool
 
 
 @dataclass(frozen=True)
@@ -216,7 +243,7 @@ class RanSubmission:
 
     sub: Submission
     rubric: Rubric
-    box: Sandbox
+    sandbox: str  # the isolation the run had, as its sandbox described it
     student_dir: Path
     lang: str
     run: RunOutcome
@@ -225,6 +252,41 @@ class RanSubmission:
     start: float
     when: SubmissionTime | None
     setup: ModelsSetup | None
+
+
+Staged = RanSubmission | SubmissionResult  # what a run hands to the checks
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """What every run of a batch shares, and the steps of one run for an executor: `run` on this
+    machine, or `plan` here, `execute` where the sandbox is, `land` here again."""
+
+    rubric: Rubric
+    options: GradeOptions
+    out: Path
+    lang: str
+    times: Mapping[str, SubmissionTime]
+    setup: ModelsSetup | None
+
+    def run(self, sub: Submission, box: Sandbox) -> Staged:
+        """The whole run on this machine; a failure of ours becomes this student's error result."""
+        try:
+            return run_one(sub, self.rubric, box, self.out, self.lang, self.options,
+                           when=self.times.get(sub.student_id), setup=self.setup)
+        except Exception as exc:  # one bad submission never stops the batch
+            logger.exception("grading %s failed", sub.student)
+            return self.crashed(sub, exc, box.description)
+
+    def plan(self, sub: Submission, sandbox: str) -> PlannedRun | SubmissionResult:
+        return plan_run(sub, self.rubric, self.out, self.lang, self.options, sandbox,
+                        when=self.times.get(sub.student_id), setup=self.setup)
+
+    def crashed(self, sub: Submission, exc: BaseException, sandbox: str) -> SubmissionResult:
+        return self.failed(sub, msg("grader.internal_error", error=f"{type(exc).__name__}: {exc}"), sandbox)
+
+    def failed(self, sub: Submission, message: str | Text, sandbox: str) -> SubmissionResult:
+        return _error_result(sub, self.rubric, self.lang, sandbox, message)
 
 
 def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
@@ -238,14 +300,23 @@ def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: st
 
 def run_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
             options: GradeOptions, when: SubmissionTime | None = None,
-            setup: ModelsSetup | None = None) -> RanSubmission | SubmissionResult:
+            setup: ModelsSetup | None = None) -> Staged:
     """The sandboxed run of one submission (or its result already, when it cannot run)."""
+    planned = plan_run(sub, rubric, out, lang, options, box.description, when, setup)
+    if isinstance(planned, SubmissionResult):
+        return planned
+    return land_run(planned, execute_run(planned, box, planned.student_dir), box.description)
+
+
+def plan_run(sub: Submission, rubric: Rubric, out: Path, lang: str, options: GradeOptions, sandbox: str,
+             when: SubmissionTime | None = None, setup: ModelsSetup | None = None) -> PlannedRun | SubmissionResult:
+    """What the sandboxed run of `sub` will be (or its result already, when it cannot run)."""
     start = time.monotonic()
     key = cache_key(sub, rubric, options, lang, when)
     student_dir = out / sub.student_id
     student_dir.mkdir(parents=True, exist_ok=True)
     if sub.error or sub.entry is None:
-        return _error_result(sub, rubric, lang, box, sub.error_msg or sub.error or msg("run.no_entry"), cache=key)
+        return _error_result(sub, rubric, lang, sandbox, sub.error_msg or sub.error or msg("run.no_entry"), cache=key)
     timeout = options.timeout_s or rubric.limits.timeout_s
     params = setup.parameters(rubric.parameters) if setup is not None else dict(rubric.parameters)
     request = RunRequest(entry=sub.entry, files=sub.files, files_root=sub.files_root,
@@ -253,15 +324,32 @@ def run_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
                          cell_timeout_s=min(rubric.limits.cell_timeout_s, timeout), timeout_s=timeout,
                          limits=_limits(rubric), parameters=params,
                          **(_data_request(setup) if setup is not None else {}))
-    run = run_submission(request, box, student_dir / "run")
-    if app_checks(rubric.checks):
+    return PlannedRun(sub, rubric, lang, key, student_dir, request, timeout, start, when, setup, options.docker)
+
+
+def execute_run(planned: PlannedRun, box: Sandbox, student_dir: Path) -> RunOutcome:
+    """The sandboxed part of a run, on the machine that has `box`: the notebook's run into
+    `student_dir`/run, then the app stage's runs into `student_dir`/apps (rubrics with app checks)."""
+    run = run_submission(planned.request, box, student_dir / "run")
+    if app_checks(planned.rubric.checks):
         from grader.apps.stage import run_app_stage
 
-        run_app_stage(sub.files, sub.files_root, rubric, box, student_dir, setup, _limits(rubric), options.docker)
+        request = planned.request
+        root = request.files_root if request.files_root is not None else request.entry.parent
+        run_app_stage(request.files, root, planned.rubric, box, student_dir, planned.setup, request.limits,
+                      planned.docker)
+    return run
+
+
+def land_run(planned: PlannedRun, run: RunOutcome, sandbox: str) -> Staged:
+    """A run's outcome, back here, ready for the checks (or the student's result already)."""
+    sub, lang = planned.sub, planned.lang
     if run.status == "unreadable":
-        return _error_result(sub, rubric, lang, box, msg("run.unreadable", file=sub.entry.name, detail=run.message),
-                             cache=key)
-    return RanSubmission(sub, rubric, box, student_dir, lang, run, key, timeout, start, when, setup)
+        assert sub.entry is not None
+        return _error_result(sub, planned.rubric, lang, sandbox,
+                             msg("run.unreadable", file=sub.entry.name, detail=run.message), cache=planned.key)
+    return RanSubmission(sub, planned.rubric, sandbox, planned.student_dir, lang, run, planned.key,
+                         planned.timeout, planned.start, planned.when, planned.setup)
 
 
 def check_one(ran: RanSubmission) -> SubmissionResult:
@@ -301,7 +389,7 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
     result = SubmissionResult(
         student=sub.student, submission=_own_name(sub),
         sha256=sub.sha256, status=status, score=round(score, 4), max_score=rubric.max_score,
-        duration_s=time.monotonic() - ran.start, error=error_text, checks=results, sandbox=ran.box.description,
+        duration_s=time.monotonic() - ran.start, error=error_text, checks=results, sandbox=ran.sandbox,
         cell_errors=_cell_errors(run), notes=tuple(t for t, _ in shown), figures=figures, cache_key=ran.key,
         lang=lang, moodle_id=sub.moodle_id, flags=flags, error_msg=error_msg,
         note_msgs=tuple(m for _, m in shown), cpu_s=run.cpu_s)

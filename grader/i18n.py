@@ -59,7 +59,7 @@ Lang = Literal["ru", "en"]
 LANGS: tuple[Lang, ...] = ("ru", "en")
 CATALOGUE_FILES = ("common.yaml", "run.yaml", "intake.yaml", "gd.yaml", "report.yaml", "selfcheck.yaml",
                    "models.yaml", "notebook.yaml", "manual.yaml", "hw3.yaml", "apps.yaml", "integrity.yaml",
-                   "review.yaml")
+                   "review.yaml", "cluster.yaml")
 # Still str.format templates: their families convert them when they move (issue 17).
 LEGACY_FILES = frozenset({"gd.yaml", "models.yaml", "notebook.yaml", "hw3.yaml"})
 

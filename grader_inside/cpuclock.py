@@ -72,6 +72,9 @@ class CellWatch:
     it has used no CPU for `idle_s` of wall time (sleeping, waiting for input: code that would
     never finish). Stopping is `interrupt()` (SIGINT to the kernel), then `kill()` if the cell
     does not end within `grace_s`.
+
+    One thread for the whole run, started before any student code: a fork bomb that fills the
+    run's process limit cannot keep the harness from watching its next cell.
     """
 
     POLL_S = 0.1
@@ -81,53 +84,69 @@ class CellWatch:
         self.interrupt, self.kill, self.clock, self.grace_s = interrupt, kill, clock, grace_s
         self.reason: str | None = None  # "cpu" | "idle" once the watch stopped the cell
         self.used_s = 0.0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._seq = 0  # which watch is current: each start() takes the next number
+        self._active = False  # whether that watch's cell is still running
+        self._limits: tuple[float, float, float] = (0.0, 0.0, 0.0)  # start CPU, budget, idle
+        threading.Thread(target=self._loop, name="cell-watch", daemon=True).start()
 
     def start(self, budget_s: float, idle_s: float) -> float:
         """Begin watching a cell; returns the CPU clock at its start."""
-        self.reason, self.used_s = None, 0.0
-        self._stop.clear()
         start = self.clock()
-        self._thread = threading.Thread(target=self._watch, args=(start, budget_s, idle_s), daemon=True)
-        self._thread.start()
+        with self._lock:
+            self.reason, self.used_s = None, 0.0
+            self._limits = (start, budget_s, idle_s)
+            self._seq += 1
+            self._active = True
         return start
 
     def stop(self) -> float:
-        """End the watch; the CPU seconds the cell used."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        """End the watch of the current cell; the CPU seconds it used."""
+        with self._lock:
+            active, (start, _, _) = self._active, self._limits
+            self._active = False
+        if active:
+            self.used_s = max(self.used_s, self.clock() - start)
         return self.used_s
 
-    def _watch(self, start: float, budget_s: float, idle_s: float) -> None:
-        last_cpu, last_progress = start, time.monotonic()
-        while not self._stop.wait(self.POLL_S):
-            now_cpu = self.clock()
-            self.used_s = max(0.0, now_cpu - start)
-            now = time.monotonic()
+    def _loop(self) -> None:
+        watched, last_cpu, last_progress = 0, 0.0, 0.0
+        while True:
+            time.sleep(self.POLL_S)
+            with self._lock:
+                cell, active, (start, budget_s, idle_s) = self._seq, self._active, self._limits
+            if not active:
+                continue
+            now_cpu, now = self.clock(), time.monotonic()
+            if cell != watched:
+                watched, last_cpu, last_progress = cell, start, now
+            used = max(0.0, now_cpu - start)
             if now_cpu - last_cpu > 0.02:
                 last_cpu, last_progress = now_cpu, now
-            if self.used_s >= budget_s:
-                self.reason = "cpu"
-            elif now - last_progress >= idle_s:
-                self.reason = "idle"
-            if self.reason is not None:
-                self._end()
-                return
-        self.used_s = max(0.0, self.clock() - start)
+            reason = "cpu" if used >= budget_s else ("idle" if now - last_progress >= idle_s else None)
+            if reason is None:
+                continue
+            with self._lock:
+                if self._seq != cell or not self._active:
+                    continue
+                self.reason, self.used_s = reason, used
+            self._end(cell)
 
-    def _end(self) -> None:
+    def _end(self, cell: int) -> None:
         try:
             self.interrupt()
         except Exception:  # the kernel may be gone already
             pass
-        if not self._stop.wait(self.grace_s):
-            try:
-                self.kill()  # code that ignores the interrupt: the harness restarts the kernel
-            except Exception:
-                pass
+        deadline = time.monotonic() + self.grace_s
+        while time.monotonic() < deadline:
+            time.sleep(self.POLL_S)
+            with self._lock:
+                if self._seq != cell or not self._active:
+                    return  # the cell ended
+        try:
+            self.kill()  # code that ignores the interrupt: the harness restarts the kernel
+        except Exception:
+            pass
 
 
 def kernel_signals(km: Any) -> tuple[Callable[[], None], Callable[[], None]]:

@@ -287,7 +287,6 @@ def _execute_all(client: CappedClient, nb: Any, numbers: dict[int, int], spec: H
                 # nbclient's manager and client are async: their methods must be run, not called
                 run_sync(client.km.restart_kernel)(now=True)
                 run_sync(client.kc.wait_for_ready)(timeout=60)
-                watch = CellWatch(*kernel_signals(client.km))
                 before = [j for j in queue[: pos - 1] if numbers.get(j) not in died]
                 queue = before + queue[pos:]
                 pos = 0

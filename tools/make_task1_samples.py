@@ -2010,6 +2010,135 @@ add(HIDDEN_FILES, HIDDEN_EXPECTED, "task1-kiselev", "dz1.py", _kiselev_py,
     full())
 
 
+# --- h18 Sokolova (Moodle): Task 1.1's steps computed by hand in LaTeX, with a slip ------------
+add(HIDDEN_FILES, HIDDEN_EXPECTED, "Соколова Анна_20331_assignsubmission_file_", "ДЗ1.ipynb",
+    nb_text(notebook([
+        md("# ДЗ 1. Градиентный спуск\nФункция $f(x) = x^2 + 3\\sin x$, $f'(x) = 2x + 3\\cos x$"),
+        code(IMPORTS),
+        code("""
+        def f(x):
+            return x**2 + 3*np.sin(x)
+
+        def df(x):
+            return 2*x + 3*np.cos(x)
+        """),
+        md("""
+        ## 1.1. Три шага вручную
+        Начальная точка $x_0 = 1$, шаг обучения $\\eta = 0,1$.
+
+        $x_1 = x_0 - \\eta f'(x_0) = 1 - 0,1 \\cdot 3,6209 = 0,6379$
+
+        $x_2 = x_1 - \\eta f'(x_1) = 0,6379 - 0,1 \\cdot 3,6858 = 0,3193$
+
+        $x_3 = x_2 - \\eta f'(x_2) = 0,3193 - 0,1 \\cdot 3,4870 = -0,0294$
+
+        $x_4 = x_3 - \\eta f'(x_3) = -0,0294 - 0,1 \\cdot 2,9399 = -0,3234$
+        """),
+        code("""
+        xs_hand = [1, 0.6379, 0.3193, -0.0294, -0.3234]
+        grid = np.linspace(-2, 2, 200)
+        plt.plot(grid, f(grid))
+        plt.scatter(xs_hand, [f(v) for v in xs_hand], color='red')
+        plt.show()
+        """),
+    ])),
+    "steps of Task 1.1 written by hand in LaTeX (decimal commas); step 2 has an arithmetic slip "
+    "(0.3193 written, 0.2693 right), steps 3 and 4 follow correctly from the written value: three "
+    "correct steps -> steps 1.0 with the slip named; the hand values are plotted on the curve; no "
+    "loop, so no stop rule; no bonus",
+    full(stop_rule=0.0, momentum=0.0, nesterov=0.0))
+
+# --- h19 task1-kuzmin: torch.optim.SGD(momentum, nesterov=True) instead of hand-written steps --
+add(HIDDEN_FILES, HIDDEN_EXPECTED, "task1-kuzmin", "gd_torch.ipynb", nb_text(notebook([
+    code(IMPORTS + "import torch\n"),
+    code("""
+    def f(x):
+        return x**2 + 3*torch.sin(x)
+
+    x = torch.tensor(2.5, requires_grad=True)
+    opt = torch.optim.SGD([x], lr=0.05, momentum=0.9, nesterov=True)
+    xs = [x.item()]
+    for i in range(60):
+        opt.zero_grad()
+        loss = f(x)
+        loss.backward()
+        opt.step()
+        xs.append(x.item())
+    print(xs[-1])
+    """),
+    code("""
+    grid = np.linspace(-3, 3, 200)
+    plt.plot(grid, [f(torch.tensor(g)).item() for g in grid])
+    plt.scatter(xs, [f(torch.tensor(v)).item() for v in xs], color='red')
+    plt.show()
+    """),
+])), "the steps, the momentum and Nesterov's look-ahead are all torch.optim.SGD's (nesterov=True): "
+    "library work earns part of steps, momentum and Nesterov (0.5 each); autograd's derivative is "
+    "shown right by the steps; the trajectory is plotted on the curve; a fixed 60 steps",
+    full(steps=0.5, stop_rule=0.0, momentum=0.5, nesterov=0.5))
+
+# --- h20 zhukov_pavel: the momentum file of a "one file per method" hand-in -------------------
+add(HIDDEN_FILES, HIDDEN_EXPECTED, "zhukov_pavel", "momentum.ipynb", nb_text(notebook([
+    code(IMPORTS),
+    code("""
+    def f(x):
+        return 0.5*x**2 - 2*np.cos(x)
+
+    def df(x):
+        return x + 2*np.sin(x)
+
+    x, v = 3.0, 0.0
+    beta, lr, eps = 0.8, 0.05, 1e-8
+    path = [x]
+    while True:
+        v = beta*v + lr*df(x)
+        x_new = x - v
+        path.append(x_new)
+        if abs(f(x_new) - f(x)) < eps:
+            break
+        x = x_new
+    t = np.linspace(-4, 4, 200)
+    plt.plot(t, f(t))
+    plt.plot(path, f(np.array(path)), 'o-')
+    plt.show()
+    """),
+])), "only the momentum method (the student handed in one file per method): no plain GD steps -> "
+    "steps 0.5 (momentum_only); momentum correct; the momentum loop stops on the change of f and "
+    "reaches the minimum -> stop_rule 1.0; steps plotted; no Nesterov",
+    full(steps=0.5, nesterov=0.0))
+
+# --- h21 Lebedeva (Moodle): animated plot whose last frame shows one point; a plotting grid -----
+add(HIDDEN_FILES, HIDDEN_EXPECTED, "Лебедева Ольга_20333_assignsubmission_file_", "spusk.ipynb",
+    nb_text(notebook([
+        code(IMPORTS + "import time\n"),
+        code("""
+        def f(x):
+            return x**2/4 + np.sin(x)
+
+        def df(x):
+            return x/2 + np.cos(x)
+
+        x_plt = np.arange(-6, 6, 0.1)
+        f_plt = f(x_plt)
+        """),
+        code("""
+        xx, lmd = 3.0, 0.4
+        fig, ax = plt.subplots()
+        ax.plot(x_plt, f_plt)
+        point = ax.scatter(xx, f(xx), color='red')
+        for i in range(25):
+            xx = xx - lmd*df(xx)
+            point.set_offsets([xx, f(xx)])
+            fig.canvas.draw()
+        plt.show()
+        print(xx)
+        """),
+    ])),
+    "25 GD steps, but the animation (set_offsets) leaves only the last point in the figure -> plot "
+    "0.5; x_plt = np.arange(-6, 6, 0.1) is a plotting grid, not Nesterov steps; a fixed 25 steps",
+    full(plot=0.5, stop_rule=0.0, momentum=0.0, nesterov=0.0))
+
+
 # =============================================================================================
 # Writing
 # =============================================================================================

@@ -55,11 +55,17 @@ class AppPlan:
     docker: bool  # the rubric has Docker checks
     digits: int = 100  # hidden digits sent to each app
     format_digits: int = 8  # validation digits used to find the input form
-    startup_timeout_s: float = 60.0
-    timeout_s: float = 150.0  # one app's whole run: start, format search, hidden digits
-    request_timeout_s: float = 10.0
+    startup_timeout_s: float = 60.0  # CPU seconds the app may use before it listens and answers
+    timeout_s: float = 150.0  # CPU seconds the app may use answering (format search, hidden digits)
+    request_timeout_s: float = 10.0  # one request's wall-clock limit (an answer that never comes)
     files: tuple[str, ...] = DEFAULT_NAMES  # preferred file names of the apps
     docker_timeout_s: float = 900.0
+
+    def wall_backstop_s(self) -> float:
+        """The longest an app's run may take by the clock (grader_inside.apps.client's budgets: the
+        startup's CPU times 4, and every question's own timeout), before the sandbox is stopped."""
+        questions = self.digits + 4 * self.format_digits
+        return self.startup_timeout_s * 4 + 30 + questions * self.request_timeout_s + 30
 
 
 def _largest(specs: list[CheckSpec], key: str, default: float) -> float:
@@ -131,12 +137,12 @@ def run_app(app: AppSource, files: tuple[Path, ...], root: Path, box: Sandbox, s
                 "validation_images": str(inputs / "validation.npy"),
                 "validation_labels": str(inputs / "validation_labels.npy"),
                 "startup_timeout_s": plan.startup_timeout_s, "deadline_s": plan.timeout_s,
-                "request_timeout_s": plan.request_timeout_s}
+                "request_timeout_s": plan.request_timeout_s, "format_digits": plan.format_digits}
         write_json_atomic(inputs / "spec.json", spec)
         sandbox_spec = SandboxSpec(
             argv=inside_command(box, "grader_inside.apps.client", str(inputs / "spec.json")),
             scratch=scratch, outbox=live, mounts=setup.mnist.mounts(), env=setup.env(),
-            limits=replace(limits, wall_time_s=plan.timeout_s + SANDBOX_GRACE_S), init=True)
+            limits=replace(limits, wall_time_s=plan.wall_backstop_s() + SANDBOX_GRACE_S), init=True)
         done = box.run(sandbox_spec)
         (live / "inputs" / "validation_labels.npy").unlink(missing_ok=True)
         collect_artifacts(live, out, RESULT_CAP)

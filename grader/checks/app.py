@@ -107,7 +107,8 @@ def _not_started(source: dict[str, Any], run: dict[str, Any], report: dict[str, 
     if run.get("status") == "exited":
         return Outcome("start_failed", msg("apps.exited", app=app, code=run.get("exit_code"),
                                           tail=_tail(run.get("log_tail", ""))))
-    return Outcome("start_failed", msg("apps.no_port", app=app, seconds=params.get("startup_timeout_s", 60),
+    key = {"cpu": "apps.no_port_cpu", "idle": "apps.no_port_idle"}.get(str(run.get("stopped")), "apps.no_port")
+    return Outcome("start_failed", msg(key, app=app, seconds=params.get("startup_timeout_s", 60),
                                       port=run.get("port_requested"), tail=_tail(run.get("log_tail", ""))))
 
 
@@ -139,8 +140,11 @@ def _scored(ctx: CheckContext, params: dict[str, Any], kind: str, source: dict[s
     key = "ok" if accuracy >= minimum else "low"
     if key == "low":
         parts.append(msg("apps.low", min=100 * minimum))
-    if run.get("status") == "deadline":
-        parts.append(msg("apps.deadline", asked=len(answered), n=len(labels)))
+    if run.get("status") == "deadline":  # which limit stopped the questions: the app's CPU, its silence, the clock
+        stopped = run.get("stopped")
+        key = {"cpu": "apps.deadline_cpu", "idle": "apps.deadline_idle"}.get(str(stopped), "apps.deadline")
+        parts.append(msg(key, asked=len(answered), n=len(labels), limit=params.get("timeout_s", 150),
+                         idle=2 * params.get("request_timeout_s", 10)))
     if run.get("errors"):
         parts.append(msg("apps.errors", errors=run["errors"], detail=run.get("error", "")))
     parts += _launch_notes(run, report)

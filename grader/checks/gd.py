@@ -1,12 +1,16 @@
 """Task 1 checks: function, gradient, steps, plot, stop rule, momentum, Nesterov.
 
-Each check reads the shared analysis (built once per submission from the probe's numbers) and
-returns an Outcome whose key the rubric maps to a share of the points.
+Each check reads the shared analysis (built once per submission from the probe's numbers and
+the student's source) and returns an Outcome whose key the rubric maps to a share of the
+points. Steps made by a library optimiser are the library's (key `library`); steps whose
+recorded evidence does not match the notebook earn nothing automatic (key `unverified`) and
+are flagged for the instructor's review.
 """
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,7 @@ import numpy as np
 
 from grader.checks.base import CheckContext, Outcome
 from grader.checks.gd_analysis import (
+    DERIVATIVE_TOL,
     Analysis,
     Fit,
     Func,
@@ -25,34 +30,95 @@ from grader.checks.gd_analysis import (
     is_simple,
     marked_points,
 )
+from grader.checks.gd_evidence import LibraryUse, evidence_problem, library_uses, made_by_library
+from grader.checks.gd_handsteps import HandSteps, hand_steps
 from grader.checks.gd_stoprule import LoopRule, Roles, loop_rules
 from grader.i18n import tr
+from grader.results import Flag
 from reference import gd as ref
 
 logger = logging.getLogger(__name__)
 
 NESTEROV_WORDS = re.compile(r"nesterov|nag|нестеров", re.IGNORECASE)
-DERIVATIVE_TOL = 2e-2  # numeric derivatives (forward differences) are accepted
 SHORT_MARKED_LINE = 500  # a marked line longer than this must itself be a step sequence
 MAX_MARKED_LINE = 20000
+MOMENTUM_MODELS = ("momentum", "nesterov", "nesterov_torch", "nesterov_schedule")
+NESTEROV_MODELS = ("nesterov", "nesterov_torch", "nesterov_schedule")
+
+
+@dataclass
+class Task1:
+    """What the student did, sorted once for all checks."""
+
+    an: Analysis
+    uses: list[LibraryUse]
+    gd: list[tuple[Sequence, Fit]]  # plain GD by the student, on their function (or derivative)
+    wrong: list[tuple[Sequence, Fit]]  # plain GD that follows a derivative which is not f'
+    schedule: list[tuple[Sequence, Fit]]
+    momentum: list[tuple[Sequence, Fit]]  # heavy-ball, written by the student
+    nesterov: list[tuple[Sequence, Fit]]
+    library: list[tuple[Sequence, Fit, LibraryUse]]  # any model, made by a library optimiser
+    hand: HandSteps | None  # steps computed by hand in a markdown cell
 
 
 def analysis_of(ctx: CheckContext) -> Analysis:
+    return task_of(ctx).an
+
+
+def task_of(ctx: CheckContext) -> Task1:
     if "gd" not in ctx.memo:
         unfinished = frozenset(c.number for c in ctx.run_cells if c.status in ("timeout", "died"))
-        ctx.memo["gd"] = analyse(ctx.probe, ctx.figures, unfinished)
+        an = analyse(ctx.probe, ctx.figures, unfinished, ctx.cells)
+        ctx.memo["gd"] = _sorted(an, library_uses(ctx.cells), ctx)
     return ctx.memo["gd"]
 
 
-def _derivatives(an: Analysis, func: Func) -> list[tuple[Func, float, float]]:
-    """Every other tabulated callable with its distance from func' (sorted, best first)."""
-    out = []
-    for g in an.functions:
-        if g.id == func.id:
+def _sorted(an: Analysis, uses: list[LibraryUse], ctx: CheckContext) -> Task1:
+    library: list[tuple[Sequence, Fit, LibraryUse]] = []
+    own: list[tuple[Sequence, Fit]] = []
+    fitted = an.fits_of("gd", "gd_schedule", *MOMENTUM_MODELS)
+    for seq, fit in fitted:
+        use = made_by_library(seq, uses)
+        if use is not None:
+            library.append((seq, fit, use))
+    # the same values recorded another way (the calls of f at the library's points) are the
+    # library's work too
+    made = {s.values[:8]: use for s, _, use in library}
+    for seq, fit in fitted:
+        use = made.get(seq.values[:8]) or made.get(seq.values[1:9])
+        if use is not None and not any(s is seq for s, _, _ in library):
+            library.append((seq, fit, use))
+        elif use is None:
+            own.append((seq, fit))
+    own = _not_plot(own)
+    main = an.main
+    gd, wrong = [], []
+    for seq, fit in own:
+        if fit.model != "gd":
             continue
-        err, where = derivative_error(g, func)
-        out.append((g, err, where))
-    return sorted(out, key=lambda t: t[1])
+        owner = an.minimised(fit)
+        if owner is not None and not an.is_derivative(owner):
+            gd.append((seq, fit))
+        elif owner is None and fit.func.origin == "antiderivative":
+            (wrong if main is not None else gd).append((seq, fit))
+    if main is not None:  # steps on the student's own function first
+        gd.sort(key=lambda sf: an.minimised(sf[1]) is not main)
+    momentum = [sf for sf in own if sf[1].model == "momentum"]
+    nesterov = [sf for sf in own if sf[1].model in NESTEROV_MODELS]
+    # momentum steps that a Nesterov form explains as well, where the code says Nesterov
+    for seq, fit in list(momentum):
+        alt = next((a for a in an.alternatives.get(seq.id, ()) if a.model in NESTEROV_MODELS), None)
+        if alt is not None and _claims_nesterov(ctx, seq):
+            momentum.remove((seq, fit))
+            nesterov.append((seq, alt))
+    return Task1(an, uses, gd, wrong, [sf for sf in own if sf[1].model == "gd_schedule"], momentum, nesterov,
+                 library, hand_steps(ctx.cells, an))
+
+
+def _not_plot(fits: list[tuple[Sequence, Fit]]) -> list[tuple[Sequence, Fit]]:
+    """Steps recorded from the run; points read off a plot only when nothing else was recorded."""
+    recorded = [sf for sf in fits if sf[0].origin != "plot"]
+    return recorded or fits
 
 
 def _hinted_derivative(name: str) -> bool:
@@ -60,10 +126,19 @@ def _hinted_derivative(name: str) -> bool:
     return bool(re.search(r"(^d|grad|deriv|diff|prime|производн|_d|dx$|^g$)", low))
 
 
+def _evidence(ctx: CheckContext, an: Analysis, seq: Sequence, fit: Fit, check: str) -> Outcome | None:
+    """No automatic credit when the recorded steps do not match the notebook: say why, and
+    flag the submission for the instructor's review."""
+    problem = evidence_problem(ctx.cells, ctx.run_cells, seq, an.minimised(fit) or fit.func)
+    if problem is None:
+        return None
+    message = tr(ctx.lang, "gd.unverified", problem=problem)
+    return Outcome("unverified", message, flags=(Flag("evidence", message, check),))
+
+
 # -- function -------------------------------------------------------------------------------
 def check_function(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    an = analysis_of(ctx)
-    func = an.main
+    func = analysis_of(ctx).main
     if func is None:
         return Outcome("missing", tr(ctx.lang, "gd.function.missing"))
     if is_simple(func):
@@ -73,26 +148,44 @@ def check_function(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
 
 # -- gradient -------------------------------------------------------------------------------
 def check_gradient(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    an = analysis_of(ctx)
+    task = task_of(ctx)
+    an = task.an
     func = an.main
     if func is None:
+        followed = [fit.func for _, fit in task.gd if fit.func.origin == "antiderivative"]
+        if followed:
+            return Outcome("missing", tr(ctx.lang, "gd.gradient.no_function", name=followed[0].name))
         return Outcome("missing", tr(ctx.lang, "gd.gradient.missing", func="f"))
-    cands = _derivatives(an, func) if func.exact else []
-    for g, err, _ in cands:
-        if err <= DERIVATIVE_TOL:
-            return Outcome("ok", tr(ctx.lang, "gd.gradient.ok", name=g.name, func=func.name),
-                           {"max_rel_error": err})
-    wrong = _wrong_gradient_used(an, func)
-    if wrong is not None:
-        return _wrong(ctx, wrong, func)
-    hinted = [(g, err, where) for g, err, where in cands if _hinted_derivative(g.name)]
-    if hinted and not _steps_on(an, func):
-        return _wrong(ctx, hinted[0][0], func)
-    if _steps_on(an, func):
+    derivatives = sorted((g for g in an.functions if g.id != func.id and _matches_derivative(g, func)),
+                         key=lambda g: (g.origin == "inline", g.origin == "helper"))
+    if derivatives:
+        err, _ = derivative_error(derivatives[0], func) if func.exact else (0.0, 0.0)
+        return Outcome("ok", tr(ctx.lang, "gd.gradient.ok", name=derivatives[0].name, func=func.name),
+                       {"max_rel_error": err})
+    if task.wrong:
+        followed = task.an.by_id(task.wrong[0][1].func.of)
+        if followed is not None:
+            return _wrong(ctx, followed, func)
+    if _steps_on(task, func):
         return Outcome("ok", tr(ctx.lang, "gd.gradient.ok_steps", func=func.name))
+    hinted = [g for g in an.functions if g.id != func.id and g.origin in ("callable", "sympy", "helper")
+              and _hinted_derivative(g.name)]
     if hinted:
-        return _wrong(ctx, hinted[0][0], func)
+        return _wrong(ctx, hinted[0], func)
     return Outcome("missing", tr(ctx.lang, "gd.gradient.missing", func=func.name))
+
+
+def _matches_derivative(g: Func, func: Func) -> bool:
+    if func.exact:
+        return derivative_error(g, func)[0] <= DERIVATIVE_TOL
+    # a plotted curve: its slope is known only to within the finite differences' error
+    gv = g.f(func.x)
+    ok = np.isfinite(gv)
+    if ok.sum() < 0.8 * func.x.size:
+        return False
+    slack = (func.dy_err[ok] if func.dy_err is not None else 0.0) + 3e-2 * np.abs(func.dy[ok]) \
+        + 2e-2 * float(np.median(np.abs(func.dy[ok])))
+    return bool(np.all(np.abs(gv[ok] - func.dy[ok]) <= slack))
 
 
 def _wrong(ctx: CheckContext, g: Func, func: Func) -> Outcome:
@@ -103,39 +196,10 @@ def _wrong(ctx: CheckContext, g: Func, func: Func) -> Outcome:
                                expected=expected), {"max_rel_error": err})
 
 
-def _steps_on(an: Analysis, func: Func) -> bool:
-    return any(f.func.id == func.id and f.model in ("gd", "gd_schedule") for f in an.fits.values())
-
-
-def _wrong_gradient_used(an: Analysis, func: Func) -> Func | None:
-    """A student derivative that is not func' but that their GD steps follow."""
-    for g in an.functions:
-        if g.id == func.id or not _hinted_derivative(g.name):
-            continue
-        err, _ = derivative_error(g, func)
-        if err <= DERIVATIVE_TOL:
-            continue
-        for fit in an.fits.values():
-            if fit.func.id == g.id:
-                return g
-        # the steps follow g: fit GD against g treated as the gradient itself
-        if _gd_follows(an, g):
-            return g
-    return None
-
-
-def _gd_follows(an: Analysis, g: Func) -> Sequence | None:
-    from grader.checks.gd_analysis import fit_gd, quantum
-
-    as_grad = Func(g.id + "-as-grad", g.name, g.origin, g.x, g.y, g.y, g.source)
-    for seq in an.sequences:
-        x = np.asarray(seq.values)
-        if np.any(np.isnan(as_grad.grad(x))):
-            continue
-        fit = fit_gd(x, as_grad, quantum(x))
-        if fit is not None and fit.steps == fit.total_steps and fit.steps >= 2:
-            return seq
-    return None
+def _steps_on(task: Task1, func: Func) -> bool:
+    """Descent steps (any method) on `func` itself: its derivative was computed in the loop."""
+    fits = task.gd + task.momentum + task.nesterov + [(s, f) for s, f, _ in task.library]
+    return any(fit.func.id == func.id for _, fit in fits)
 
 
 # -- steps ----------------------------------------------------------------------------------
@@ -168,38 +232,82 @@ def _reference_figure(ctx: CheckContext, seq: Sequence, fit: Fit, name: str) -> 
 
 
 def check_steps(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    an = analysis_of(ctx)
+    task = task_of(ctx)
+    an = task.an
     min_steps = int(params.get("min_steps", 3))
-    fits = [(s, f) for s, f in an.fits_of("gd") if s.origin != "plot"] or an.fits_of("gd")
-    if fits:
-        seq, fit = fits[0]
+    if task.gd:
+        seq, fit = task.gd[0]
         metrics = {"steps": float(fit.steps), "lr": fit.lr}
+        problem = _evidence(ctx, an, seq, fit, "steps")
+        if problem is not None:
+            return problem
         if fit.steps < min_steps:
-            return Outcome("too_few", tr(ctx.lang, "gd.steps.too_few", steps=fit.steps,
-                                         min_steps=min_steps), metrics)
-        wrong = _wrong_gradient_used(an, fit.func)
+            return Outcome("too_few", tr(ctx.lang, "gd.steps.too_few", steps=fit.steps, min_steps=min_steps), metrics)
         figs = _reference_figure(ctx, seq, fit, "steps_gd.svg")
-        if wrong is not None and fit.func.exact and _gd_follows(an, wrong) is not None \
-                and fit.func.id == wrong.id:
-            return Outcome("wrong_gradient", tr(ctx.lang, "gd.steps.wrong_gradient", label=seq.label,
-                                                name=wrong.name, func=fit.func.name), metrics, figs)
+        if fit.func.origin == "antiderivative":  # no function of theirs to check the derivative against
+            return Outcome("ok", tr(ctx.lang, "gd.steps.ok_derivative", steps=fit.steps, label=seq.label,
+                                    lr=fit.lr, name=fit.func.name), metrics, figs)
         key = "gd.steps.ok_diverging" if _diverges(seq, fit) else "gd.steps.ok"
         return Outcome("ok", tr(ctx.lang, key, steps=fit.steps, label=seq.label, lr=fit.lr), metrics, figs)
-    scheduled = [(s, f) for s, f in an.fits_of("gd_schedule") if s.origin != "plot"]
-    if scheduled:
-        seq, fit = scheduled[0]
+    if task.wrong and an.main is not None:
+        seq, fit = task.wrong[0]
+        return Outcome("wrong_gradient", tr(ctx.lang, "gd.steps.wrong_gradient", label=seq.label,
+                                            name=fit.func.name, func=an.main.name), {"steps": float(fit.steps)})
+    if task.schedule:
+        seq, fit = task.schedule[0]
         return Outcome("variable_lr", tr(ctx.lang, "gd.steps.variable_lr", steps=fit.steps, label=seq.label,
                                          lr=fit.lr), {"steps": float(fit.steps), "lr": fit.lr})
-    if an.main is not None:
-        wrong = _wrong_gradient_used(an, an.main)
-        seq = _gd_follows(an, wrong) if wrong is not None else None
-        if wrong is not None and seq is not None:
-            return Outcome("wrong_gradient", tr(ctx.lang, "gd.steps.wrong_gradient", label=seq.label,
-                                                name=wrong.name, func=an.main.name),
-                           {"steps": float(len(seq.values) - 1)})
+    if task.hand is not None:
+        return _hand_outcome(ctx, task.hand, min_steps)
+    if task.momentum or task.nesterov:
+        seq, fit = max(task.momentum + task.nesterov, key=lambda sf: sf[1].steps)
+        method = tr(ctx.lang, "gd.method.nesterov" if fit.model in NESTEROV_MODELS else "gd.method.momentum")
+        return Outcome("momentum_only", tr(ctx.lang, "gd.steps.momentum_only", method=method, label=seq.label),
+                       {"steps": float(fit.steps)})
+    use = _library_use(ctx, task)
+    if use is not None:
+        return Outcome("library", tr(ctx.lang, "gd.steps.library", optimizer=use.label, cell=use.cell))
+    single = _single_step(an)
+    if single is not None:
+        return Outcome("too_few", tr(ctx.lang, "gd.steps.too_few", steps=1, min_steps=min_steps),
+                       {"steps": 1.0, "lr": single})
     if any(len(s.values) >= 3 and s.origin in ("trace", "calls", "namespace") for s in an.sequences):
         return Outcome("not_gd", tr(ctx.lang, "gd.steps.not_gd"))
     return Outcome("missing", tr(ctx.lang, "gd.steps.missing", min_steps=min_steps))
+
+
+def _library_use(ctx: CheckContext, task: Task1) -> LibraryUse | None:
+    """The library optimiser that did the work: one whose steps were recorded, else one created
+    in a cell that ran."""
+    return _library_with(ctx, task, lambda u: True, ("gd", "gd_schedule", *MOMENTUM_MODELS))
+
+
+def _single_step(an: Analysis) -> float | None:
+    """One GD step x1 = x0 - lr*f'(x0) whose lr is a step size the student defined: a single
+    step fits GD with some lr, so only the student's own lr makes it evidence."""
+    func = an.main
+    if func is None:
+        return None
+    rates = [v for k, v in an.scalars.items() if v > 0]
+    for seq in an.short:
+        x0, x1 = seq.values
+        g = float(func.grad(x0))
+        if not np.isfinite(g) or abs(g) < 1e-12:
+            continue
+        lr = (x0 - x1) / g
+        if lr > 0 and any(abs(lr - r) <= 1e-6 * r for r in rates):
+            return lr
+    return None
+
+
+def _hand_outcome(ctx: CheckContext, hand: HandSteps, min_steps: int) -> Outcome:
+    metrics = {"steps": float(hand.correct), "lr": hand.lr}
+    slips = "; ".join(tr(ctx.lang, "gd.steps.hand_slip", k=k, got=got, expected=exp) for k, got, exp in hand.slips)
+    if hand.correct < min_steps:
+        return Outcome("too_few", tr(ctx.lang, "gd.steps.too_few", steps=hand.correct, min_steps=min_steps)
+                       + (" " + slips if slips else ""), metrics)
+    key = "gd.steps.ok_hand_slips" if hand.slips else "gd.steps.ok_hand"
+    return Outcome("ok", tr(ctx.lang, key, steps=hand.correct, cell=hand.cell, lr=hand.lr, slips=slips), metrics)
 
 
 def _diverges(seq: Sequence, fit: Fit) -> bool:
@@ -209,12 +317,14 @@ def _diverges(seq: Sequence, fit: Fit) -> bool:
 
 # -- plot -----------------------------------------------------------------------------------
 def check_plot(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    an = analysis_of(ctx)
+    task = task_of(ctx)
+    an = task.an
     func = an.main
     min_points = int(params.get("min_points", 3))
-    step_values = [np.asarray(s.values) for s, _ in an.fits_of("gd", "gd_schedule", "momentum", "nesterov",
-                                                                "nesterov_torch", "nesterov_schedule")
-                   if s.origin != "plot"]
+    steps = [np.asarray(s.values) for s, _ in _not_plot(task.gd + task.momentum + task.nesterov + task.schedule
+                                                        + [(s, f) for s, f, _ in task.library])]
+    if task.hand is not None:
+        steps.append(np.asarray(task.hand.values))
     best: tuple[int, str, str] | None = None  # (rank, key, figure id)
     for fig in an.figures:
         for ax in fig.get("axes", []):
@@ -227,7 +337,7 @@ def check_plot(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
                 cand = (1, "wrong_function", str(fig.get("id")))
                 best = cand if best is None or cand[0] > best[0] else best
                 continue
-            marked = _marked_on_curve(ax, drawn[0], step_values)
+            marked = max(_marked_on_curve(ax, curve, steps) for curve in drawn)
             if marked >= min_points:
                 return Outcome("ok", tr(ctx.lang, "gd.plot.ok", fig=fig.get("id"), points=marked),
                                {"points": float(marked)}, (f"run/{fig.get('png')}",) if fig.get("png") else ())
@@ -243,88 +353,100 @@ def check_plot(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     return Outcome(key, tr(ctx.lang, "gd.plot.no_steps", fig=fig_id), figures=figs)
 
 
-def _marked_on_curve(ax: dict[str, Any], curve: Func, step_values: list[np.ndarray]) -> int:
-    """How many marked points lie on the curve (and, where steps are known, are steps).
+def _marked_on_curve(ax: dict[str, Any], curve: Func, steps: list[np.ndarray]) -> int:
+    """How many points of one step sequence are marked on the curve.
 
-    A long line drawn with markers counts only when it is itself a step sequence (most of its
-    points are steps): otherwise it is a curve drawn with markers.
+    Counted per sequence, so the last point of three different methods (an animation's final
+    frame) is not three steps. A long line drawn with markers counts only when it is itself a
+    step sequence (most of its points are steps): otherwise it is a curve drawn with markers.
+    Points one per scatter call are taken together.
     """
-    best = 0
     span = float(np.ptp(curve.y)) or 1.0
     xspan = float(np.ptp(curve.x)) or 1.0
-    steps = np.sort(np.concatenate(step_values)) if step_values else np.empty(0)
-    groups = marked_points(ax, max_line=MAX_MARKED_LINE)
-    for xs, ys in groups:
-        if len(xs) < 1:
+    groups = [(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
+              for xs, ys in marked_points(ax, max_line=MAX_MARKED_LINE) if len(xs) > 1]
+    singles = [(xs[0], ys[0]) for xs, ys in marked_points(ax, max_line=MAX_MARKED_LINE) if len(xs) == 1]
+    if singles:
+        groups.append((np.array([p[0] for p in singles], dtype=float), np.array([p[1] for p in singles], dtype=float)))
+    best = 0
+    for x, y in groups:
+        on = _on_curve(curve, x, y, span)
+        if not steps:
+            if x.size <= SHORT_MARKED_LINE:
+                best = max(best, int(np.unique(np.round(x[on], 9)).size))
             continue
-        x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-        on = np.abs(curve.f(x) - y) <= 2e-2 * span + 1e-9
-        near = _near_any(x, steps, 1e-3 * xspan)
-        if len(xs) > SHORT_MARKED_LINE and near.mean() < 0.9:
-            continue
-        if steps.size and near[on].sum() >= 3:
-            on = on & near
-        if len(xs) >= 3 and np.unique(np.round(x[on], 9)).size >= min(3, len(xs)):
-            best = max(best, int(on.sum()))
-        elif on.sum() > best and len(xs) < 3:
-            best = max(best, int(on.sum()))
-    # points spread over several scatter calls (one per step)
-    singles = [(xs[0], ys[0]) for xs, ys in groups if len(xs) == 1]
-    if len(singles) >= 3:
-        x = np.array([p[0] for p in singles])
-        y = np.array([p[1] for p in singles])
-        best = max(best, int((np.abs(curve.f(x) - y) <= 2e-2 * span + 1e-9).sum()))
+        for seq in steps:
+            nearest = _nearest_step(x, seq, 1e-3 * xspan)
+            if x.size > SHORT_MARKED_LINE and (nearest >= 0).mean() < 0.9:
+                continue
+            best = max(best, int(np.unique(nearest[on & (nearest >= 0)]).size))  # distinct steps hit
     return best
 
 
-def _near_any(x: np.ndarray, sorted_steps: np.ndarray, tol: float) -> np.ndarray:
-    """For each x: whether some step value lies within tol of it."""
-    if sorted_steps.size == 0:
-        return np.zeros(x.shape, dtype=bool)
-    i = np.clip(np.searchsorted(sorted_steps, x), 1, sorted_steps.size - 1) if sorted_steps.size > 1 \
-        else np.zeros(x.shape, dtype=int)
-    nearest = np.minimum(np.abs(sorted_steps[i] - x), np.abs(sorted_steps[np.maximum(i - 1, 0)] - x))
-    return nearest <= tol
+def _nearest_step(x: np.ndarray, seq: np.ndarray, tol: float) -> np.ndarray:
+    """For each point: the index of the closest distinct step value within tol, or -1."""
+    values = np.unique(seq)
+    if values.size == 0:
+        return np.full(x.shape, -1)
+    i = np.clip(np.searchsorted(values, x), 0, values.size - 1)
+    j = np.clip(i - 1, 0, values.size - 1)
+    pick = np.where(np.abs(values[j] - x) < np.abs(values[i] - x), j, i)
+    return np.where(np.abs(values[pick] - x) <= tol, pick, -1)
+
+
+def _on_curve(curve: Func, x: np.ndarray, y: np.ndarray, span: float) -> np.ndarray:
+    """Points that lie on the drawn curve: within a thousandth of its height, plus what
+    straight segments between its points may be off there (a coarse grid bends less)."""
+    bend = np.zeros_like(curve.y)
+    bend[1:-1] = np.abs(curve.y[2:] - 2 * curve.y[1:-1] + curve.y[:-2])
+    slack = np.interp(x, curve.x, np.maximum.reduce([bend, np.roll(bend, 1), np.roll(bend, -1)]))
+    return np.abs(curve.f(x) - y) <= 1e-3 * span + slack + 1e-9
 
 
 # -- stop rule ------------------------------------------------------------------------------
-def _roles(an: Analysis) -> Roles:
+def _roles(task: Task1) -> Roles:
+    """Names that compute the function, its derivative, and the variables that held f and x
+    at the steps: from what the run showed, with names only for what it could not show."""
+    an = task.an
+    main = an.main
     f_names: set[str] = set()
     g_names: set[str] = set()
-    main = an.main
+    followed = {fit.func.of for _, fit in task.gd + task.wrong}
     for func in an.functions:
-        short = func.name.split(".")[-1]
-        if main is not None and main.exact:
-            err, _ = derivative_error(func, main)
-            if func.id == main.id or (not _hinted_derivative(short) and err > DERIVATIVE_TOL
-                                      and _same_values(func, main)):
-                f_names.add(short)
-            elif err <= DERIVATIVE_TOL or _hinted_derivative(short):
-                g_names.add(short)
+        short = func.name.split(".")[-1].split("(")[0].strip()
+        if not short.isidentifier():
+            continue
+        if func.id in followed or (main is not None and an.primitive_of.get(func.id) is main):
+            g_names.add(short)
+        elif main is not None and (func.id == main.id or _same_values(func, main)):
+            f_names.add(short)
         elif _hinted_derivative(short):
             g_names.add(short)
-        else:
+        elif main is None or not main.exact:
             f_names.add(short)
-    f_values, x_values = _value_holders(an)
-    return Roles(frozenset(f_names), frozenset(g_names), f_values, x_values)
+    f_values, x_values = _value_holders(task)
+    return Roles(frozenset(f_names - g_names), frozenset(g_names), f_values, x_values)
 
 
-def _value_holders(an: Analysis) -> tuple[frozenset[str], frozenset[str]]:
+def _value_holders(task: Task1) -> tuple[frozenset[str], frozenset[str]]:
     """Names whose recorded values were the steps of a descent, or f at those steps.
 
     Read from the run, not from names: `ys` in `abs(ys[-1] - ys[-2]) < eps` is a change of f
     when the run shows ys held f(x_k).
     """
+    an = task.an
     f_values: set[str] = set()
     x_values: set[str] = set()
-    fitted = an.fits_of("gd", "gd_schedule", "momentum", "nesterov", "nesterov_torch", "nesterov_schedule")
-    for seq, fit in fitted:
+    for seq, fit in task.gd + task.schedule + task.momentum + task.nesterov:
+        owner = an.minimised(fit)
         if seq.origin in ("trace", "namespace") and seq.name.isidentifier():
             x_values.add(seq.name)
-        fx = fit.func.f(np.asarray(seq.values))
+        if owner is None:
+            continue
+        fx = owner.f(np.asarray(seq.values))
         span = float(np.nanmax(fx) - np.nanmin(fx)) if np.isfinite(fx).any() else 0.0
         # a plotted curve is interpolated between its points: allow for that
-        slack = 1e-9 if fit.func.exact else 2e-3 * float(np.ptp(fit.func.y))
+        slack = 1e-9 if owner.exact else 2e-3 * float(np.ptp(owner.y))
         for other in an.sequences:
             if other.origin not in ("trace", "namespace") or not other.name.isidentifier():
                 continue
@@ -341,18 +463,20 @@ def _same_values(a: Func, b: Func) -> bool:
 
 
 def check_stop_rule(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    an = analysis_of(ctx)
-    rules = loop_rules(ctx.cells, _roles(an))
+    task = task_of(ctx)
+    an = task.an
+    rules = loop_rules(ctx.cells, _roles(task))
     order = {"delta_f": 0, "delta_x": 1, "grad_norm": 2, "unknown": 3, "fixed_steps": 4}
-    gd_fits = an.fits_of("gd", "gd_schedule")
-    # loops that drive a GD sequence: same cell, same function
+    # the descent whose loop is judged: plain GD, else the momentum method the student wrote,
+    # else a library optimiser's loop
+    fits = task.gd + task.schedule or task.momentum + task.nesterov or [(s, f) for s, f, _ in task.library]
     candidates: list[tuple[LoopRule, tuple[Sequence, Fit] | None]] = []
     for rule in rules:
-        seq_fit = _sequence_of(rule, gd_fits)
+        seq_fit = _sequence_of(rule, fits)
         if seq_fit is not None or rule.kind in ("delta_f", "delta_x", "grad_norm"):
             candidates.append((rule, seq_fit))
     if not candidates:
-        if gd_fits:
+        if fits:
             return Outcome("fixed_steps", tr(ctx.lang, "gd.stop_rule.fixed_steps"))
         return Outcome("missing", tr(ctx.lang, "gd.stop_rule.missing"))
     candidates.sort(key=lambda c: (c[1] is None, order[c[0].kind]))
@@ -361,11 +485,10 @@ def check_stop_rule(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
         if seq_fit is None:
             return Outcome("missing", tr(ctx.lang, "gd.stop_rule.missing"))
         return Outcome("fixed_steps", tr(ctx.lang, "gd.stop_rule.fixed_steps"))
-    if seq_fit is None and an.main is not None:
-        wrong = _wrong_gradient_used(an, an.main)
-        seq = _gd_follows(an, wrong) if wrong is not None else None
-        if seq is not None and not _near_minimum_of(an.main, float(seq.values[-1])):
-            x_last = float(seq.values[-1])
+    if seq_fit is None and task.wrong and an.main is not None:
+        seq = task.wrong[0][0]
+        x_last = float(seq.values[-1])
+        if not _near_minimum(an.main, seq.values):
             return Outcome("not_converged", tr(ctx.lang, "gd.stop_rule.not_converged",
                                                condition=rule.condition, cell=rule.cell, x=x_last,
                                                g=float(an.main.grad(x_last))), {"x_final": x_last})
@@ -374,20 +497,19 @@ def check_stop_rule(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
         return Outcome(rule.kind, tr(ctx.lang, f"gd.stop_rule.{rule.kind}", condition=rule.condition,
                                      cell=rule.cell, ending=ending))
     seq, fit = seq_fit
+    func = an.minimised(fit) or fit.func
     x_last = float(seq.values[-1])
     g_last = float(fit.func.grad(x_last))
+    metrics = {"x_final": x_last, "grad_final": g_last, "steps": float(fit.steps)}
     if _diverges(seq, fit):
         return Outcome("diverged", tr(ctx.lang, "gd.stop_rule.diverged", condition=rule.condition, cell=rule.cell,
-                                      x0=float(seq.values[0]), x=x_last, lr=fit.lr),
-                       {"x_final": x_last, "grad_final": g_last, "steps": float(fit.steps)})
-    if not _near_minimum(fit, x_last):
+                                      x0=float(seq.values[0]), x=x_last, lr=fit.lr), metrics)
+    if not _near_minimum(func, seq.values):
         return Outcome("not_converged", tr(ctx.lang, "gd.stop_rule.not_converged", condition=rule.condition,
-                                           cell=rule.cell, x=x_last, g=g_last),
-                       {"x_final": x_last, "grad_final": g_last, "steps": float(fit.steps)})
+                                           cell=rule.cell, x=x_last, g=g_last), metrics)
     ending = tr(ctx.lang, "gd.stop_rule.ending_ok", x=x_last, steps=fit.steps)
     return Outcome(rule.kind, tr(ctx.lang, f"gd.stop_rule.{rule.kind}", condition=rule.condition,
-                                 cell=rule.cell, ending=ending),
-                   {"x_final": x_last, "grad_final": g_last, "steps": float(fit.steps)})
+                                 cell=rule.cell, ending=ending), metrics)
 
 
 def _sequence_of(rule: LoopRule, fits: list[tuple[Sequence, Fit]]) -> tuple[Sequence, Fit] | None:
@@ -403,21 +525,20 @@ def _sequence_of(rule: LoopRule, fits: list[tuple[Sequence, Fit]]) -> tuple[Sequ
     return None
 
 
-def _near_minimum(fit: Fit, x_last: float) -> bool:
-    """Continuing the same descent from the last point barely moves it."""
-    return _near_minimum_of(fit.func, x_last, fit.lr)
-
-
-def _near_minimum_of(func: Func, x_last: float, lr: float | None = None) -> bool:
-    grad = func.grad
-    if lr is None:  # a safe step for this function: 1 / the largest curvature on its range
-        curv = np.abs(np.gradient(func.dy, func.x))
-        lr = 0.5 / max(float(np.nanmax(curv)), 1e-9)
+def _near_minimum(func: Func, values: tuple[float, ...]) -> bool:
+    """The run ended where descent stops: GD continued from its last point with a safe step
+    (from the curvature around the run) moves it by at most 2% of the way the run had to go."""
+    x_first, x_last = float(values[0]), float(values[-1])
+    lo, hi = min(values), max(values)
+    window = (func.x >= lo - 1e-9) & (func.x <= hi + 1e-9)
+    curv = np.abs(np.gradient(func.dy, func.x))
+    local = curv[window] if window.sum() >= 3 else curv
+    lr = 0.5 / max(float(np.nanmax(local)) if local.size else 1.0, 1e-9)
     scale = float(np.ptp(func.x)) or 1.0
     x_star = x_last
 
     def slope(v: float) -> float:
-        return float(grad(v))
+        return float(func.grad(v))
 
     for _ in range(5000):  # GD from the last point, until it stops moving (or leaves the range)
         nxt = ref.gd_step(x_star, slope, lr)
@@ -425,35 +546,57 @@ def _near_minimum_of(func: Func, x_last: float, lr: float | None = None) -> bool
             break
         moved = abs(nxt - x_star)
         x_star = nxt
-        if moved <= 1e-9 * scale:  # the steps left could add at most 5e-6 * scale
+        if moved <= 1e-9 * scale:
             break
-    return abs(x_star - x_last) <= 2e-2 * scale
+    way = max(abs(x_first - x_star), 1e-6 * scale)
+    # a plotted curve's slope is rough: where its descent stops is known less precisely
+    slack = 0.0 if func.exact else 1e-2 * scale
+    return abs(x_star - x_last) <= 2e-2 * way + slack
 
 
 # -- momentum and Nesterov ------------------------------------------------------------------
 def check_momentum(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    an = analysis_of(ctx)
-    fits = [(s, f) for s, f in an.fits_of("momentum") if s.origin != "plot"]
-    if not fits:
-        return Outcome("missing", tr(ctx.lang, "gd.momentum.missing"))
-    seq, fit = fits[0]
-    figs = _reference_figure(ctx, seq, fit, "steps_momentum.svg")
-    return Outcome("ok", tr(ctx.lang, "gd.momentum.ok", label=seq.label, lr=fit.lr, beta=fit.beta,
-                            steps=fit.steps), {"lr": fit.lr, "beta": fit.beta, "steps": float(fit.steps)},
-                   figs)
+    task = task_of(ctx)
+    if task.momentum:
+        seq, fit = task.momentum[0]
+        problem = _evidence(ctx, task.an, seq, fit, "momentum")
+        if problem is not None:
+            return problem
+        figs = _reference_figure(ctx, seq, fit, "steps_momentum.svg")
+        return Outcome("ok", tr(ctx.lang, "gd.momentum.ok", label=seq.label, lr=fit.lr, beta=fit.beta,
+                                steps=fit.steps), {"lr": fit.lr, "beta": fit.beta, "steps": float(fit.steps)},
+                       figs)
+    use = _library_with(ctx, task, lambda u: u.momentum > 0 or u.nesterov, MOMENTUM_MODELS)
+    if use is not None:
+        return Outcome("library", tr(ctx.lang, "gd.momentum.library", optimizer=use.label, cell=use.cell))
+    return Outcome("missing", tr(ctx.lang, "gd.momentum.missing"))
+
+
+def _library_with(ctx: CheckContext, task: Task1, wanted: Any, models: tuple[str, ...]) -> LibraryUse | None:
+    """A library optimiser with the setting asked for, seen at work (its steps fit one of
+    `models`) or created in a cell that ran."""
+    for _, fit, use in task.library:
+        if fit.model in models and wanted(use):
+            return use
+    ran = {c.number for c in ctx.run_cells if c.status in ("ok", "error")}
+    return next((u for u in task.uses if wanted(u) and (not ctx.run_cells or u.cell in ran)), None)
 
 
 def check_nesterov(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    an = analysis_of(ctx)
-    fits = [(s, f) for s, f in an.fits_of("nesterov", "nesterov_torch", "nesterov_schedule")
-            if s.origin != "plot"]
-    if fits:
-        seq, fit = fits[0]
+    task = task_of(ctx)
+    if task.nesterov:
+        seq, fit = task.nesterov[0]
+        problem = _evidence(ctx, task.an, seq, fit, "nesterov")
+        if problem is not None:
+            return problem
         beta = "(k-1)/(k+2)" if fit.model == "nesterov_schedule" else f"{fit.beta:.3g}"
         figs = _reference_figure(ctx, seq, fit, "steps_nesterov.svg") if fit.model == "nesterov" else ()
         return Outcome("ok", tr(ctx.lang, "gd.nesterov.ok", label=seq.label, lr=fit.lr, beta=beta,
                                 steps=fit.steps), {"lr": fit.lr, "steps": float(fit.steps)}, figs)
-    for seq, fit in an.fits_of("momentum"):
+    use = _library_with(ctx, task, lambda u: u.nesterov, NESTEROV_MODELS)
+    if use is not None:
+        return Outcome("library", tr(ctx.lang, "gd.nesterov.library", optimizer=use.label, cell=use.cell))
+    for seq, fit in task.momentum:
         if _claims_nesterov(ctx, seq):
             return Outcome("current_point", tr(ctx.lang, "gd.nesterov.current_point", label=seq.label))
     return Outcome("missing", tr(ctx.lang, "gd.nesterov.missing"))

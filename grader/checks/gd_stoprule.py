@@ -6,7 +6,9 @@ Classified per loop: a condition in `while ...:` or in an `if ...: break/return`
     grad_norm   |f'(x_k)| < eps  (also sums of |grad|)
     fixed_steps only an iteration counter
 Roles come from the analysis (which names are the function, the derivative, the positions);
-when a condition uses a variable, its assignments in the same scope are expanded (two levels).
+when a condition uses a variable, its assignments in the same scope are expanded (two levels),
+and a call of the student's own test (`has_converged(x)`, a def that returns a comparison) is
+read as the comparison it returns.
 """
 from __future__ import annotations
 
@@ -170,19 +172,52 @@ def _conditions(loop: ast.While | ast.For) -> list[ast.expr]:
     return conds
 
 
-def loop_rules(cells: list[Cell], roles: Roles) -> list[LoopRule]:
-    """Every loop's stop rule, strongest condition first within a loop."""
-    order: dict[RuleKind, int] = {"delta_f": 0, "delta_x": 1, "grad_norm": 2, "unknown": 3, "fixed_steps": 4}
-    rules: list[LoopRule] = []
+def parsed_cells(cells: list[Cell]) -> list[tuple[Cell, ast.Module]]:
+    """The code cells that parse, as the harness runs them (offline-only lines and magics as
+    `pass`), each with its syntax tree."""
+    out = []
     for cell in cells:
         if cell.kind != "code":
             continue
         source, _ = neutralise_colab(cell.source)
         source = "\n".join("pass" if ln.lstrip().startswith(("!", "%")) else ln for ln in source.split("\n"))
         try:
-            tree = ast.parse(source)
+            out.append((cell, ast.parse(source)))
         except SyntaxError:
             continue
+    return out
+
+
+def _tests(trees: list[tuple[Cell, ast.Module]]) -> dict[str, ast.expr]:
+    """The student's own stop tests: defs whose body is `return <comparison>`."""
+    found: dict[str, ast.expr] = {}
+    for _, tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+                last = node.body[-1]
+                if isinstance(last, ast.Return) and isinstance(last.value, (ast.Compare, ast.BoolOp)):
+                    found[node.name] = last.value
+    return found
+
+
+def _inline_tests(expr: ast.expr, tests: dict[str, ast.expr]) -> ast.expr:
+    """`expr` with each call of a stop test replaced by the comparison the test returns."""
+    class Inline(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            if isinstance(node.func, ast.Name) and node.func.id in tests:
+                return tests[node.func.id]
+            return self.generic_visit(node)
+
+    return Inline().visit(ast.parse(ast.unparse(expr), mode="eval").body) if tests else expr
+
+
+def loop_rules(cells: list[Cell], roles: Roles) -> list[LoopRule]:
+    """Every loop's stop rule, strongest condition first within a loop."""
+    order: dict[RuleKind, int] = {"delta_f": 0, "delta_x": 1, "grad_norm": 2, "unknown": 3, "fixed_steps": 4}
+    rules: list[LoopRule] = []
+    trees = parsed_cells(cells)
+    tests = _tests(trees)
+    for cell, tree in trees:
         scopes: list[tuple[str, ast.AST]] = [("<module>", tree)]
         scopes += [(n.name, n) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
         for scope_name, scope in scopes:
@@ -192,7 +227,7 @@ def loop_rules(cells: list[Cell], roles: Roles) -> list[LoopRule]:
                 visitor.visit(stmt)
             for node in _own_loops(scope):
                 conds = _conditions(node)
-                kinds = [(classify(c, visitor.assigns, roles), c) for c in conds]
+                kinds = [(classify(_inline_tests(c, tests), visitor.assigns, roles), c) for c in conds]
                 if not kinds:
                     kind, cond = ("fixed_steps" if isinstance(node, ast.For) else "unknown"), None
                 else:

@@ -55,6 +55,7 @@ class ModelsSetup:
     eval_timeout_s: float = 300.0
     retrain: BaselineSettings | None = None  # equal-budget retraining (the baseline's settings)
     images: ImageData | None = None  # HW 3 (image folders, pretrained weights); mnist is None then
+    gpu_present: bool | None = None  # whether the runs' machines have a GPU (None: this machine's /dev/nvidiactl)
 
     @property
     def digest(self) -> str:
@@ -78,7 +79,8 @@ class ModelsSetup:
         """GPU devices are passed into the sandbox only when asked for and present."""
         if self.device == "cpu":
             return "cpu"
-        return "cuda" if Path("/dev/nvidiactl").exists() else "cpu"
+        present = Path("/dev/nvidiactl").exists() if self.gpu_present is None else self.gpu_present
+        return "cuda" if present else "cpu"
 
     def mounts(self) -> tuple[Mount, ...]:
         """The data mounts; with retraining also the reference loop, beside the grader package."""

@@ -110,7 +110,8 @@ def sandbox_summary(description: str) -> Text | None:
     text = description.lower()
     limits = msg("report.sandbox_limits.cgroup" if "cgroup v" in text else "report.sandbox_limits.rlimits")
     if text.startswith("bubblewrap"):
-        return msg("report.sandbox_bwrap", limits=limits)
+        who = msg("report.sandbox_who.unprivileged" if "unprivileged user" in text else "report.sandbox_who.userns")
+        return msg("report.sandbox_bwrap", who=who, limits=limits)
     if text.startswith("plain process"):
         why = "report.sandbox_why.requested" if "requested explicitly" in text else "report.sandbox_why.unavailable"
         return msg("report.sandbox_plain", why=msg(why), limits=limits)

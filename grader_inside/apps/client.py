@@ -25,12 +25,14 @@ import numpy as np
 
 from grader_inside.apps.answers import read_digit
 from grader_inside.apps.digits import Form
+from grader_inside.cpuclock import student_cpu_s
 
 RESULT = "result.json"
 LOG_TAIL = 4000
 OTHER_PORT_GRACE_S = 3.0  # a port other than ours must stay open this long before it is used
 CONSECUTIVE_ERRORS = 3  # a form whose first requests all fail is given up
 GOOD_ENOUGH = 0.75  # share of validation digits right at which the search for a better form stops
+WALL_FACTOR = 4.0  # the startup's wall-clock backstop: this many times its CPU budget (as in the harness)
 
 
 class Target(Protocol):
@@ -112,11 +114,38 @@ class App:
                 continue
 
 
-def wait_for_port(app: App, port: int, deadline: float, before: set[int]) -> int | None:
+class Budget:
+    """One phase's limit: the CPU the app's processes use decides (the same app gets the same verdict
+    on a busy machine); an app that uses no CPU for `idle_s` is waiting for something that will not
+    come; the wall clock only stops what hangs."""
+
+    def __init__(self, cpu_s: float, idle_s: float, wall_s: float) -> None:
+        self.cpu_s, self.idle_s, self.wall_s = cpu_s, idle_s, wall_s
+        self.start_cpu = self.last_cpu = student_cpu_s()
+        self.start = self.last_progress = time.monotonic()
+        self.stopped: str | None = None  # "cpu" | "idle" | "wall" once spent
+
+    def used_cpu(self) -> float:
+        return max(0.0, student_cpu_s() - self.start_cpu)
+
+    def spent(self) -> bool:
+        now, cpu = time.monotonic(), student_cpu_s()
+        if cpu - self.last_cpu > 0.02:
+            self.last_cpu, self.last_progress = cpu, now
+        if cpu - self.start_cpu >= self.cpu_s:
+            self.stopped = "cpu"
+        elif now - self.last_progress >= self.idle_s:
+            self.stopped = "idle"
+        elif now - self.start >= self.wall_s:
+            self.stopped = "wall"
+        return self.stopped is not None
+
+
+def wait_for_port(app: App, port: int, budget: Budget, before: set[int]) -> int | None:
     """Our port once it accepts connections; a port the app opened instead, if only that one opens
     (`before`: ports already listening when the app started, never the app's)."""
     others: dict[int, float] = {}
-    while time.monotonic() < deadline:
+    while not budget.spent():
         if app.proc.poll() is not None:
             return None
         if port_open(port):
@@ -129,8 +158,8 @@ def wait_for_port(app: App, port: int, deadline: float, before: set[int]) -> int
     return None
 
 
-def connect(kind: str, url: str, spec: dict[str, Any], deadline: float) -> Target:
-    """The target, retried while the app is still starting its routes (until `deadline`)."""
+def connect(kind: str, url: str, spec: dict[str, Any], budget: Budget) -> Target:
+    """The target, retried while the app is still starting its routes (until the budget is spent)."""
     from grader_inside.apps.gradio_api import GradioTarget
     from grader_inside.apps.gradio_api import NoEndpoint as NoGradioEndpoint
     from grader_inside.apps.http_api import HttpTarget
@@ -143,7 +172,7 @@ def connect(kind: str, url: str, spec: dict[str, Any], deadline: float) -> Targe
         except (NoGradioEndpoint, NoHttpEndpoint):
             raise
         except Exception:
-            if time.monotonic() > deadline:
+            if budget.spent():
                 raise
             time.sleep(0.5)
 
@@ -152,7 +181,7 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
-def choose_form(target: Target, images: np.ndarray, labels: np.ndarray, deadline: float,
+def choose_form(target: Target, images: np.ndarray, labels: np.ndarray, budget: Budget,
                 clock: dict[str, float]) -> tuple[Form | None, dict[str, Any]]:
     """The form that the app recognises best on validation digits, and every form's tally."""
     scores: dict[str, Any] = {}
@@ -162,7 +191,7 @@ def choose_form(target: Target, images: np.ndarray, labels: np.ndarray, deadline
         correct = answered = errors = 0
         first_error = ""
         for image, label in zip(images, labels):
-            if time.monotonic() > deadline:
+            if budget.spent():
                 break
             try:
                 raw = target.ask(image, form)
@@ -185,14 +214,14 @@ def choose_form(target: Target, images: np.ndarray, labels: np.ndarray, deadline
     return chosen, scores
 
 
-def ask_hidden(target: Target, form: Form, images: np.ndarray, deadline: float) -> dict[str, Any]:
+def ask_hidden(target: Target, form: Form, images: np.ndarray, budget: Budget) -> dict[str, Any]:
     predictions: list[int] = []
     latencies: list[float] = []
     samples: list[str] = []
     errors = 0
     first_error = ""
     for image in images:
-        if time.monotonic() > deadline:
+        if budget.spent():
             break
         started = time.perf_counter()
         try:
@@ -212,29 +241,34 @@ def ask_hidden(target: Target, form: Form, images: np.ndarray, deadline: float) 
 
 
 def run(spec: dict[str, Any], work: Path) -> dict[str, Any]:
+    """Start the app, find its endpoint and input form, ask the hidden digits. Two budgets in CPU
+    seconds of the app's processes: `startup_timeout_s` until it listens and answers its API,
+    `deadline_s` for every question after that (each request has `request_timeout_s` of its own)."""
     started = time.monotonic()
-    deadline = started + float(spec["deadline_s"])
-    startup_deadline = min(deadline, started + float(spec["startup_timeout_s"]))
+    startup_s, answer_s, request_s = (float(spec[k]) for k in ("startup_timeout_s", "deadline_s", "request_timeout_s"))
+    n_questions = len(spec["indices"]) + 4 * int(spec.get("format_digits", 20))
+    startup = Budget(startup_s, idle_s=startup_s, wall_s=startup_s * WALL_FACTOR + 30)
     result: dict[str, Any] = {"status": "start_failed", "port_requested": spec["port"], "port": None}
     before = listening_ports()
     app = App(spec, work)
     clock: dict[str, float] = {}
     try:
-        port = wait_for_port(app, int(spec["port"]), startup_deadline, before)
+        port = wait_for_port(app, int(spec["port"]), startup, before)
         if port is None:
             result["status"] = "exited" if app.proc.poll() is not None else "no_port"
-            result["exit_code"] = app.proc.poll()
+            result.update(exit_code=app.proc.poll(), stopped=startup.stopped, cpu_s=round(startup.used_cpu(), 2))
             return result
         result.update(port=port, start_s=round(time.monotonic() - started, 3))
         try:
-            target = connect(spec["kind"], f"http://127.0.0.1:{port}/", spec, startup_deadline)
+            target = connect(spec["kind"], f"http://127.0.0.1:{port}/", spec, startup)
         except Exception as exc:  # no endpoint, or the app never answered its API description
             result.update(status="no_endpoint", error=_error_text(exc))
             return result
         result["endpoint"] = target.describe()
         val = np.load(spec["validation_images"], allow_pickle=False)
         val_labels = np.load(spec["validation_labels"], allow_pickle=False)
-        form, scores = choose_form(target, val, val_labels, deadline, clock)
+        answering = Budget(answer_s, idle_s=2 * request_s, wall_s=n_questions * request_s + 30)
+        form, scores = choose_form(target, val, val_labels, answering, clock)
         result["forms"] = scores
         if form is None:
             result["status"] = "no_answer"
@@ -242,8 +276,9 @@ def run(spec: dict[str, Any], work: Path) -> dict[str, Any]:
         result["form"] = form.name
         hidden = np.load(spec["hidden_images"], mmap_mode="r", allow_pickle=False)
         images = np.asarray(hidden[np.asarray(spec["indices"], dtype=np.int64)])
-        answers = ask_hidden(target, form, images, deadline)
-        result.update(answers, status="ok" if answers["asked"] == len(images) else "deadline")
+        answers = ask_hidden(target, form, images, answering)
+        result.update(answers, status="ok" if answers["asked"] == len(images) else "deadline",
+                      stopped=answering.stopped, cpu_s=round(answering.used_cpu(), 2))
         return result
     except Exception as exc:  # our own failure: reported as such, the run still ends cleanly
         result.update(status="client_error", error=_error_text(exc))

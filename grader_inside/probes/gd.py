@@ -2,17 +2,27 @@
 
 Runs inside the kernel after the student's cells. Names are only hints: every callable the
 student defined is tried as a function of one variable and tabulated on the points the
-checks need (all step values and a grid over their range), with a numeric derivative.
+checks need (all step values, a grid over their range and a fixed central window), with a
+numeric derivative. Besides the functions left in the namespace it also tabulates
+- functions the student called and later redefined (from the code the tracer saw run, checked
+  against the values those calls returned), and
+- two-argument derivative helpers (`derivative(x, f)`) applied to the student's functions.
+
+Every budget counts work, never time, so the output depends only on the submission: points
+tabulated per callable and in all, and traced events (Python lines and calls) per evaluation
+and in all. The only clock is a CPU-time (not wall) backstop for one evaluation that never
+returns to Python (a huge array built in C code).
 """
 from __future__ import annotations
 
 import inspect
 import logging
 import math
+import re
 import signal
 import sys
 import types
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -21,31 +31,66 @@ from grader_inside.probes.trace import scalar_value, sequence_value
 logger = logging.getLogger(__name__)
 
 GRID = 1601
+CENTRAL_GRID = 401
 MAX_POINTS = 30000
 MAX_SEQUENCES = 300
 BOUND = 1e4
-CALL_SECONDS = 3.0
 CENTRAL = 10.0
-TABULATE_SECONDS = 12.0  # all the student's callables together
-FUNCTION_SECONDS = 1.5  # one callable tabulated point by point (then more coarsely)
+CALL_EVENTS = 20_000  # traced events one evaluation may make (a function of x makes a few dozen)
+TOTAL_EVENTS = 4_000_000  # all evaluations together
+CALL_CPU_SECONDS = 2.0  # backstop for one evaluation that stays in C code
+FUNCTION_POINTS = 2500  # points one callable is tabulated at one by one (arrays: all at once)
+TOTAL_POINTS = 20_000  # the same, all callables together
+MAX_CALLABLES = 40
+HELPER_PARTNERS = 4  # unary functions a two-argument derivative helper is applied to
+PROBE_X = 0.37
+DERIVATIVE_NAME = re.compile(r"deriv|diff|grad|prime|der$|^d[a-z]*$|производн", re.IGNORECASE)
 
 
-class _Timeout(Exception):
+class _TooMuchWork(Exception):
     pass
 
 
-def _alarm(_sig: int, _frame: Any) -> None:
-    raise _Timeout()
+def _cpu_alarm(_sig: int, _frame: Any) -> None:
+    raise _TooMuchWork()
 
 
-def _call_limited(fn: Any, arg: Any, seconds: float = CALL_SECONDS) -> Any:
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        return fn(arg)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+class Work:
+    """Runs student callables under counted budgets: traced events per call and in all."""
+
+    def __init__(self, per_call: int = CALL_EVENTS, total: int = TOTAL_EVENTS,
+                 points: int = TOTAL_POINTS) -> None:
+        self.per_call = per_call
+        self.events_left = total
+        self.points_left = points
+        self._count = 0
+
+    def _trace(self, frame: Any, event: str, arg: Any) -> Any:
+        self._count += 1
+        if self._count > self.per_call:
+            raise _TooMuchWork()
+        return self._trace
+
+    @property
+    def spent(self) -> bool:
+        return self.events_left <= 0 or self.points_left <= 0
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """fn(*args); raises _TooMuchWork past the per-call or total event budget."""
+        if self.events_left <= 0:
+            raise _TooMuchWork()
+        self._count = 0
+        old_trace = sys.gettrace()
+        old_handler = signal.signal(signal.SIGPROF, _cpu_alarm)
+        signal.setitimer(signal.ITIMER_PROF, CALL_CPU_SECONDS)
+        sys.settrace(self._trace)
+        try:
+            return fn(*args)
+        finally:
+            sys.settrace(old_trace)
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, old_handler)
+            self.events_left -= self._count
 
 
 def _source(obj: Any) -> str | None:
@@ -92,15 +137,75 @@ def _student_callables(ns: dict[str, Any], is_student_file: Any) -> list[tuple[s
     return found
 
 
-def _as_unary(name: str, fn: Any) -> Any | None:
+def _replaced_functions(tracer: Any, current: list[tuple[str, Any, str]]) -> list[tuple[str, Any, str]]:
+    """Functions of one argument the student called and then redefined (or deleted).
+
+    Rebuilt from the code object the tracer saw run, with the namespace as globals; kept only
+    when the rebuilt function returns what the recorded calls returned.
+    """
+    if tracer is None:
+        return []
+    live = {getattr(obj, "__code__", None) for _, obj, _ in current}
+    names = {name for name, _, _ in current}
+    found: list[tuple[str, Any, str]] = []
+    for key, (code, env) in tracer.code_of.items():
+        rec = tracer.calls.get(key)
+        if (rec is None or code in live or code.co_freevars or code.co_argcount != 1
+                or code.co_name.startswith("<") or not rec["args"]):
+            continue
+        fn = types.FunctionType(code, env, code.co_name)
+        if not _replays(fn, rec):
+            continue
+        live.add(code)
+        name = f"{code.co_name} (cell {rec['cell']})" if code.co_name in names else code.co_name
+        found.append((name, fn, "callable"))
+    return found
+
+
+def _replays(fn: Any, rec: dict[str, Any]) -> bool:
+    pairs = list(zip(rec["args"], rec["results"]))[:5]
+    work = Work(points=len(pairs))
+    for arg, result in pairs:
+        try:
+            got = scalar_value(work.call(fn, arg))
+        except BaseException:  # student code may raise anything, SystemExit included
+            return False
+        if got is None or not abs(got - result) <= 1e-9 * (1 + abs(result)):
+            return False
+    return bool(pairs)
+
+
+def _derivative_helpers(ns: dict[str, Any], is_student_file: Any, unary: list[tuple[str, Any]],
+                        work: Work) -> list[tuple[str, Any, str, Any]]:
+    """`derivative(x, f)` (or `(f, x)`) helpers of the student's, applied to their functions:
+    (label, helper, origin, unary wrapper)."""
+    partners = [(n, fn) for n, fn in unary if not DERIVATIVE_NAME.search(n)][:HELPER_PARTNERS]
+    found: list[tuple[str, Any, str, Any]] = []
+    for name, obj in list(ns.items()):
+        code = getattr(obj, "__code__", None)
+        if (not isinstance(obj, types.FunctionType) or code is None or code.co_argcount != 2
+                or not is_student_file(code.co_filename) or not DERIVATIVE_NAME.search(name)):
+            continue
+        for partner, g in partners:
+            for first in (True, False):
+                helper = (lambda x, _h=obj, _g=g: _h(x, _g)) if first else (lambda x, _h=obj, _g=g: _h(_g, x))
+                fn = _as_unary(helper, work)
+                if fn is not None:
+                    label = f"{name}(x, {partner})" if first else f"{name}({partner}, x)"
+                    found.append((label, helper, "helper", fn))
+                    break
+    return found
+
+
+def _as_unary(fn: Any, work: Work | None = None) -> Any | None:
     """`fn` if it maps a float to a float (plain, numpy or torch), else None."""
-    probe = 0.37
+    work = work or Work()
     for make in (float, _torch_scalar):
         try:
-            arg = make(probe)
+            arg = make(PROBE_X)
             if arg is None:
                 continue
-            val = scalar_value(_call_limited(fn, arg))
+            val = scalar_value(work.call(fn, arg))
         except BaseException:  # student code may raise anything, SystemExit included
             continue
         if val is not None and math.isfinite(val):
@@ -116,30 +221,30 @@ def _torch_scalar(x: float) -> Any:
 
 
 def _tabulate(fn: Any, raw: Any, points: np.ndarray, exact: np.ndarray,
-              budget_s: float) -> tuple[list, list]:
+              work: Work | None = None) -> tuple[list, list]:
     """Values and central-difference derivatives of `fn` at `points` (None where it fails).
 
     One call on the whole array when the student's function takes arrays (numpy code does)
-    and agrees with the scalar calls; otherwise point by point within the time budget, in an
-    order that covers the whole range first and the step values next, so a slow function is
-    tabulated more coarsely rather than cut off.
+    and agrees with the scalar calls; otherwise point by point, at most FUNCTION_POINTS points,
+    in an order that covers the whole range first and the step values next, so a budget cut
+    leaves a coarser table rather than a truncated one.
     """
+    work = work or Work()
     h = 1e-6 * np.maximum(1.0, np.abs(points))
-    whole = _tabulate_array(fn, raw, points, h)
+    whole = _tabulate_array(fn, raw, points, h, work)
     if whole is not None:
         return whole
-    import time
-
     values: list[float | None] = [None] * points.size
     derivs: list[float | None] = [None] * points.size
-    start = time.monotonic()
-    for i in _priority(points.size, exact):
-        if time.monotonic() - start > budget_s:
+    order = _priority(points.size, exact)[:FUNCTION_POINTS]
+    for i in order:
+        if work.spent:
             break
+        work.points_left -= 1
         x, hx = float(points[i]), float(h[i])
         try:
-            v = fn(x)
-            d = (fn(x + hx) - fn(x - hx)) / (2 * hx)
+            v, up, down = work.call(lambda: (fn(x), fn(x + hx), fn(x - hx)))
+            d = (up - down) / (2 * hx)
         except BaseException:
             continue
         values[i] = v if v is not None and math.isfinite(v) else None
@@ -167,10 +272,11 @@ def _priority(n: int, exact: np.ndarray) -> list[int]:
     return order
 
 
-def _tabulate_array(fn: Any, raw: Any, points: np.ndarray, h: np.ndarray) -> tuple[list, list] | None:
+def _tabulate_array(fn: Any, raw: Any, points: np.ndarray, h: np.ndarray,
+                    work: Work) -> tuple[list, list] | None:
     def call(arr: np.ndarray) -> np.ndarray | None:
         try:
-            out = _call_limited(raw, arr, 2.0)
+            out = work.call(raw, arr)
             out = np.asarray(out.detach().cpu().numpy() if hasattr(out, "detach") else out, dtype=float)
         except BaseException:
             return None
@@ -183,7 +289,7 @@ def _tabulate_array(fn: Any, raw: Any, points: np.ndarray, h: np.ndarray) -> tup
         # the array result must be the same function: compare with scalar calls
         for i in np.linspace(0, points.size - 1, 5).astype(int):
             try:
-                v = fn(float(points[i]))
+                v = work.call(fn, float(points[i]))
             except BaseException:
                 return None
             if v is None or not math.isfinite(v):
@@ -228,6 +334,49 @@ def _namespace_sequences(ns: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _optimizers(ns: dict[str, Any]) -> list[dict[str, Any]]:
+    """Library optimiser objects left in the namespace (torch.optim, Keras), with their settings."""
+    out: list[dict[str, Any]] = []
+    for name, obj in list(ns.items()):
+        module = getattr(type(obj), "__module__", "") or ""
+        if not module.startswith(("torch.optim", "keras", "tensorflow", "tf_keras")):
+            continue
+        if not (hasattr(obj, "step") or hasattr(obj, "apply_gradients")):
+            continue
+        settings: dict[str, Any] = {}
+        groups = getattr(obj, "param_groups", None)
+        source = groups[0] if isinstance(groups, list) and groups and isinstance(groups[0], dict) else obj
+        for key in ("lr", "momentum", "nesterov"):
+            value = source.get(key) if isinstance(source, dict) else getattr(source, key, None)
+            value = scalar_value(value) if not isinstance(value, bool) else float(value)
+            if value is not None:
+                settings[key] = value
+        out.append({"name": name, "class": type(obj).__name__, "module": module, **settings})
+    return out
+
+
+def _step_points(sequences: list[dict[str, Any]], figures: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """Every finite step value, plus grids over the range of steps and plots and a fixed
+    central window (so a function's shape is always seen on a sensible scale)."""
+    xs: list[float] = []
+    for s in sequences:
+        xs.extend(v for v in s["values"] if v is not None and math.isfinite(v) and abs(v) <= BOUND)
+    lo, hi = (min(xs), max(xs)) if xs else (-5.0, 5.0)
+    for fig in figures:
+        for ax in fig["axes"]:
+            for ln in ax["lines"]:
+                fin = [v for v in ln["x"] if v is not None and abs(v) <= BOUND]
+                if len(fin) >= 10:
+                    lo, hi = min(lo, min(fin)), max(hi, max(fin))
+    if hi - lo < 1e-6:
+        lo, hi = lo - 1.0, hi + 1.0
+    pad = 0.05 * (hi - lo)
+    grid = np.concatenate([np.linspace(lo - pad, hi + pad, GRID), np.linspace(-CENTRAL, CENTRAL, CENTRAL_GRID)])
+    exact = np.unique(np.asarray(xs[: MAX_POINTS], dtype=float))
+    points = np.unique(np.concatenate([grid, exact]))
+    return points, np.isin(points, exact)
+
+
 def collect(ns: dict[str, Any], session: Any) -> dict[str, Any]:
     tracer = session.tracer
     sequences: list[dict[str, Any]] = []
@@ -248,51 +397,31 @@ def collect(ns: dict[str, Any], session: Any) -> dict[str, Any]:
     sequences = [s for s in sequences if len(s["values"]) >= 2][:MAX_SEQUENCES]
     for i, s in enumerate(sequences):
         s["id"] = f"sq{i}"
+    points, is_step = _step_points(sequences, session.capture.figures)
 
-    # points: every finite step value, plus a grid over the range of steps and plots
-    xs: list[float] = []
-    for s in sequences:
-        xs.extend(v for v in s["values"] if v is not None and math.isfinite(v) and abs(v) <= BOUND)
-    lo, hi = (min(xs), max(xs)) if xs else (-5.0, 5.0)
-    for fig in session.capture.figures:
-        for ax in fig["axes"]:
-            for ln in ax["lines"]:
-                fin = [v for v in ln["x"] if v is not None and abs(v) <= BOUND]
-                if len(fin) >= 10:
-                    lo, hi = min(lo, min(fin)), max(hi, max(fin))
-    if hi - lo < 1e-6:
-        lo, hi = lo - 1.0, hi + 1.0
-    pad = 0.05 * (hi - lo)
-    grid = np.linspace(lo - pad, hi + pad, GRID)
-    # a fine grid where textbook functions live, so a wide (diverging) range keeps their shape
-    near_lo, near_hi = max(lo - pad, -CENTRAL), min(hi + pad, CENTRAL)
-    if near_hi > near_lo:
-        grid = np.concatenate([grid, np.linspace(near_lo, near_hi, 401)])
-    exact = np.unique(np.asarray(xs[: MAX_POINTS], dtype=float))
-    points = np.unique(np.concatenate([grid, exact]))
-    is_step = np.isin(points, exact)
+    work = Work()
+    found = _student_callables(ns, session._is_student_file)
+    found += _replaced_functions(tracer, found)
+    unary: list[tuple[str, Any, str, Any]] = []
+    for name, obj, origin in found[:MAX_CALLABLES]:
+        fn = _as_unary(obj, work)
+        if fn is not None:
+            unary.append((name, obj, origin, fn))
+    unary += _derivative_helpers(ns, session._is_student_file, [(n, o) for n, o, _, _ in unary], work)
 
     functions: list[dict[str, Any]] = []
-    import time
-
-    deadline = time.monotonic() + TABULATE_SECONDS
-    for name, obj, origin in _student_callables(ns, session._is_student_file):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+    for name, obj, origin, fn in unary:
+        if work.spent:
             logger.warning("tabulation budget spent; %s and later callables skipped", name)
             break
-        unary = _as_unary(name, obj)
-        if unary is None:
-            continue
-        # a slow callable (a whole optimiser run, not a function of x) gets a share, not all
-        values, derivs = _tabulate(unary, obj, points, is_step, min(FUNCTION_SECONDS, remaining))
+        values, derivs = _tabulate(fn, obj, points, is_step, work)
         if sum(v is not None for v in values) < 10:
             continue
+        source = _source(obj) if origin == "callable" else str(ns.get(name))[:400] if origin == "sympy" else None
         functions.append({"id": f"fn{len(functions)}", "name": name, "origin": origin,
-                          "source": _source(obj) if origin == "callable" else str(ns.get(name))[:400],
-                          "values": values, "derivs": derivs})
+                          "source": source, "values": values, "derivs": derivs})
     scalars = {k: float(v) for k, v in ns.items()
                if not k.startswith("_") and type(v) is float and math.isfinite(v)}
     return {"points": points.tolist(), "functions": functions, "sequences": sequences,
-            "calls": calls, "scalars": scalars,
+            "calls": calls, "scalars": scalars, "optimizers": _optimizers(ns),
             "line_events": tracer.line_events if tracer is not None else 0}

@@ -70,6 +70,9 @@ class Tracer:
         self.cell: int | None = None
         self.histories: dict[tuple, dict[str, Any]] = {}
         self.calls: dict[tuple, dict[str, Any]] = {}
+        # the code and globals of every student function called, by the key of its calls record:
+        # a function redefined later (f for a second task) can still be tabulated by the probe
+        self.code_of: dict[tuple, tuple[Any, dict[str, Any]]] = {}
         self.returns: list[dict[str, Any]] = []
         self.line_events = 0
         self._tick = itertools.count()
@@ -127,7 +130,7 @@ class Tracer:
             self._snapshot(frame)
             entry = self._frames.pop(id(frame), None)
             if entry is not None and entry[2] is not None:
-                self._record_call(frame.f_code, entry[2], arg)
+                self._record_call(frame, entry[2], arg)
         return self._local
 
     def _snapshot(self, frame: Any) -> None:
@@ -154,13 +157,15 @@ class Tracer:
             if len(hist["values"]) < MAX_HISTORY:
                 hist["values"].append(val)
 
-    def _record_call(self, code: Any, args: list[Any], result: Any) -> None:
+    def _record_call(self, frame: Any, args: list[Any], result: Any) -> None:
+        code = frame.f_code
         fkey = (self.cell, code.co_name, code.co_firstlineno)
         rec = self.calls.get(fkey)
         if rec is None:
             rec = {"cell": self.cell, "name": code.co_name, "order": next(self._tick),
                    "args": [], "results": [], "callables": []}
             self.calls[fkey] = rec
+            self.code_of[fkey] = (code, frame.f_globals)
         if len(rec["args"]) >= MAX_CALLS_PER_FUNCTION:
             return
         scalars = [scalar_value(a) for a in args]

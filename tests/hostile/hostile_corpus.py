@@ -344,7 +344,20 @@ INODE_FLOOD = _cells(
     GOOD_CELLS,
 )
 
+# torch.optim doing the steps, the momentum and Nesterov's look-ahead that the task asks students
+# to write themselves: recognised and named, worth only the rubric's `library` share.
+LIBRARY_OPTIMISER = _cells(
+    "import torch\nimport matplotlib.pyplot as plt\n"
+    "def f(x):\n    return 3 * x**2 - torch.sin(x) + torch.exp(x) - 5",
+    "x = torch.tensor(1.5, requires_grad=True)\nopt = torch.optim.SGD([x], lr=0.05, momentum=0.9, nesterov=True)\n"
+    "xs = [x.item()]\nfor _ in range(60):\n    opt.zero_grad()\n    f(x).backward()\n    opt.step()\n"
+    "    xs.append(x.item())\nprint(xs[-1])",
+    "grid = torch.linspace(-3, 3, 200)\nplt.plot(grid, f(grid))\nt = torch.tensor(xs)\n"
+    "plt.scatter(t, f(t), color='red')\nplt.show()",
+)
+
 FORGERIES: dict[str, Case] = {c.name: c for c in (
+    Case("library_optimiser", LIBRARY_OPTIMISER),
     Case("forged_finish", FORGED_FINISH),
     Case("forged_finish_hidden", FORGED_FINISH_HIDDEN),
     Case("forged_files", FORGED_FILES),

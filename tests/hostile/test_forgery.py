@@ -91,6 +91,7 @@ def test_the_forgers_neighbours_keep_their_grades(graded: tuple[Graded, int]) ->
         assert g.result(good).score == 10 and not g.result(good).flags  # 8 + 2 bonus points
     for name in FORGERIES:
         assert_others_intact(g, name)
+    assert g.result("library_optimiser").flags == ()  # not a forgery: a library used openly
     # the flags reach the class index and the students' reports
     index = (g.world.out / "index.html").read_text(encoding="utf-8")
     assert "Flagged for the instructor&#39;s review: 7" in index  # all but the forged files and the flood
@@ -165,3 +166,12 @@ def test_a_formula_in_a_name_lands_as_text_in_every_spreadsheet(graded: tuple[Gr
         text = (g.world.out / name).read_text(encoding="utf-8-sig")
         assert "'=HYPERLINK" in text, name
         assert not any(cell.startswith("=") for line in text.splitlines() for cell in line.split(",")), name
+
+
+def test_a_library_optimiser_is_named_and_worth_the_rubrics_share(graded: tuple[Graded, int]) -> None:
+    g, _ = graded
+    checks = {c.id: c for c in g.result("library_optimiser").checks}
+    for check_id in ("steps", "momentum", "nesterov"):
+        check = checks[check_id]
+        assert (check.status, check.points) == ("partial", check.max_points * 0.5), (check_id, check.message)
+        assert "torch.optim.SGD" in check.message, check.message

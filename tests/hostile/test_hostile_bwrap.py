@@ -30,7 +30,7 @@ def test_the_corpus_is_large_enough() -> None:
 def test_sleep_forever(graded: Graded) -> None:
     r = graded.result("sleep_forever")
     assert r.status == "graded"
-    assert any(has_message(n, "run.cell_timeout") for n in r.notes), r.notes
+    assert any(has_message(n, "run.cell_idle") for n in r.notes), r.notes
     assert graded.cell_status("sleep_forever") == {1: "timeout", 2: "ok"}
     assert_others_intact(graded, "sleep_forever")
 

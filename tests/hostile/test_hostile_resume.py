@@ -107,8 +107,8 @@ def test_exit_code_is_about_the_grader_not_the_students(tmp_path: Path) -> None:
            "--workers", "1", "--sandbox", "plain"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "2 submissions: 1 graded, 1 error" in done.stdout  # the summary line
-    assert "Sandbox: plain process" in done.stdout
+    assert "Работ: 2. Проверено: 1, с ошибкой: 1" in done.stdout  # the summary line
+    assert "Изоляция: обычный процесс без изоляции файлов и сети" in done.stdout
     failed = subprocess.run([*cmd[:6], str(tmp_path / "no_such_rubric.yaml"), *cmd[7:]],
                             capture_output=True, text=True, timeout=120)
     assert failed.returncode != 0

@@ -2,6 +2,7 @@
 noted (by name) for the report."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,16 @@ def test_pandas_append_and_iteritems(tmp_path: Path) -> None:
     """, tmp_path)
     assert out.strip() == "[1, 3, 5] [1, 2] ['x', 'y']"
     assert sorted(log.split()) == ["compat:pandas_append", "compat:pandas_iteritems"]
+
+
+def test_scipy_misc_derivative(tmp_path: Path) -> None:
+    out, log = run_with_shims("""
+        import math
+        from scipy.misc import derivative
+        print(round(derivative(math.sin, 1.0, dx=1e-5), 6), round(derivative(lambda x: x**3, 2.0, dx=1e-3, n=2, order=5), 4))
+    """, tmp_path)
+    assert out.split() == [str(round(math.cos(1.0), 6)), "12.0"]
+    assert log == "compat:scipy_derivative\n"
 
 
 def test_sklearn_plot_functions(tmp_path: Path) -> None:

@@ -140,8 +140,33 @@ def patch_sklearn_metrics(metrics: ModuleType) -> None:
         setattr(metrics, old, plot)
 
 
+def patch_scipy_misc(misc: ModuleType) -> None:
+    """scipy.misc.derivative (removed in SciPy 1.12) -> the same central difference: the n-th
+    derivative of func at x0 from `order` points spaced dx apart."""
+    if hasattr(misc, "derivative"):
+        return
+    import math
+
+    import numpy as np
+
+    def derivative(func: Callable[..., Any], x0: Any, dx: float = 1.0, n: int = 1, args: tuple = (),
+                   order: int = 3) -> Any:
+        used("compat:scipy_derivative")
+        if order < n + 1 or order % 2 == 0:
+            raise ValueError("'order' (the number of points used to compute the derivative) must be odd "
+                             "and at least the derivative order 'n' + 1.")
+        offsets = np.arange(order) - order // 2
+        target = np.zeros(order)
+        target[n] = math.factorial(n)
+        weights = np.linalg.solve(np.vander(offsets, increasing=True).T, target)
+        return sum(w * func(x0 + k * dx, *args) for k, w in zip(offsets, weights) if w != 0) / dx**n
+
+    misc.derivative = derivative  # type: ignore[attr-defined]
+
+
 HOOKS = {
     "numpy": patch_numpy,
+    "scipy.misc": patch_scipy_misc,
     "matplotlib.cm": patch_cm,
     "matplotlib.style": patch_style,
     "pandas": patch_pandas,
