@@ -90,10 +90,14 @@ def main(verbose: bool) -> None:
 @click.option("--address", default=None, metavar="auto|HOST:PORT",
               help="--executor ray: the cluster to grade on, auto (the one started on this machine with `ray start "
                    "--head`, or RAY_ADDRESS) or its head's HOST:PORT (default: auto).")
+@click.option("--check-memory", "check_memory_mb", type=click.IntRange(min=512), default=4096, show_default=True,
+              metavar="MB", help="Memory each process that runs the checks may use; a submission whose checks need "
+                   "more gets an error that says so, and the batch goes on.")
 def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None, workers: int | None,
           timeout_s: float | None, force: bool, sandbox: str, allow_file_times: bool,
           moodle_worksheet: Path | None, moodle_lang: str | None, data: tuple[str, ...], device: str,
-          retrain: bool, weights: Path | None, docker: bool, executor: str, address: str | None) -> None:
+          retrain: bool, weights: Path | None, docker: bool, executor: str, address: str | None,
+          check_memory_mb: int) -> None:
     """Grade every submission in FOLDER (one sub-folder or file per student)."""
     from grader.grading import GradeOptions, Progress, default_workers, grade_batch
     from grader.i18n import localized, tr
@@ -114,7 +118,7 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
                                timeout_s=timeout_s, force=force, sandbox=sandbox,
                                allow_file_times=allow_file_times, moodle_worksheet=worksheet,
                                data=_data_options(data), device=device, retrain=retrain, weights=weights,
-                               docker=docker, executor=executor, address=address)
+                               docker=docker, executor=executor, address=address, check_memory_mb=check_memory_mb)
         tty = sys.stderr.isatty()
         shown_lang = lang or rubric.lang
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import grader
 from grader.apps import app_checks
+from grader.checkproc import DEFAULT_MEMORY_MB, CheckProcesses, OutOfMemory, ProcessLost
 from grader.errors import GraderError
 from grader.executors import Executor, open_executor
 from grader.i18n import Text, catalogue, joined, kept_message, msg, said
@@ -64,6 +65,7 @@ class GradeOptions:
     docker: bool = False  # Task 2 bonus: build and run the students' Docker files (needs a Docker engine)
     executor: str = "local"  # where the sandboxed runs happen: a name in grader.executors.EXECUTORS
     address: str | None = None  # the cluster an executor connects to (ray: auto or HOST:PORT)
+    check_memory_mb: int = DEFAULT_MEMORY_MB  # each check process's data limit (grader.checkproc)
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def _grade_with(executor: Executor, root: Path, subs: list[Submission], rubric: 
 
     def check(sub: Submission, staged: Staged) -> None:
         try:
-            result = staged if isinstance(staged, SubmissionResult) else check_one(staged)
+            result = staged if isinstance(staged, SubmissionResult) else _checked(staged, processes, plan)
         except Exception as exc:  # one bad submission never stops the batch
             logger.exception("checking %s failed", sub.student)
             result = plan.crashed(sub, exc, executor.description)
@@ -160,7 +162,11 @@ def _grade_with(executor: Executor, root: Path, subs: list[Submission], rubric: 
 
     # Two stages: the executor's sandboxed runs, and the checks of a finished run here, which
     # overlap the next runs (the checks are the grader's own work, outside the sandbox).
-    with ThreadPoolExecutor(max_workers=max(1, options.workers), thread_name_prefix="checks") as checks:
+    # The checks run in processes of their own, under a memory limit (grader.checkproc); these
+    # threads only wait for them.
+    workers = max(1, options.workers)
+    with CheckProcesses(min(workers, len(todo) or 1), options.check_memory_mb) as processes, \
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="checks") as checks:
         for sub, staged in executor.runs(plan, todo, started):
             checks.submit(check, sub, staged)
     ordered = tuple(results[s.student_id] for s in subs)
@@ -172,6 +178,16 @@ def _grade_with(executor: Executor, root: Path, subs: list[Submission], rubric: 
     entries = {s.student: str(s.entry.resolve()) for s in subs if s.entry is not None}
     (out / ENTRIES_FILE).write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
     return batch
+
+
+def _checked(ran: RanSubmission, processes: CheckProcesses, plan: BatchPlan) -> SubmissionResult:
+    """The student's result from a check process, or an error result that says why there is none."""
+    outcome = processes.check(ran)
+    if isinstance(outcome, OutOfMemory):  # not cached: a re-run with a higher limit grades it
+        return plan.failed(ran.sub, msg("grader.check_memory", limit=outcome.limit_mb), ran.sandbox)
+    if isinstance(outcome, ProcessLost):
+        return plan.failed(ran.sub, msg("grader.check_process_lost", detail=outcome.detail), ran.sandbox)
+    return outcome
 
 
 def _prepare_setup(rubric: Rubric, options: GradeOptions, out: Path) -> ModelsSetup | None:
