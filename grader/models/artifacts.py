@@ -48,6 +48,7 @@ class ModelRecord:
     error: str | None = None
     retrain: tuple[RetrainRun, ...] = ()
     retrain_error: str | None = None
+    limit: str | None = None  # why it was left out: "cpu" (the budget) or "wall" (the backstop)
 
     @property
     def convolutional(self) -> bool:
@@ -138,6 +139,14 @@ def read_probe_report(outbox: Path) -> ProbeReport:
             error=_clean(raw.get("error")) or pred_error,
             retrain=_retrain_runs(folder, raw.get("retrain"), n_hidden),
             retrain_error=_clean(raw.get("retrain_error")),
+            limit=_limit(raw),
         ))
     return ProbeReport(tuple(records), device=str(data.get("device", "cpu")), hidden_images=n_hidden,
                        skipped=int(data.get("skipped") or 0), error=_clean(data.get("error")))
+
+
+def _limit(raw: dict[str, Any]) -> str | None:
+    """Which of the probe's limits left this model out: "cpu" (its budget), "wall" (the backstop,
+    which depends on the machine's load), or None. (A retraining's own stop is in its record.)"""
+    value = raw.get("limit")
+    return value if value in ("cpu", "wall") else None

@@ -29,6 +29,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from grader_inside.probes.budget import WorkBudget, out_of_budget
+
 from grader_inside.probes.kernel import clean_json
 from grader_inside.probes.models import Found, Predictor, _first_tensor, describe, discover, pick_device, student_names
 
@@ -305,12 +307,13 @@ def _pipelines(f: Found, transforms: list[tuple[str, Any]], device: str, size: i
 
 
 def choose(model: ImageModel, candidates: list[Pipeline], val_x: np.ndarray, val_y: np.ndarray,
-           errors: dict[str, str], deadline: float) -> tuple[Pipeline | None, float, dict[str, float]]:
+           errors: dict[str, str], budget: WorkBudget) -> tuple[Pipeline | None, float, dict[str, float]]:
     tried: dict[str, float] = {}
     best: tuple[float, Pipeline] | None = None
     for pipe in candidates:
-        if time.monotonic() > deadline:
-            errors[pipe.label] = "not tried: the evaluation time budget was used up"
+        limit = budget.spent()
+        if limit is not None:
+            errors[pipe.label] = out_of_budget(limit, "not tried")
             continue
         try:
             acc = float(np.mean(model.predict(pipe, val_x, EVAL_BATCH) == val_y))
@@ -334,12 +337,12 @@ def evaluate(f: Found, rec: dict[str, Any], k: int, ctx: dict[str, Any], out: Pa
     errors: dict[str, str] = {}
     try:
         own = _pipelines(f, ctx["transforms"], ctx["device"], ctx["size"], val_x[:TRIAL], model, errors)
-        best, acc, tried = choose(model, own, val_x, val_y, errors, ctx["deadline"])
+        best, acc, tried = choose(model, own, val_x, val_y, errors, ctx["budget"])
         if best is None:  # no transform of the student's runs with this model: the usual inputs
             std = standard_pipelines(ctx["size"], ctx["device"]) if f.framework == "torch" \
                 else keras_pipelines(f.obj, ctx["size"])
             runs = [p for p in std if _runs(model, p, val_x[:TRIAL], errors)]
-            other, other_acc, more = choose(model, runs, val_x, val_y, errors, ctx["deadline"])
+            other, other_acc, more = choose(model, runs, val_x, val_y, errors, ctx["budget"])
             tried.update(more)
             if other is not None and (best is None or other_acc > acc):
                 best, acc = other, other_acc
@@ -447,8 +450,7 @@ def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     out = Path(config["outbox"]) / "models"
     out.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"models": [], "skipped": 0, "error": None, "kind": "images"}
-    started = time.monotonic()
-    budget = float(config.get("budget_s", 240.0))
+    budget = WorkBudget(float(config.get("budget_s", 240.0)))
     images = config["images"]
     try:
         report["histories"] = histories(namespace)
@@ -463,7 +465,7 @@ def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
                    "val_x": np.load(images["format_images"], allow_pickle=False),
                    "val_y": np.load(images["format_labels"], allow_pickle=False),
                    "hidden": hidden, "transforms": student_transforms(namespace),
-                   "batch_size": int(config.get("batch_size", 64)), "deadline": started + budget}
+                   "batch_size": int(config.get("batch_size", 64)), "budget": budget}
             report["transforms_found"] = [name for name, _ in ctx["transforms"]]
             from grader_inside.probes import transfer
 
@@ -471,8 +473,9 @@ def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
             for k, f in enumerate(found):
                 rec = describe(f)
                 report["models"].append(rec)
-                if time.monotonic() - started > budget:
-                    rec["error"] = "not evaluated: the evaluation time budget was used up"
+                limit = budget.spent()
+                if limit is not None:
+                    rec["error"], rec["limit"] = out_of_budget(limit, "not evaluated"), limit
                     continue
                 pipe = evaluate(f, rec, k, ctx, out)
                 if f.framework == "keras":
@@ -480,15 +483,17 @@ def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
                 if f.framework == "torch":
                     rec["transfer"] = transfer.inspect(f.obj, images.get("weights_dir"), used)
                     retrain = config.get("retrain")
-                    if pipe is not None and retrain and \
-                            time.monotonic() - started + float(retrain["budget_s"]) > budget:
-                        rec["retrain_error"] = "not retrained: the evaluation time budget would run out"
+                    limit = budget.spent(ahead_s=float(retrain["budget_s"])) if retrain else None
+                    if pipe is not None and retrain and limit is not None:
+                        rec["retrain_error"] = out_of_budget(limit, "not retrained (it would not fit)")
+                        rec["limit"] = limit
                     elif pipe is not None and retrain:
                         transfer.retrain_into(f.obj, pipe.fn, rec, k, {**config, "device_used": device}, hidden,
                                               out, used)
     except Exception as exc:  # reported to the grader; never breaks the other probes
         logger.exception("image models probe failed")
         report["error"] = f"{type(exc).__name__}: {exc}"[:500]
-    report["duration_s"] = round(time.monotonic() - started, 3)
+    report.update(budget.record())
+    report["duration_s"] = report["wall_s"]
     (out / "models.json").write_text(json.dumps(clean_json(report)), encoding="utf-8")
     return report

@@ -26,6 +26,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from grader_inside.probes.budget import WorkBudget, out_of_budget
+
 from grader_inside.probes.kernel import clean_json
 
 logger = logging.getLogger(__name__)
@@ -360,8 +362,7 @@ def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     out = Path(config["outbox"]) / "models"
     out.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"models": [], "skipped": 0, "error": None}
-    started = time.monotonic()
-    budget = float(config.get("budget_s", 240.0))
+    budget = WorkBudget(float(config.get("budget_s", 240.0)))
     try:
         found, skipped = discover(namespace)
         report["skipped"] = skipped
@@ -374,11 +375,12 @@ def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
         for k, f in enumerate(found):
             rec = describe(f)
             report["models"].append(rec)
-            if time.monotonic() - started > budget:
-                rec["error"] = "not evaluated: the evaluation time budget was used up"
+            limit = budget.spent()
+            if limit is not None:
+                rec["error"], rec["limit"] = out_of_budget(limit, "not evaluated"), limit
                 continue
             _evaluate(f, rec, k, device, val_x, val_y, hidden, int(config.get("batch_size", 500)), out)
-            if config.get("retrain") and time.monotonic() - started < budget:
+            if config.get("retrain") and budget.spent() is None:
                 try:
                     retrain(f, rec, k, {**config["retrain"], "data_dir": config["data_dir"]}, hidden, out)
                 except Exception as exc:  # the student's architecture may not survive a copy
@@ -386,7 +388,8 @@ def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # reported to the grader; never breaks the other probes
         logger.exception("models probe failed")
         report["error"] = f"{type(exc).__name__}: {exc}"[:500]
-    report["duration_s"] = round(time.monotonic() - started, 3)
+    report.update(budget.record())
+    report["duration_s"] = report["wall_s"]
     (out / "models.json").write_text(json.dumps(clean_json(report)), encoding="utf-8")
     return report
 

@@ -20,6 +20,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from grader_inside.probes.budget import WorkBudget
+
 logger = logging.getLogger(__name__)
 
 BACKBONES = ("ResNet", "VGG", "DenseNet", "MobileNetV2", "MobileNetV3", "EfficientNet", "Inception3", "GoogLeNet",
@@ -247,8 +249,9 @@ def pretrained_start(model: Any, weights_dir: str | None, used: list[str], seed:
 
 def retrain_into(model: Any, fn: Callable[[np.ndarray], Any], rec: dict[str, Any], k: int, config: dict[str, Any],
                  hidden: np.ndarray, out: Path, used: list[str]) -> None:
-    """Train the architecture from its pretrained start with the reference loss for at most
-    `budget_s` seconds; hidden predictions and per-epoch history go to the outbox."""
+    """Train the architecture from its pretrained start with the reference loss for the rubric's
+    epochs, within `budget_s` CPU seconds of the kernel's process (grader_inside.probes.budget);
+    hidden predictions and per-epoch history go to the outbox."""
     try:
         _retrain(model, fn, rec, k, config, hidden, out, used)
     except Exception as exc:  # the student's architecture may not survive a copy
@@ -273,7 +276,7 @@ def _retrain(model: Any, fn: Callable[[np.ndarray], Any], rec: dict[str, Any], k
     kind = output_kind(fresh.eval(), fn(vx[:8]).to(dev))
     opt = torch.optim.Adam([p for p in fresh.parameters() if p.requires_grad], lr=float(cfg.get("lr", 1e-3)))
     gen = torch.Generator().manual_seed(seed)
-    stats, start, stopped = [], time.monotonic(), "epochs"
+    stats, work, stopped = [], WorkBudget(budget), "epochs"
     for epoch in range(1, int(cfg.get("epochs", 3)) + 1):
         t0, total, correct, seen = time.monotonic(), 0.0, 0, 0
         fresh.train()
@@ -287,13 +290,14 @@ def _retrain(model: Any, fn: Callable[[np.ndarray], Any], rec: dict[str, Any], k
             total += float(loss.detach()) * len(idx)
             correct += int((scores.detach().argmax(1) == yb).sum())
             seen += len(idx)
-            if time.monotonic() - start > budget:
-                stopped = "budget"
+            limit = work.spent()
+            if limit is not None:
+                stopped = limit  # "cpu" (the budget) or "wall" (the backstop)
                 break
         val_loss, val_acc = _validate(fresh, fn, vx, vy, kind, dev, ref)
         stats.append(ref.EpochStats(epoch, total / max(1, seen), correct / max(1, seen), val_loss, val_acc,
                                     time.monotonic() - t0))
-        if stopped == "budget":
+        if stopped != "epochs":
             break
     fresh.eval()
     preds = np.empty(len(hidden), dtype=np.int16)
@@ -304,7 +308,8 @@ def _retrain(model: Any, fn: Callable[[np.ndarray], Any], rec: dict[str, Any], k
     np.save(out / name, preds, allow_pickle=False)
     history = ref.History(tuple(stats))
     rec["retrain"] = {"outputs": kind, "runs": [{"seed": seed, "predictions": name, "history": history.to_json()}],
-                      "budget_s": budget, "seconds": round(time.monotonic() - start, 2), "stopped": stopped,
+                      "budget_s": budget, "seconds": round(work.used(), 2), "wall_s": round(work.waited(), 2),
+                      "stopped": stopped,
                       "pretrained_tensors": loaded, "device": str(dev)}
 
 

@@ -155,3 +155,23 @@ def test_retrained_architecture_against_the_example(tmp_path: Path, setup: Model
 def test_retraining_not_requested(tmp_path: Path, setup: ModelsSetup) -> None:
     ctx = context(tmp_path, setup, [({"name": "net"}, predictions(0.9))])
     assert check_retrained(ctx, {}).key == "not_run"
+
+
+def test_work_stopped_by_the_wall_clock_backstop_goes_to_the_instructor(tmp_path: Path, setup: ModelsSetup) -> None:
+    """A model left out because the probe waited past its wall-clock backstop (not because its CPU
+    budget was spent) depends on the machine's load: no automatic grade, the instructor decides."""
+    ctx = context(tmp_path, setup, [
+        ({"name": "cnn", "conv_weights": 2}, predictions(0.95)),
+        ({"name": "late", "error": "not evaluated: the backstop wall-clock limit of the evaluation was reached",
+          "limit": "wall"}, None),
+    ])
+    out = check_accuracy(ctx, {"framework": "any"})
+    assert out.key == "manual" and "late" in str(out.message) and "wall-clock backstop" in str(out.message)
+
+
+def test_work_stopped_by_the_cpu_budget_is_graded(tmp_path: Path, setup: ModelsSetup) -> None:
+    ctx = context(tmp_path, setup, [
+        ({"name": "cnn", "conv_weights": 2}, predictions(0.95)),
+        ({"name": "late", "error": "not evaluated: the evaluation's CPU-time budget was used up", "limit": "cpu"}, None),
+    ])
+    assert check_accuracy(ctx, {"framework": "any"}).key == "good"
