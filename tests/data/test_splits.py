@@ -88,14 +88,21 @@ def test_each_batch_serves_its_own_order_and_noise(source: Path, tmp_path: Path)
                    for m in one.mounts())
 
 
-def test_the_demo_hidden_split_cannot_be_rebuilt_from_public_code(demo_cache: Path) -> None:
+def test_the_demo_hidden_split_cannot_be_rebuilt_from_public_code(tmp_path: Path) -> None:
     """Inside the sandbox anyone can run the demo builder (it is public, and scikit-learn is
-    there): without the batch's secret its test images are other images, not the hidden ones."""
+    there): without the batch's secret its test images are other images, not the hidden ones.
+    A fixed secret keeps the test deterministic: with a random one, the bound "every image more
+    than 10 grey levels away" failed once in a full run, because an augmentation of the same digit
+    drawn with nearly the same parameters can come that close (a near neighbour, as any training
+    image of that digit can be, not a copy with noise on it)."""
     from grader.data.demo import build_demo_arrays
+    from grader.data.hidden import HiddenSecret
 
-    served = np.load(prepare_mnist(None, demo_cache).hidden_images)[:300].reshape(300, -1).astype(np.float32)
+    prepared = prepare_mnist(None, tmp_path, secret=HiddenSecret(0x5EC2E7_0F_BA7C4))
+    served = np.load(prepared.hidden_images)[:300].reshape(300, -1).astype(np.float32)
     rebuilt = build_demo_arrays(n_train=10).test_images.reshape(10000, -1).astype(np.float32)
     # nearest rebuilt image of each served one: nowhere near the noise of a grey level or two
     d2 = (served ** 2).sum(1)[:, None] - 2 * served @ rebuilt.T + (rebuilt ** 2).sum(1)[None, :]
-    nearest = np.sqrt(np.maximum(d2.min(1), 0)) / np.sqrt(784)
-    assert nearest.min() > 10  # root-mean-square difference per pixel, in grey levels
+    nearest = np.sqrt(np.maximum(d2.min(1), 0)) / np.sqrt(784)  # root-mean-square per pixel, in grey levels
+    assert nearest.min() > 3  # no served image is a public one with the secret noise on it
+    assert (nearest < 10).mean() <= 0.01
