@@ -61,7 +61,7 @@ CATALOGUE_FILES = ("common.yaml", "run.yaml", "intake.yaml", "gd.yaml", "report.
                    "models.yaml", "notebook.yaml", "manual.yaml", "hw3.yaml", "apps.yaml", "integrity.yaml",
                    "review.yaml", "cluster.yaml")
 # Still str.format templates: their families convert them when they move (issue 17).
-LEGACY_FILES = frozenset({"gd.yaml", "models.yaml", "notebook.yaml", "hw3.yaml"})
+LEGACY_FILES = frozenset({"models.yaml", "notebook.yaml", "hw3.yaml"})
 
 DECIMALS = 4  # a plain number shows at most this many decimals (0.9876, not 0.98765432)
 _QUANTUM = Decimal(1).scaleb(-DECIMALS)

@@ -118,11 +118,35 @@ def test_a_plural_missing_a_category_is_a_problem(monkeypatch: pytest.MonkeyPatc
 
 
 def test_legacy_family_files_keep_str_format() -> None:
-    """gd.yaml and the other family files are converted when their families move (issue 17):
-    until then their messages render with str.format, as tr and as Message."""
-    assert is_legacy("gd.after_error") and not is_legacy("run.not_graded")
-    legacy = msg("gd.after_error", cell=4, error="NameError")
-    assert legacy.render("en") == tr("en", "gd.after_error", cell=4, error="NameError")
+    """The family files not converted yet (models, notebook, HW 3) render with str.format, as tr
+    and as Message, until their families move (issue 17)."""
+    assert is_legacy("models.backstop") and not is_legacy("run.not_graded") and not is_legacy("gd.after_error")
+    legacy = msg("hw3.retrain.backstop", model="net", wall=12.5)
+    assert legacy.render("en") == tr("en", "hw3.retrain.backstop", model="net", wall=12.5)
+    assert "(12 s)" in legacy.render("en")  # its own {wall:.0f}
+
+
+@pytest.mark.parametrize(("n", "ru", "en"), [
+    (1, "Сделан 1 шаг градиентного спуска", "1 gradient-descent step made"),
+    (3, "Сделано 3 шага градиентного спуска", "3 gradient-descent steps made"),
+    (33, "Сделано 33 шага градиентного спуска", "33 gradient-descent steps made"),
+    (11, "Сделано 11 шагов градиентного спуска", "11 gradient-descent steps made"),
+    (21, "Сделан 21 шаг градиентного спуска", "21 gradient-descent steps made"),
+])
+def test_task1_counts_agree_with_their_nouns(n: int, ru: str, en: str) -> None:
+    """Task 1's messages (gd.yaml, ICU MessageFormat): "Сделано 33 шагов" was the issue's example."""
+    assert tr("ru", "gd.steps.ok", steps=n, label="xs", lr=0.1).startswith(ru)
+    assert tr("en", "gd.steps.ok", steps=n, label="xs", lr=0.1).startswith(en)
+    assert ", шаг обучения 0,1;" in tr("ru", "gd.steps.ok", steps=n, label="xs", lr=0.1)  # a decimal comma
+
+
+def test_task1_marked_points_and_all_steps_read_as_russian() -> None:
+    assert "и 4 отмеченных шага на ней" in tr("ru", "gd.plot.ok", fig="рис. 1", points=4)
+    assert "все 72 шага совпадают с эталоном" in tr("ru", "gd.momentum.ok", label="v", lr=0.05, beta=0.9, steps=72)
+    assert "после 5 шагов" in tr("ru", "gd.stop_rule.ending_ok", x=1.25, steps=5)
+    assert "после 1 шага" in tr("ru", "gd.stop_rule.ending_ok", x=1.25, steps=1)
+    assert "Найден только 1 шаг" in tr("ru", "gd.steps.too_few", steps=1, min_steps=3)
+    assert "at least 3 steps x" in tr("en", "gd.steps.missing", min_steps=3)
 
 
 def test_a_message_keeps_its_key_and_fields_through_json() -> None:
