@@ -18,8 +18,8 @@ from CLDR through Babel):
 - ``{at, datetime}``: an ISO 8601 time as "5 марта 2026, 14:30 UTC+03:00".
 - A quote doubles to write a literal brace: ``'{'``; a lone apostrophe is text (``grader's``).
 
-The family files not yet moved to their families (``LEGACY_FILES``) still hold ``str.format``
-templates; their messages render as before, and :class:`Message` works with both. Converting one:
+A file listed in ``LEGACY_FILES`` holds ``str.format`` templates (none is left: every file is
+ICU); its messages render with ``str.format``, and :class:`Message` works with both. Converting one:
 rewrite its templates (``{x:.4g}`` -> ``{x}`` or ``{x, number, 0.###}``; a number before a noun ->
 a plural; a time -> ``{at, datetime}``), drop it from ``LEGACY_FILES`` until
 :func:`catalogue_problems` is empty; in its checks return ``msg(...)`` instead of
@@ -60,8 +60,8 @@ LANGS: tuple[Lang, ...] = ("ru", "en")
 CATALOGUE_FILES = ("common.yaml", "run.yaml", "intake.yaml", "gd.yaml", "report.yaml", "selfcheck.yaml",
                    "models.yaml", "notebook.yaml", "manual.yaml", "hw3.yaml", "apps.yaml", "integrity.yaml",
                    "review.yaml", "cluster.yaml")
-# Still str.format templates: their families convert them when they move (issue 17).
-LEGACY_FILES = frozenset({"models.yaml", "notebook.yaml", "hw3.yaml"})
+# Catalogue files still holding str.format templates; none is left (every file is ICU MessageFormat).
+LEGACY_FILES: frozenset[str] = frozenset()
 
 DECIMALS = 4  # a plain number shows at most this many decimals (0.9876, not 0.98765432)
 _QUANTUM = Decimal(1).scaleb(-DECIMALS)

@@ -9,6 +9,7 @@ import pytest
 from grader.errors import IntakeError
 from grader.i18n import (
     LANGS,
+    LEGACY_FILES,
     Joined,
     Message,
     catalogue,
@@ -117,13 +118,15 @@ def test_a_plural_missing_a_category_is_a_problem(monkeypatch: pytest.MonkeyPatc
     assert "t.bad" in problems and "lacks ['few', 'many']" in problems and "fields differ" in problems
 
 
-def test_legacy_family_files_keep_str_format() -> None:
-    """The family files not converted yet (models, notebook, HW 3) render with str.format, as tr
-    and as Message, until their families move (issue 17)."""
-    assert is_legacy("models.backstop") and not is_legacy("run.not_graded") and not is_legacy("gd.after_error")
-    legacy = msg("hw3.retrain.backstop", model="net", wall=12.5)
-    assert legacy.render("en") == tr("en", "hw3.retrain.backstop", model="net", wall=12.5)
-    assert "(12 s)" in legacy.render("en")  # its own {wall:.0f}
+def test_every_catalogue_file_is_icu_message_format() -> None:
+    """No family file keeps str.format templates (models, notebook and HW 3 were the last): every
+    message is parsed as MessageFormat, so catalogue_problems() leaves none out, and a message
+    renders the same as text and as data."""
+    assert LEGACY_FILES == frozenset() and not any(is_legacy(key) for key in catalogue())
+    assert catalogue_problems() == []
+    backstop = msg("hw3.retrain.backstop", model="net", wall=12.5)
+    assert backstop.render("en") == tr("en", "hw3.retrain.backstop", model="net", wall=12.5)
+    assert "(12 с)" in backstop.render("ru")  # {wall, number, integer}
 
 
 @pytest.mark.parametrize(("n", "ru", "en"), [
@@ -147,6 +150,95 @@ def test_task1_marked_points_and_all_steps_read_as_russian() -> None:
     assert "после 1 шага" in tr("ru", "gd.stop_rule.ending_ok", x=1.25, steps=1)
     assert "Найден только 1 шаг" in tr("ru", "gd.steps.too_few", steps=1, min_steps=3)
     assert "at least 3 steps x" in tr("en", "gd.steps.missing", min_steps=3)
+
+
+# Task 2 and HW 3 counts before their nouns, for 1, 2, 5 and 21: (key, the counted field, the
+# other fields, Russian for each count, English for each count).
+COUNTS = [1, 2, 5, 21]
+FAMILY_COUNTS = [
+    ("models.retrain.overfit", "epochs", {},
+     ["в 1 эпохе,", "в 2 эпохах,", "в 5 эпохах,", "в 21 эпохе,"],
+     ["in 1 epoch;", "in 2 epochs;", "in 5 epochs;", "in 21 epochs;"]),
+    ("models.retrain.beats", "seeds", dict(model="net", accuracy=97.5, spread=0.1, example=97.0, example_name="CNN",
+                                           gap=0.5, margin=0.2),
+     ["(1 запуск)", "(2 запуска)", "(5 запусков)", "(21 запуск)"], ["(1 seed)", "(2 seeds)", "(5 seeds)", "(21 seeds)"]),
+    ("models.implausible", "n", dict(model="net", accuracy=100.0, ceiling=99.5),
+     ["из 1 скрытого тестового изображения", "из 2 скрытых тестовых изображений",
+      "из 5 скрытых тестовых изображений", "из 21 скрытого тестового изображения"],
+     ["of the 1 hidden test image right", "of the 2 hidden test images", "of the 5 hidden", "of the 21 hidden test images"]),
+    ("models.inventory.skipped", "count", {},
+     ["Ещё 1 модель не проверялась", "Ещё 2 модели не проверялись", "Ещё 5 моделей не проверялись",
+      "Ещё 21 модель не проверялась"],
+     ["1 more model was not", "2 more models were not", "5 more models were", "21 more models were"]),
+    ("models.inventory.line", "params", dict(model="net", kind="k", shape="N,784", scale="0..1", accuracy=97.5,
+                                             speed=100),
+     ["net: 1 параметр,", "net: 2 параметра,", "net: 5 параметров,", "net: 21 параметр,"],
+     ["net: 1 parameter,", "net: 2 parameters,", "net: 5 parameters,", "net: 21 parameters,"]),
+    ("models.data_files", "n_train", dict(source="MNIST", n_val=10000, n_hidden=10000),
+     ["получил 1 обучающее изображение и", "получил 2 обучающих изображения и",
+      "получил 5 обучающих изображений и", "получил 21 обучающее изображение и"],
+     ["got 1 training image and", "got 2 training images and", "got 5 training images", "got 21 training images"]),
+    ("models.data_files", "n_hidden", dict(source="MNIST", n_val=10000, n_train=50000),
+     ["на 1 скрытом тестовом изображении,", "на 2 скрытых тестовых изображениях,",
+      "на 5 скрытых тестовых изображениях,", "на 21 скрытом тестовом изображении,"],
+     ["on 1 hidden test image whose label never enters", "on 2 hidden test images whose labels never enter",
+      "on 5 hidden test images", "on 21 hidden test images"]),
+    ("hw3.overfitting.ok", "epochs", dict(source="history", metric="loss", best=1),
+     ["loss, 1 эпоха)", "loss, 2 эпохи)", "loss, 5 эпох)", "loss, 21 эпоха)"],
+     ["loss, 1 epoch)", "loss, 2 epochs)", "loss, 5 epochs)", "loss, 21 epochs)"]),
+    ("hw3.retrain.good", "epochs", dict(model="net", accuracy=91.25, good=90, seconds=59.6, budget=600, device="cpu"),
+     ["(1 эпоха, 60 с процессорного времени из 600 с, cpu)", "(2 эпохи,", "(5 эпох,", "(21 эпоха,"],
+     ["(1 epoch, 60 s of CPU time out of 600 s, cpu)", "(2 epochs,", "(5 epochs,", "(21 epochs,"]),
+    ("hw3.batch_weights_missing", "count", dict(files="resnet18.pth", students="ivanov"),
+     ["(нужны 1 студенту:", "(нужны 2 студентам:", "(нужны 5 студентам:", "(нужны 21 студенту:"],
+     ["(needed by 1 student:", "(needed by 2 students:", "(needed by 5 students:", "(needed by 21 students:"]),
+    ("notebook.answers.some", "total", dict(answered=0, missing="Q1", need=30),
+     ["на 0 из 1 вопроса.", "на 0 из 2 вопросов.", "на 0 из 5 вопросов.", "на 0 из 21 вопроса."],
+     ["to 0 of 1 question.", "to 0 of 2 questions.", "to 0 of 5 questions.", "to 0 of 21 questions."]),
+    ("notebook.answers.some", "need", dict(answered=1, total=2, missing="Q1"),
+     ["не короче 1 слова.", "не короче 2 слов.", "не короче 5 слов.", "не короче 21 слова."],
+     ["at least 1 word.", "at least 2 words.", "at least 5 words.", "at least 21 words."]),
+    ("notebook.answers.too_short", "words", dict(id="Q1", text="Зачем пулинг?", cell=4, need=30),
+     ["(1 слово сверх", "(2 слова сверх", "(5 слов сверх", "(21 слово сверх"],
+     ["(1 word beyond", "(2 words beyond", "(5 words beyond", "(21 words beyond"]),
+]
+
+
+@pytest.mark.parametrize(("key", "field", "fields", "ru", "en"), FAMILY_COUNTS,
+                         ids=[f"{row[0]}.{row[1]}" for row in FAMILY_COUNTS])
+def test_task2_and_hw3_counts_agree_with_their_nouns(key: str, field: str, fields: dict, ru: list[str],
+                                                     en: list[str]) -> None:
+    """The models, notebook and HW 3 messages: "Ещё 3 моделей", "(3 запуск(а))" and "5 epoch(s)" were
+    what str.format wrote; each count now takes its noun's form (and case: "из 21 скрытого ...")."""
+    for n, ru_text, en_text in zip(COUNTS, ru, en):
+        assert ru_text in tr("ru", key, **fields, **{field: n}), n
+        assert en_text in tr("en", key, **fields, **{field: n}), n
+
+
+def test_task2_and_hw3_numbers_are_written_the_language_s_way() -> None:
+    """A decimal comma and a spaced percent sign in Russian, a point in English; the decimals each
+    message fixes (accuracy 97,5; a difference of two accuracies -0,35; a cosine 0,988); big counts
+    grouped."""
+    good = dict(model="net", accuracy=97.46, reference="ref", shape="N,784", scale="0..1")
+    assert "точность на скрытом тесте 97,5\xa0% (ref)" in tr("ru", "models.accuracy.good", **good)
+    assert "hidden-test accuracy 97.5% (ref)" in tr("en", "models.accuracy.good", **good)
+    tie = dict(model="net", accuracy=97.5, example=97.846, example_name="CNN", gap=-0.346, margin=0.5)
+    assert "97,50\xa0% против 97,85\xa0% у CNN; разница -0,35 п.п. в пределах разброса 0,50 п.п." in \
+        tr("ru", "models.beats.tie", **tie)
+    assert "97.50% vs 97.85% for its CNN; the difference of -0.35 points" in tr("en", "models.beats.tie", **tie)
+    assert "разница +0,35 п.п." in tr("ru", "models.beats.tie", **{**tie, "gap": 0.346})
+    transfer = dict(model="net", backbone="resnet18", file="r.pth", state="s", accuracy=91.0, tensors=4, z=12.6,
+                    min_z=5.0, layer="conv1.weight", cosine=0.98765, chance_mean=0.0012, chance_sd=0.0234)
+    assert "z = 13; у независимых весов z около 0 ± 1, нужно не меньше 5; первая свёртка conv1.weight: " \
+           "косинусное сходство 0,988 при +0,001 ± 0,023" in tr("ru", "hw3.transfer.ok", **transfer)
+    assert "cosine similarity 0.988 against +0.001 ± 0.023" in tr("en", "hw3.transfer.ok", **transfer)
+    line = dict(model="net", kind="k", shape="N,784", scale="0..1", accuracy=97.5, speed=123456.7)
+    assert tr("ru", "models.inventory.line", params=1234567, **line) == \
+        "net: 1\xa0234\xa0567 параметров, k; вход N,784, значения 0..1; точность на скрытом тесте 97,5\xa0%, " \
+        "123\xa0457 изобр./с"
+    assert tr("en", "models.inventory.line", params=1234567, **line).endswith(
+        "1,234,567 parameters, k; input N,784, values 0..1; hidden-test accuracy 97.5%, 123,457 images/s")
+    assert tr("ru", "models.inventory.line", params=10, **{**line, "speed": "unknown"}).endswith(", ? изобр./с")
 
 
 def test_a_message_keeps_its_key_and_fields_through_json() -> None:

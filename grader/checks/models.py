@@ -184,7 +184,7 @@ def _inventory_line(lang: str, s: Scored) -> str:
     if s.score is None:
         return tr(lang, "models.inventory.line_failed", model=label(rec), params=rec.params, kind=kind,
                   detail=rec.error or "?")
-    speed = f"{s.score.images_per_s:,.0f}" if s.score.images_per_s else "?"
+    speed = s.score.images_per_s or "unknown"  # the message writes the number the language's way, or "?"
     return tr(lang, "models.inventory.line", model=label(rec), params=rec.params, kind=kind,
               shape=rec.shape, scale=rec.scale, accuracy=s.score.accuracy * 100, speed=speed)
 

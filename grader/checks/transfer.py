@@ -33,7 +33,7 @@ from grader.checks import notebook
 from grader.checks.base import CheckContext, Outcome
 from grader.checks.manual import MANUAL_KEY
 from grader.checks.models import Scored, _missing, evaluation_of, label
-from grader.i18n import tr
+from grader.i18n import joined, tr
 from grader.models.artifacts import MAX_JSON_BYTES
 from grader.models.evaluate import score_predictions
 from grader.models.figures import save_learning_curves
@@ -162,7 +162,7 @@ def _evidence(t: Transfer) -> dict[str, Any]:
     first = stem[0] if stem else TensorEvidence("—", 0.0, 0.0, 0.0, 0.0, False)
     return dict(z=t.z or 0.0, min_z=t.min_z, tensors=len(stem), layer=first.name, cosine=first.cosine,
                 chance_mean=first.chance_mean, chance_sd=first.chance_sd,
-                cosines=", ".join(f"{s.cosine:.2f}" for s in stem) or "—")
+                cosines=joined([round(s.cosine, 2) for s in stem], "; ") if stem else "—")
 
 
 def _start_state(lang: str, t: Transfer) -> str:

@@ -6,6 +6,7 @@ transfer learning; `layers` reads what was frozen from the flags and from the we
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,7 @@ def fine_tune(model: torch.nn.Module, lr: float, steps: int = 4) -> torch.nn.Mod
     return model
 
 
-def verdicts(tmp_path: Path, model: torch.nn.Module, weights: Path) -> tuple[dict, object, object]:
+def verdicts(tmp_path: Path, model: torch.nn.Module, weights: Path, lang: str = "en") -> tuple[dict, object, object]:
     """The probe's record for `model`, and the grader's transfer_learning and layers outcomes on it
     (as a well-trained model: 95% of a 100-image hidden split)."""
     torch.manual_seed(0)
@@ -66,7 +67,7 @@ def verdicts(tmp_path: Path, model: torch.nn.Module, weights: Path) -> tuple[dic
     preds = labels.copy()
     preds[:5] = (preds[:5] + 1) % 3
     record = ModelRecord("model", "torch", "ResNet", 1, 1, 20, ("Conv2d",), "N,3,32,32", "student", 0.95)
-    ctx = CheckContext(lang="en", cells=[], run_cells=(), probe={}, figures=[], out_dir=tmp_path)
+    ctx = CheckContext(lang=lang, cells=[], run_cells=(), probe={}, figures=[], out_dir=tmp_path)
     ctx.memo["models"] = Evaluation(ProbeReport((record,)), (Scored(record, score_predictions(preds, labels, n_classes=3)),),
                                     None)  # type: ignore[arg-type]
     return info, check_transfer_learning(ctx, {}), check_layers(ctx, {})
@@ -145,6 +146,19 @@ def test_weights_none_is_not_transfer_learning(weights: Path, tmp_path: Path) ->
     assert transfer.key == "not_pretrained", transfer.message
     assert "unrelated weights give" in transfer.message and "weights=None" in transfer.message
     assert layers.key == "no_backbone"
+
+
+def test_weights_none_in_russian_writes_its_figures_with_decimal_commas(weights: Path, tmp_path: Path) -> None:
+    """The cosines per tensor are numbers in the message, so Russian writes 0,03 and separates
+    them by semicolons (a comma between decimal commas would not read)."""
+    torch.manual_seed(0)
+    _, transfer, _ = verdicts(tmp_path, resnet(None), weights, lang="ru")
+    message = str(transfer.message)
+    assert message.startswith("Это не transfer learning") and "нужно не меньше 5;" in message, message
+    assert re.search(r"z = -?\d+(,\d)?, ", message) and re.search(r"сходство -?0,\d{3}, ", message), message
+    listed = re.search(r"косинусы по тензорам: ([^)]*)\)", message)
+    assert listed and len(listed.group(1).split("; ")) == 8, message
+    assert all(re.fullmatch(r"-?0(,\d\d?)?", c) for c in listed.group(1).split("; ")), message
 
 
 def test_a_custom_cnn_is_not_transfer_learning(weights: Path, tmp_path: Path) -> None:

@@ -175,3 +175,18 @@ def test_work_stopped_by_the_cpu_budget_is_graded(tmp_path: Path, setup: ModelsS
         ({"name": "late", "error": "not evaluated: the evaluation's CPU-time budget was used up", "limit": "cpu"}, None),
     ])
     assert check_accuracy(ctx, {"framework": "any"}).key == "good"
+
+
+def test_inventory_in_russian_writes_numbers_the_russian_way(tmp_path: Path, setup: ModelsSetup) -> None:
+    """Parameters and speed grouped by (non-breaking) spaces, "1,234" no longer (it reads as a
+    decimal in Russian), the accuracy with a decimal comma; an unmeasured speed is "?"."""
+    import dataclasses
+
+    ctx = dataclasses.replace(context(tmp_path, setup, [
+        ({"name": "big", "params": 1234567, "inference_s": 0.01}, predictions(0.955)),
+        ({"name": "one", "params": 21, "inference_s": None}, predictions(0.9)),
+    ]), lang="ru")
+    message = check_inventory(ctx, {}).message
+    assert "big (PyTorch, Net): 1\xa0234\xa0567 параметров, без свёрток; вход N,784, значения 0..1; " \
+           "точность на скрытом тесте 95,5\xa0%, 20\xa0000 изобр./с" in message
+    assert "one (PyTorch, Net): 21 параметр, без свёрток;" in message and "90,0\xa0%, ? изобр./с" in message
