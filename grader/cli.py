@@ -309,11 +309,23 @@ def check(path: Path, assignment: str, lang: str | None, sandbox: str, timeout_s
     from grader.i18n import tr
     from grader.selfcheck import render, run_self_check
 
+    tty = sys.stderr.isatty()
+
+    def running(shown: str) -> Callable[[int, int], None] | None:
+        """In a terminal: one line, rewritten as each cell starts ("Running cell 3 of 12...")."""
+        if not tty:
+            return None
+        return lambda cell, cells: click.echo("\r" + tr(shown, "selfcheck.running_cell", cell=cell, cells=cells)
+                                              .ljust(60), nl=False, err=True)
+
     with warnings.catch_warnings():
         if not logging.getLogger().isEnabledFor(logging.INFO):  # numeric noise from analysing odd steps
             warnings.simplefilter("ignore", RuntimeWarning)
         result, shown_lang, error = _with_rubric(assignment, lang, lambda rubric, shown: run_self_check(
-            path, rubric, lang=shown, sandbox=sandbox, timeout_s=timeout_s))  # type: ignore[arg-type]
+            path, rubric, lang=shown, sandbox=sandbox, timeout_s=timeout_s,  # type: ignore[arg-type]
+            progress=running(shown)))
+    if tty:
+        click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
     if result is None:
         click.echo(tr(shown_lang, "selfcheck.grader_error", error=error), err=True)
         sys.exit(2)

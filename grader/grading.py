@@ -307,21 +307,23 @@ class BatchPlan:
 
 def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
               options: GradeOptions, when: SubmissionTime | None = None,
-              setup: ModelsSetup | None = None) -> SubmissionResult:
+              setup: ModelsSetup | None = None,
+              progress: Callable[[int, int], None] | None = None) -> SubmissionResult:
     """Grade one submission; `when` (its hand-in time) applies the rubric's late policy;
-    `setup` (Task 2) brings the data splits, their mounts and the models probe."""
-    staged = run_one(sub, rubric, box, out, lang, options, when, setup)
+    `setup` (Task 2) brings the data splits, their mounts and the models probe; `progress(cell,
+    cells)` is called as each of the student's code cells starts."""
+    staged = run_one(sub, rubric, box, out, lang, options, when, setup, progress)
     return staged if isinstance(staged, SubmissionResult) else check_one(staged)
 
 
 def run_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
             options: GradeOptions, when: SubmissionTime | None = None,
-            setup: ModelsSetup | None = None) -> Staged:
+            setup: ModelsSetup | None = None, progress: Callable[[int, int], None] | None = None) -> Staged:
     """The sandboxed run of one submission (or its result already, when it cannot run)."""
     planned = plan_run(sub, rubric, out, lang, options, box.description, when, setup)
     if isinstance(planned, SubmissionResult):
         return planned
-    return land_run(planned, execute_run(planned, box, planned.student_dir), box.description)
+    return land_run(planned, execute_run(planned, box, planned.student_dir, progress), box.description)
 
 
 def plan_run(sub: Submission, rubric: Rubric, out: Path, lang: str, options: GradeOptions, sandbox: str,
@@ -343,10 +345,11 @@ def plan_run(sub: Submission, rubric: Rubric, out: Path, lang: str, options: Gra
     return PlannedRun(sub, rubric, lang, key, student_dir, request, timeout, start, when, setup, options.docker)
 
 
-def execute_run(planned: PlannedRun, box: Sandbox, student_dir: Path) -> RunOutcome:
+def execute_run(planned: PlannedRun, box: Sandbox, student_dir: Path,
+                progress: Callable[[int, int], None] | None = None) -> RunOutcome:
     """The sandboxed part of a run, on the machine that has `box`: the notebook's run into
     `student_dir`/run, then the app stage's runs into `student_dir`/apps (rubrics with app checks)."""
-    run = run_submission(planned.request, box, student_dir / "run")
+    run = run_submission(planned.request, box, student_dir / "run", progress)
     if app_checks(planned.rubric.checks):
         from grader.apps.stage import run_app_stage
 

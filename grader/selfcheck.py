@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import textwrap
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -102,8 +102,10 @@ class SelfCheck:
 
 def run_self_check(path: Path, rubric: Rubric, *, lang: str, sandbox: SandboxKind = "auto",
                    out_dir: Path | None = None, timeout_s: float | None = None,
-                   now: datetime | None = None) -> SelfCheck:
-    """Grade the notebook, script or folder at ``path`` with the visible checks of ``rubric``.
+                   now: datetime | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> SelfCheck:
+    """Grade the notebook, script or folder at ``path`` with the visible checks of ``rubric``;
+    ``progress(cell, cells)`` is called as each of its code cells starts.
 
     Raises ``GraderError`` when the grader itself cannot work (bad path, sandbox refused).
     """
@@ -128,7 +130,7 @@ def run_self_check(path: Path, rubric: Rubric, *, lang: str, sandbox: SandboxKin
             raise error(IntakeError, lang, "selfcheck.one_submission", path=str(path), count=len(subs))
         shown_rubric = rubric.model_copy(update={"checks": visible, "parameters": student_parameters(rubric)})
         options = GradeOptions(out_dir=work, lang=lang, workers=1, timeout_s=timeout_s, force=True)
-        result = grade_one(subs[0], shown_rubric, box, work, lang, options)
+        result = grade_one(subs[0], shown_rubric, box, work, lang, options, progress=progress)
     finally:
         if out_dir is None:
             shutil.rmtree(work, ignore_errors=True)

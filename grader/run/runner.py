@@ -11,6 +11,7 @@ import signal
 import stat
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from grader import jsonbudget
 from grader.integrity import Integrity
 from grader.sandbox import MIB, Limits, Mount, Sandbox, SandboxResult, SandboxSpec
 from grader.run.bytecode import ensure_compiled
+from grader.run.progress import CellProgress
 from grader_inside.boot import MPL_CACHE_ENV
 from grader.run.mplcache import matplotlib_cache
 from grader.sandbox.limits import format_gib, make_scratch, remove_scratch
@@ -230,8 +232,10 @@ def _font_cache_env() -> dict[str, str]:
     return {MPL_CACHE_ENV: str(cache)} if cache is not None else {}
 
 
-def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcome:
+def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path,
+                   progress: Callable[[int, int], None] | None = None) -> RunOutcome:
     """Run one submission in `sandbox`; artifacts land in `outbox` (created fresh).
+    `progress(number, total)`: called as each of the student's code cells starts (a display only).
 
     The sandbox never sees `outbox` itself: it writes into a private folder of the same bounded
     kind as its scratch (a size-limited tmpfs as root), and only regular files are copied out.
@@ -269,7 +273,7 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path) -> RunOutcom
             argv=inside_command(sandbox, "grader_inside.boot", str(spec_path)),
             scratch=scratch, outbox=live, mounts=req.mounts + _font_cache_mounts(), limits=limits,
             env={**req.env, **_font_cache_env(), "GRADER_SEED": str(req.seed), "PYTHONHASHSEED": str(req.seed)},
-            device=req.device, init=True,
+            device=req.device, init=True, on_output=CellProgress(progress) if progress is not None else None,
         )
         result = sandbox.run(spec)
         collected = collect_artifacts(live, outbox, req.limits.scratch_bytes, first=_wanted_first(live))

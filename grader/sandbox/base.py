@@ -7,6 +7,7 @@ whole tree when it ends, times out or breaks a limit.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -59,6 +60,9 @@ class SandboxSpec:
     # kernel drops signals to an init that has no handler for them); orphans become its children.
     # The plain backend has no PID namespace and ignores this.
     init: bool = False
+    # each chunk of the run's standard output as it arrives (from a reader thread), for progress
+    # shown while the run goes on (grader.run.progress); the result keeps the output as ever
+    on_output: Callable[[bytes], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -290,6 +290,7 @@ class BwrapSandbox:
                 self.support,
                 pass_fds=(write_fd, *extra_fds),
                 user=user,
+                on_output=spec.on_output,
             )
             os.close(write_fd)
             write_fd = -1

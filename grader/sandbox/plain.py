@@ -48,7 +48,8 @@ class PlainSandbox:
         python_bin = str(Path(sys.prefix) / "bin")
         env = sandbox_env(spec, str(spec.scratch), str(tmpdir), str(package_parent()), python_bin)
         link_relative_mounts(spec)
-        result = run_tree(list(spec.argv), env, spec.scratch, spec.limits, spec.stdin, self.support)
+        result = run_tree(list(spec.argv), env, spec.scratch, spec.limits, spec.stdin, self.support,
+                          on_output=spec.on_output)
         return dataclasses.replace(result, backend=f"{self.description}; {scratch_note(spec)}")
 
 

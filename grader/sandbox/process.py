@@ -16,6 +16,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,7 +93,8 @@ class _Capture:
         return b"".join(self.chunks)
 
 
-def _drain(fd: int, capture: _Capture, stop: threading.Event) -> None:
+def _drain(fd: int, capture: _Capture, stop: threading.Event,
+           on_data: Callable[[bytes], None] | None = None) -> None:
     try:
         while True:
             ready, _, _ = select.select([fd], [], [], 0.1)
@@ -104,6 +106,11 @@ def _drain(fd: int, capture: _Capture, stop: threading.Event) -> None:
             if not data:
                 return
             capture.add(data)
+            if on_data is not None:
+                try:
+                    on_data(data)
+                except Exception:  # a display's problem never stops the run's reading
+                    logger.exception("output callback failed")
     except OSError as exc:
         logger.debug("output reader stopped: %s", exc)
 
@@ -208,6 +215,7 @@ def run_tree(
     support: CgroupSupport,
     pass_fds: tuple[int, ...] = (),
     user: RunUser | None = None,
+    on_output: Callable[[bytes], None] | None = None,
 ) -> SandboxResult:
     """Run `argv` as the top of a process tree under `limits`; the tree is dead on return.
 
@@ -238,7 +246,7 @@ def run_tree(
             )
         except (OSError, subprocess.SubprocessError) as exc:
             raise SandboxError(f"could not start {argv[0]}: {exc}") from exc
-        return _supervise(proc, limits, stdin, cgroup, _TreeTracker(proc.pid, token), start)
+        return _supervise(proc, limits, stdin, cgroup, _TreeTracker(proc.pid, token), start, on_output)
     finally:
         if cgroup is not None:
             cgroup.kill_all()
@@ -281,12 +289,13 @@ def _supervise(
     cgroup: RunCgroup | None,
     tracker: _TreeTracker,
     start: float,
+    on_output: Callable[[bytes], None] | None = None,
 ) -> SandboxResult:
     assert proc.stdout is not None and proc.stderr is not None
     stop = threading.Event()
     out, err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
     threads = [
-        threading.Thread(target=_drain, args=(proc.stdout.fileno(), out, stop), daemon=True),
+        threading.Thread(target=_drain, args=(proc.stdout.fileno(), out, stop, on_output), daemon=True),
         threading.Thread(target=_drain, args=(proc.stderr.fileno(), err, stop), daemon=True),
     ]
     if stdin is not None and proc.stdin is not None:

@@ -188,3 +188,18 @@ def test_cgroup_detection_names_a_mechanism() -> None:
     assert support.version in ("v1", "v2", None)
     if support.version is None:
         assert support.reason
+
+
+def test_output_reaches_a_watcher_as_it_arrives_and_a_broken_one_changes_nothing(box: Sandbox, make_spec: SpecFactory) -> None:
+    """SandboxSpec.on_output (the progress of `grader check`): every chunk of standard output, in
+    order, while the run goes on; a watcher that raises is logged and the run's output is whole."""
+    code = "import sys, time\nfor i in range(3):\n    print(f'line {i}', flush=True); time.sleep(0.05)\n"
+    chunks: list[bytes] = []
+    seen = box.run(dataclasses.replace(make_spec(code), on_output=chunks.append))
+    assert b"".join(chunks) == seen.stdout == b"line 0\nline 1\nline 2\n"
+
+    def broken(chunk: bytes) -> None:
+        raise RuntimeError("the display went away")
+
+    result = box.run(dataclasses.replace(make_spec(code), on_output=broken))
+    assert result.returncode == 0 and result.stdout == b"line 0\nline 1\nline 2\n"
