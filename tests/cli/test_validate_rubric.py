@@ -9,34 +9,20 @@ from click.testing import CliRunner
 from grader.cli import main
 from grader.rubric import default_rubrics_dir
 
-EXAMPLE = """\
-assignment: task1
-title: Gradient descent
-checks:
-  - id: steps
-    title: Steps
-    kind: gd.steps
-    points: 2
-    params: {min_stpes: 30}
-    credit: {ok: 1.0, too_fwe: 0.5}
-  - id: plot
-    title: Plot
-    kind: gd.plott
-    points: 2
-"""
+EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "rubrics" / "misspelt.yaml"
 
 
 def test_the_issues_example_is_rejected(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
-    Path("r.yaml").write_text(EXAMPLE, encoding="utf-8")
+    Path("r.yaml").write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
     out = CliRunner().invoke(main, ["validate-rubric", "r.yaml"])
     assert out.exit_code != 0
     assert "OK" not in out.output
-    assert "r.yaml:8: checks[0].params.min_stpes: gd.steps has no parameter 'min_stpes' (did you mean " \
+    assert "r.yaml:9: checks[0].params.min_stpes: gd.steps has no parameter 'min_stpes' (did you mean " \
            "'min_steps'?)" in out.output
-    assert "r.yaml:9: checks[0].credit.too_fwe: gd.steps has no outcome 'too_fwe' (did you mean 'too_few'?)" \
+    assert "r.yaml:10: checks[0].credit.too_fwe: gd.steps has no outcome 'too_fwe' (did you mean 'too_few'?)" \
         in out.output
-    assert "r.yaml:12: checks[1].kind: unknown check kind 'gd.plott' (did you mean 'gd.plot'?)" in out.output
+    assert "r.yaml:13: checks[1].kind: unknown check kind 'gd.plott' (did you mean 'gd.plot'?)" in out.output
 
 
 def test_a_shipped_rubric_is_ok() -> None:

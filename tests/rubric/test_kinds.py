@@ -19,25 +19,8 @@ from grader.rubric import available_rubrics, default_rubrics_dir, load_rubric, v
 from grader.rubric.kinds import KINDS, MANUAL_KEY
 from grader.rubric.params import AppRunParams, ComposeParams, DockerParams
 
-# The issue's example: a misspelt kind, a misspelt parameter and a misspelt credit key, all of
-# which loaded as "OK" before.
-ISSUE_EXAMPLE = textwrap.dedent(
-    """\
-    assignment: task1
-    title: Gradient descent
-    checks:
-      - id: steps
-        title: Steps
-        kind: gd.steps
-        points: 2
-        params: {min_stpes: 30}
-        credit: {ok: 1.0, too_fwe: 0.5}
-      - id: plot
-        title: Plot
-        kind: gd.plott
-        points: 2
-    """
-)
+ISSUE_EXAMPLE = (Path(__file__).resolve().parents[1] / "fixtures" / "rubrics" / "misspelt.yaml").read_text(
+    encoding="utf-8")  # issue 17's example: a misspelt kind, parameter and credit key
 
 
 def write(tmp_path: Path, body: str) -> Path:
