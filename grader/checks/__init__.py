@@ -1,4 +1,9 @@
-"""Check families. `CHECKS` maps a rubric `kind` to its function (an explicit table)."""
+"""Check families. `CHECKS` maps a rubric `kind` to its function (an explicit table).
+
+What each kind takes (`params`) and returns (outcome keys for `credit`) is declared in
+`grader.rubric.kinds.KINDS`, which the rubric loader checks every rubric against; a kind added
+here needs its line there too (tests/rubric/test_kinds.py compares the two tables).
+"""
 from __future__ import annotations
 
 import importlib

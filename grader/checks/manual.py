@@ -10,21 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from grader.checks.base import CheckContext, Outcome
 from grader.checks.notebook_answers import normalise, validate_params, words
 from grader.i18n import joined, msg
+from grader.rubric.kinds import MANUAL_KEY
+from grader.rubric.params import ManualParams
 from grader_inside.notebook import Cell
 
-MANUAL_KEY = "manual"
 MAX_POINTERS = 5
-
-
-class ManualParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    look_for: list[str] = []
 
 
 def check_manual(ctx: CheckContext, params: dict[str, Any]) -> Outcome:

@@ -30,9 +30,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from grader.checks.base import CheckContext, Outcome
+from grader.rubric.params import AnswersParams, QuestionSpec
 from grader.errors import RubricError
 from grader.i18n import tr
 from grader.rubric.schema import Text, text
@@ -54,23 +55,6 @@ TOPIC_LABEL_WORDS = 3  # "Transfer learning — ...": the topic and a label mark
 BOLD_HEADING_WORDS = 8
 RESTATED = 0.5  # share of the question's own words a paragraph repeats when it restates the question
 STEM = 5  # Russian endings change; the first letters of a word identify it well enough
-
-
-class QuestionSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str = Field(min_length=1)
-    text: Text  # as the course words it: one string, or {ru: ..., en: ...}
-    keywords: list[str] = []
-    aliases: list[str] = []
-    min_words: int | None = Field(default=None, ge=1)
-
-
-class AnswersParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    questions: list[QuestionSpec] = Field(min_length=1)
-    min_words: int = Field(default=10, ge=1)
 
 
 Params = TypeVar("Params", bound=BaseModel)

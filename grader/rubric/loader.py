@@ -3,9 +3,12 @@
 Every problem is reported as ``FILE:LINE: KEY.PATH: message``, one line each, so an instructor
 can jump straight to the mistake. Lines come from composing the YAML once (``yaml.compose``)
 and mapping each key path, e.g. ``("checks", 2, "points")``, to the line where it appears.
+Besides the schema, each check is held to its kind (``grader.rubric.kinds``): the kind must exist,
+``params`` must fit the kind's parameter model and every ``credit`` key must be one of its outcomes.
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import logging
 import os
@@ -20,11 +23,13 @@ from pydantic import BaseModel, ValidationError
 import grader
 from grader.errors import RubricError
 from grader.i18n import error, msg
+from grader.rubric.kinds import KINDS
 from grader.rubric.schema import Rubric
 
 logger = logging.getLogger(__name__)
 
 KeyPath = tuple[Union[str, int], ...]
+Problem = tuple[int, str]  # (line, "FILE:LINE: KEY: message"): sorted by line before they are shown
 
 RUBRIC_SUFFIXES = (".yaml", ".yml")
 
@@ -133,10 +138,15 @@ def _load(path: Path) -> tuple[Rubric | None, list[str]]:
     except yaml.YAMLError as exc:  # compose succeeded, so this is rare (e.g. a bad tag value)
         return None, [_yaml_problem(shown, exc)]
 
+    problems = _kind_problems(shown, data, lines)
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as exc:
-        return None, [_format_error(shown, err, lines) for err in exc.errors()]
+        problems += [_format_error(shown, err, lines) for err in exc.errors()]
+        rubric = None
+    if problems:
+        return None, [text for _, text in sorted(problems, key=lambda p: p[0])]
+    assert rubric is not None
     return rubric.with_source(path, hashlib.sha256(raw).hexdigest()), []
 
 
@@ -232,7 +242,7 @@ def format_key_path(path: KeyPath) -> str:
 # --- pydantic errors -> messages ----------------------------------------------------------------
 
 
-def _format_error(shown: str, err: Any, lines: dict[KeyPath, int]) -> str:
+def _format_error(shown: str, err: Any, lines: dict[KeyPath, int]) -> Problem:
     loc: KeyPath = tuple(err["loc"])
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -244,8 +254,84 @@ def _format_error(shown: str, err: Any, lines: dict[KeyPath, int]) -> str:
         message = f"unknown key (allowed: {', '.join(allowed)})" if allowed else "unknown key"
     elif kind == "missing":
         message = "missing required key"
+    return _problem(shown, loc, message, lines)
+
+
+def _problem(shown: str, loc: KeyPath, message: str, lines: dict[KeyPath, int]) -> Problem:
     line = line_for(loc, lines)
-    return f"{shown}:{line}: {format_key_path(loc)}: {message}"
+    return line, f"{shown}:{line}: {format_key_path(loc)}: {message}"
+
+
+# --- each check against its kind ----------------------------------------------------------------
+
+
+def _kind_problems(shown: str, data: Any, lines: dict[KeyPath, int]) -> list[Problem]:
+    """Unknown kinds, parameters the kind does not take or of the wrong type, and credit keys
+    that are none of the kind's outcomes. A check whose `kind`, `params` or `credit` is malformed
+    itself is left to the schema's own message."""
+    checks = data.get("checks") if isinstance(data, dict) else None
+    if not isinstance(checks, list):
+        return []
+    problems: list[Problem] = []
+    for index, check in enumerate(checks):
+        if not isinstance(check, dict) or not isinstance(check.get("kind"), str) or not check["kind"]:
+            continue
+        at: KeyPath = ("checks", index)
+        name = check["kind"]
+        kind = KINDS.get(name)
+        if kind is None:
+            problems.append(_problem(shown, (*at, "kind"), _unknown_kind(name), lines))
+            continue
+        params = check.get("params", {})
+        if isinstance(params, dict):
+            problems += _param_problems(shown, name, kind.params, params, (*at, "params"), lines)
+        credit = check.get("credit", {})
+        if isinstance(credit, dict):
+            outcomes = sorted(kind.outcomes)
+            for key in credit:
+                if key not in kind.outcomes:
+                    message = f"{name} has no outcome '{key}'{_did_you_mean(str(key), outcomes)} " \
+                              f"(its outcomes: {', '.join(outcomes)})"
+                    problems.append(_problem(shown, (*at, "credit", str(key)), message, lines))
+    return problems
+
+
+def _unknown_kind(name: str) -> str:
+    close = _did_you_mean(name, list(KINDS))
+    if close:
+        return f"unknown check kind '{name}'{close}"
+    return f"unknown check kind '{name}' (known kinds: {', '.join(sorted(KINDS))})"
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _param_problems(shown: str, name: str, model: type[BaseModel], params: dict[str, Any], at: KeyPath,
+                    lines: dict[KeyPath, int]) -> list[Problem]:
+    try:
+        model.model_validate(params)
+    except ValidationError as exc:
+        return [_param_problem(shown, name, model, err, at, lines) for err in exc.errors()]
+    return []
+
+
+def _param_problem(shown: str, name: str, model: type[BaseModel], err: Any, at: KeyPath,
+                   lines: dict[KeyPath, int]) -> Problem:
+    loc: KeyPath = tuple(err["loc"])
+    message = err["msg"]
+    if err["type"] == "extra_forbidden":
+        inner = _model_at(model, loc[:-1])
+        allowed = list(inner.model_fields) if inner is not None else []
+        if not allowed:
+            message = f"{name} takes no parameters"
+        else:
+            guess = _did_you_mean(str(loc[-1]), allowed)
+            message = f"{name} has no parameter '{loc[-1]}'{guess} (allowed: {', '.join(allowed)})"
+    elif err["type"] == "missing":
+        message = f"missing required parameter of {name}"
+    return _problem(shown, (*at, *loc), message, lines)
 
 
 def _allowed_keys(parent: KeyPath) -> list[str]:

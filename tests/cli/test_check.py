@@ -14,6 +14,8 @@ from grader.checks import CHECKS, Outcome
 from grader.cli import main
 from grader.results import CheckResult, SubmissionResult
 from grader.rubric import load_rubric
+from grader.rubric.kinds import KINDS, CheckKind
+from grader.rubric.params import NoParams
 from grader.rubric.schema import Rubric, text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,6 +166,7 @@ def test_secret_check_kind_never_leaks_in_a_real_run(monkeypatch, tmp_path: Path
         return Outcome("ok", "MESSAGE-OF-THE-SECRET-CHECK")
 
     monkeypatch.setitem(CHECKS, "test.secret", secret)
+    monkeypatch.setitem(KINDS, "test.secret", CheckKind(NoParams, frozenset({"ok"})))
     (tmp_path / "r.yaml").write_text(RUBRIC.replace("kind: gd.plot", "kind: test.secret"), encoding="utf-8")
     notebook = tmp_path / "hw.ipynb"
     notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [],

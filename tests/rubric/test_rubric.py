@@ -43,9 +43,9 @@ VALID = textwrap.dedent(
       - id: gd_converges
         title: {en: Converges}
         points: 3
-        kind: gd.function
-        credit: {close: 0.5}
-        params: {tol: 1.0e-3}
+        kind: gd.steps
+        credit: {too_few: 0.5}
+        params: {min_steps: 5}
       - id: gd_bonus
         title: Bonus
         points: 1
@@ -85,7 +85,8 @@ def test_valid_rubric_loads(tmp_path: Path) -> None:
     assert rubric.limits.timeout_s == 120
     assert rubric.limits.cell_timeout_s == 60  # default kept
     assert rubric.entry.patterns == ["*.ipynb"]
-    assert rubric.checks[1].credit == {"close": 0.5}
+    assert rubric.checks[1].credit == {"too_few": 0.5}
+    assert rubric.checks[1].params == {"min_steps": 5}
     assert rubric.checks[2].visibility == "after_due"
     assert rubric.source_path == path
     assert rubric.digest == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -139,14 +140,14 @@ def test_wrong_type_names_line(tmp_path: Path) -> None:
 
 def test_constraint_violations(tmp_path: Path) -> None:
     body = (
-        VALID.replace("credit: {close: 0.5}", "credit: {close: 1.5}")
+        VALID.replace("credit: {too_few: 0.5}", "credit: {too_few: 1.5}")
         .replace("id: gd_runs", "id: GD-runs")
         .replace("timeout_s: 120", "timeout_s: 0")
         .replace("lang: ru", "lang: de")
     )
     problems = validate_rubric_file(write(tmp_path, body))
     joined = "\n".join(problems)
-    assert f":{line_of(body, 'credit:')}: checks[1].credit.close:" in joined
+    assert f":{line_of(body, 'credit:')}: checks[1].credit.too_few:" in joined
     assert f":{line_of(body, 'GD-runs')}: checks[0].id:" in joined
     assert f":{line_of(body, 'timeout_s: 0')}: limits.timeout_s:" in joined
     assert f":{line_of(body, 'lang: de')}: lang:" in joined
