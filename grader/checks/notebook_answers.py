@@ -36,7 +36,7 @@ from grader.checks.base import CheckContext, Outcome
 from grader.rubric.params import AnswersParams, QuestionSpec
 from grader.errors import RubricError
 from grader.i18n import tr
-from grader.rubric.schema import Text, text
+from grader.rubric.schema import text
 
 _WORD = re.compile(r"[^\W\d_]{2,}|\d+(?:[.,]\d+)?%?")
 _MARKUP = re.compile(r"[*_`>#|~]+|\$+|<[^>]+>|!\[[^\]]*\]\([^)]*\)|\]\([^)]*\)")
