@@ -33,7 +33,7 @@ from grader.checks.gd_analysis import (
 from grader.checks.gd_evidence import LibraryUse, evidence_problem, library_uses, made_by_library
 from grader.checks.gd_handsteps import HandSteps, hand_steps
 from grader.checks.gd_stoprule import LoopRule, Roles, loop_rules
-from grader.i18n import tr
+from grader.i18n import Message, joined, msg, tr
 from grader.results import Flag
 from reference import gd as ref
 
@@ -126,24 +126,36 @@ def _hinted_derivative(name: str) -> bool:
     return bool(re.search(r"(^d|grad|deriv|diff|prime|производн|_d|dx$|^g$)", low))
 
 
+def _where(seq: Sequence) -> Message:
+    """Where the steps are, in the report's language: "xs, ячейка 3" / "xs in descend(), cell 3"."""
+    scope = seq.scope if seq.scope and seq.scope != "<module>" else None
+    if seq.cell and scope:
+        return msg("gd.where.scope_cell", name=seq.name, scope=scope, cell=seq.cell)
+    if seq.cell:
+        return msg("gd.where.cell", name=seq.name, cell=seq.cell)
+    if scope:
+        return msg("gd.where.scope", name=seq.name, scope=scope)
+    return msg("gd.where.name", name=seq.name)
+
+
 def _evidence(ctx: CheckContext, an: Analysis, seq: Sequence, fit: Fit, check: str) -> Outcome | None:
     """No automatic credit when the recorded steps do not match the notebook: say why, and
     flag the submission for the instructor's review."""
     problem = evidence_problem(ctx.cells, ctx.run_cells, seq, an.minimised(fit) or fit.func)
     if problem is None:
         return None
-    message = tr(ctx.lang, "gd.unverified", problem=problem)
-    return Outcome("unverified", message, flags=(Flag("evidence", message, check),))
+    message = msg("gd.unverified", problem=problem)
+    return Outcome("unverified", message, flags=(Flag("evidence", message.render(ctx.lang), check),))
 
 
 # -- function -------------------------------------------------------------------------------
 def check_function(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     func = analysis_of(ctx).main
     if func is None:
-        return Outcome("missing", tr(ctx.lang, "gd.function.missing"))
+        return Outcome("missing", msg("gd.function.missing"))
     if is_simple(func):
-        return Outcome("simple", tr(ctx.lang, "gd.function.simple", name=func.name))
-    return Outcome("ok", tr(ctx.lang, "gd.function.ok", name=func.name))
+        return Outcome("simple", msg("gd.function.simple", name=func.name))
+    return Outcome("ok", msg("gd.function.ok", name=func.name))
 
 
 # -- gradient -------------------------------------------------------------------------------
@@ -154,25 +166,25 @@ def check_gradient(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     if func is None:
         followed = [fit.func for _, fit in task.gd if fit.func.origin == "antiderivative"]
         if followed:
-            return Outcome("missing", tr(ctx.lang, "gd.gradient.no_function", name=followed[0].name))
-        return Outcome("missing", tr(ctx.lang, "gd.gradient.missing", func="f"))
+            return Outcome("missing", msg("gd.gradient.no_function", name=followed[0].name))
+        return Outcome("missing", msg("gd.gradient.missing", func="f"))
     derivatives = sorted((g for g in an.functions if g.id != func.id and _matches_derivative(g, func)),
                          key=lambda g: (g.origin == "inline", g.origin == "helper"))
     if derivatives:
         err, _ = derivative_error(derivatives[0], func) if func.exact else (0.0, 0.0)
-        return Outcome("ok", tr(ctx.lang, "gd.gradient.ok", name=derivatives[0].name, func=func.name),
+        return Outcome("ok", msg("gd.gradient.ok", name=derivatives[0].name, func=func.name),
                        {"max_rel_error": err})
     if task.wrong:
         followed = task.an.by_id(task.wrong[0][1].func.of)
         if followed is not None:
             return _wrong(ctx, followed, func)
     if _steps_on(task, func):
-        return Outcome("ok", tr(ctx.lang, "gd.gradient.ok_steps", func=func.name))
+        return Outcome("ok", msg("gd.gradient.ok_steps", func=func.name))
     hinted = [g for g in an.functions if g.id != func.id and g.origin in ("callable", "sympy", "helper")
               and _hinted_derivative(g.name)]
     if hinted:
         return _wrong(ctx, hinted[0], func)
-    return Outcome("missing", tr(ctx.lang, "gd.gradient.missing", func=func.name))
+    return Outcome("missing", msg("gd.gradient.missing", func=func.name))
 
 
 def _matches_derivative(g: Func, func: Func) -> bool:
@@ -192,7 +204,7 @@ def _wrong(ctx: CheckContext, g: Func, func: Func) -> Outcome:
     err, where = derivative_error(g, func)
     got = float(g.f(where)) if np.isfinite(where) else float("nan")
     expected = float(func.grad(where)) if np.isfinite(where) else float("nan")
-    return Outcome("wrong", tr(ctx.lang, "gd.gradient.wrong", name=g.name, x=where, got=got,
+    return Outcome("wrong", msg("gd.gradient.wrong", name=g.name, x=where, got=got,
                                expected=expected), {"max_rel_error": err})
 
 
@@ -242,38 +254,38 @@ def check_steps(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
         if problem is not None:
             return problem
         if fit.steps < min_steps:
-            return Outcome("too_few", tr(ctx.lang, "gd.steps.too_few", steps=fit.steps, min_steps=min_steps), metrics)
+            return Outcome("too_few", msg("gd.steps.too_few", steps=fit.steps, min_steps=min_steps), metrics)
         figs = _reference_figure(ctx, seq, fit, "steps_gd.svg")
         if fit.func.origin == "antiderivative":  # no function of theirs to check the derivative against
-            return Outcome("ok", tr(ctx.lang, "gd.steps.ok_derivative", steps=fit.steps, label=seq.label,
+            return Outcome("ok", msg("gd.steps.ok_derivative", steps=fit.steps, label=_where(seq),
                                     lr=fit.lr, name=fit.func.name), metrics, figs)
         key = "gd.steps.ok_diverging" if _diverges(seq, fit) else "gd.steps.ok"
-        return Outcome("ok", tr(ctx.lang, key, steps=fit.steps, label=seq.label, lr=fit.lr), metrics, figs)
+        return Outcome("ok", msg(key, steps=fit.steps, label=_where(seq), lr=fit.lr), metrics, figs)
     if task.wrong and an.main is not None:
         seq, fit = task.wrong[0]
-        return Outcome("wrong_gradient", tr(ctx.lang, "gd.steps.wrong_gradient", label=seq.label,
+        return Outcome("wrong_gradient", msg("gd.steps.wrong_gradient", label=_where(seq),
                                             name=fit.func.name, func=an.main.name), {"steps": float(fit.steps)})
     if task.schedule:
         seq, fit = task.schedule[0]
-        return Outcome("variable_lr", tr(ctx.lang, "gd.steps.variable_lr", steps=fit.steps, label=seq.label,
+        return Outcome("variable_lr", msg("gd.steps.variable_lr", steps=fit.steps, label=_where(seq),
                                          lr=fit.lr), {"steps": float(fit.steps), "lr": fit.lr})
     if task.hand is not None:
         return _hand_outcome(ctx, task.hand, min_steps)
     if task.momentum or task.nesterov:
         seq, fit = max(task.momentum + task.nesterov, key=lambda sf: sf[1].steps)
-        method = tr(ctx.lang, "gd.method.nesterov" if fit.model in NESTEROV_MODELS else "gd.method.momentum")
-        return Outcome("momentum_only", tr(ctx.lang, "gd.steps.momentum_only", method=method, label=seq.label),
+        method = msg("gd.method.nesterov" if fit.model in NESTEROV_MODELS else "gd.method.momentum")
+        return Outcome("momentum_only", msg("gd.steps.momentum_only", method=method, label=_where(seq)),
                        {"steps": float(fit.steps)})
     use = _library_use(ctx, task)
     if use is not None:
-        return Outcome("library", tr(ctx.lang, "gd.steps.library", optimizer=use.label, cell=use.cell))
+        return Outcome("library", msg("gd.steps.library", optimizer=use.label, cell=use.cell))
     single = _single_step(an)
     if single is not None:
-        return Outcome("too_few", tr(ctx.lang, "gd.steps.too_few", steps=1, min_steps=min_steps),
+        return Outcome("too_few", msg("gd.steps.too_few", steps=1, min_steps=min_steps),
                        {"steps": 1.0, "lr": single})
     if any(len(s.values) >= 3 and s.origin in ("trace", "calls", "namespace") for s in an.sequences):
-        return Outcome("not_gd", tr(ctx.lang, "gd.steps.not_gd"))
-    return Outcome("missing", tr(ctx.lang, "gd.steps.missing", min_steps=min_steps))
+        return Outcome("not_gd", msg("gd.steps.not_gd"))
+    return Outcome("missing", msg("gd.steps.missing", min_steps=min_steps))
 
 
 def _library_use(ctx: CheckContext, task: Task1) -> LibraryUse | None:
@@ -302,12 +314,12 @@ def _single_step(an: Analysis) -> float | None:
 
 def _hand_outcome(ctx: CheckContext, hand: HandSteps, min_steps: int) -> Outcome:
     metrics = {"steps": float(hand.correct), "lr": hand.lr}
-    slips = "; ".join(tr(ctx.lang, "gd.steps.hand_slip", k=k, got=got, expected=exp) for k, got, exp in hand.slips)
+    slips = joined([msg("gd.steps.hand_slip", k=k, got=got, expected=exp) for k, got, exp in hand.slips], "; ")
     if hand.correct < min_steps:
-        return Outcome("too_few", tr(ctx.lang, "gd.steps.too_few", steps=hand.correct, min_steps=min_steps)
-                       + (" " + slips if slips else ""), metrics)
+        too_few = msg("gd.steps.too_few", steps=hand.correct, min_steps=min_steps)
+        return Outcome("too_few", joined([too_few, slips], " ") if hand.slips else too_few, metrics)
     key = "gd.steps.ok_hand_slips" if hand.slips else "gd.steps.ok_hand"
-    return Outcome("ok", tr(ctx.lang, key, steps=hand.correct, cell=hand.cell, lr=hand.lr, slips=slips), metrics)
+    return Outcome("ok", msg(key, steps=hand.correct, cell=hand.cell, lr=hand.lr, slips=slips), metrics)
 
 
 def _diverges(seq: Sequence, fit: Fit) -> bool:
@@ -339,18 +351,18 @@ def check_plot(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
                 continue
             marked = max(_marked_on_curve(ax, curve, steps) for curve in drawn)
             if marked >= min_points:
-                return Outcome("ok", tr(ctx.lang, "gd.plot.ok", fig=fig.get("id"), points=marked),
+                return Outcome("ok", msg("gd.plot.ok", fig=fig.get("id"), points=marked),
                                {"points": float(marked)}, (f"run/{fig.get('png')}",) if fig.get("png") else ())
             cand = (2, "no_steps", str(fig.get("id")))
             best = cand if best is None or cand[0] > best[0] else best
     if best is None:
-        return Outcome("missing", tr(ctx.lang, "gd.plot.missing"))
+        return Outcome("missing", msg("gd.plot.missing"))
     _, key, fig_id = best
     figs = tuple(f"run/{f.get('png')}" for f in an.figures if f.get("id") == fig_id and f.get("png"))
     if key == "wrong_function":
-        return Outcome(key, tr(ctx.lang, "gd.plot.wrong_function", func=func.name if func else "f"),
+        return Outcome(key, msg("gd.plot.wrong_function", func=func.name if func else "f"),
                        figures=figs)
-    return Outcome(key, tr(ctx.lang, "gd.plot.no_steps", fig=fig_id), figures=figs)
+    return Outcome(key, msg("gd.plot.no_steps", fig=fig_id), figures=figs)
 
 
 def _marked_on_curve(ax: dict[str, Any], curve: Func, steps: list[np.ndarray]) -> int:
@@ -477,24 +489,24 @@ def check_stop_rule(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
             candidates.append((rule, seq_fit))
     if not candidates:
         if fits:
-            return Outcome("fixed_steps", tr(ctx.lang, "gd.stop_rule.fixed_steps"))
-        return Outcome("missing", tr(ctx.lang, "gd.stop_rule.missing"))
+            return Outcome("fixed_steps", msg("gd.stop_rule.fixed_steps"))
+        return Outcome("missing", msg("gd.stop_rule.missing"))
     candidates.sort(key=lambda c: (c[1] is None, order[c[0].kind]))
     rule, seq_fit = candidates[0]
     if rule.kind in ("fixed_steps", "unknown"):
         if seq_fit is None:
-            return Outcome("missing", tr(ctx.lang, "gd.stop_rule.missing"))
-        return Outcome("fixed_steps", tr(ctx.lang, "gd.stop_rule.fixed_steps"))
+            return Outcome("missing", msg("gd.stop_rule.missing"))
+        return Outcome("fixed_steps", msg("gd.stop_rule.fixed_steps"))
     if seq_fit is None and task.wrong and an.main is not None:
         seq = task.wrong[0][0]
         x_last = float(seq.values[-1])
         if not _near_minimum(an.main, seq.values):
-            return Outcome("not_converged", tr(ctx.lang, "gd.stop_rule.not_converged",
+            return Outcome("not_converged", msg("gd.stop_rule.not_converged",
                                                condition=rule.condition, cell=rule.cell, x=x_last,
                                                g=float(an.main.grad(x_last))), {"x_final": x_last})
     if seq_fit is None:
-        ending = tr(ctx.lang, "gd.stop_rule.ending_unknown")
-        return Outcome(rule.kind, tr(ctx.lang, f"gd.stop_rule.{rule.kind}", condition=rule.condition,
+        ending = msg("gd.stop_rule.ending_unknown")
+        return Outcome(rule.kind, msg(f"gd.stop_rule.{rule.kind}", condition=rule.condition,
                                      cell=rule.cell, ending=ending))
     seq, fit = seq_fit
     func = an.minimised(fit) or fit.func
@@ -502,13 +514,13 @@ def check_stop_rule(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     g_last = float(fit.func.grad(x_last))
     metrics = {"x_final": x_last, "grad_final": g_last, "steps": float(fit.steps)}
     if _diverges(seq, fit):
-        return Outcome("diverged", tr(ctx.lang, "gd.stop_rule.diverged", condition=rule.condition, cell=rule.cell,
+        return Outcome("diverged", msg("gd.stop_rule.diverged", condition=rule.condition, cell=rule.cell,
                                       x0=float(seq.values[0]), x=x_last, lr=fit.lr), metrics)
     if not _near_minimum(func, seq.values):
-        return Outcome("not_converged", tr(ctx.lang, "gd.stop_rule.not_converged", condition=rule.condition,
+        return Outcome("not_converged", msg("gd.stop_rule.not_converged", condition=rule.condition,
                                            cell=rule.cell, x=x_last, g=g_last), metrics)
-    ending = tr(ctx.lang, "gd.stop_rule.ending_ok", x=x_last, steps=fit.steps)
-    return Outcome(rule.kind, tr(ctx.lang, f"gd.stop_rule.{rule.kind}", condition=rule.condition,
+    ending = msg("gd.stop_rule.ending_ok", x=x_last, steps=fit.steps)
+    return Outcome(rule.kind, msg(f"gd.stop_rule.{rule.kind}", condition=rule.condition,
                                  cell=rule.cell, ending=ending), metrics)
 
 
@@ -563,13 +575,13 @@ def check_momentum(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
         if problem is not None:
             return problem
         figs = _reference_figure(ctx, seq, fit, "steps_momentum.svg")
-        return Outcome("ok", tr(ctx.lang, "gd.momentum.ok", label=seq.label, lr=fit.lr, beta=fit.beta,
+        return Outcome("ok", msg("gd.momentum.ok", label=_where(seq), lr=fit.lr, beta=fit.beta,
                                 steps=fit.steps), {"lr": fit.lr, "beta": fit.beta, "steps": float(fit.steps)},
                        figs)
     use = _library_with(ctx, task, lambda u: u.momentum > 0 or u.nesterov, MOMENTUM_MODELS)
     if use is not None:
-        return Outcome("library", tr(ctx.lang, "gd.momentum.library", optimizer=use.label, cell=use.cell))
-    return Outcome("missing", tr(ctx.lang, "gd.momentum.missing"))
+        return Outcome("library", msg("gd.momentum.library", optimizer=use.label, cell=use.cell))
+    return Outcome("missing", msg("gd.momentum.missing"))
 
 
 def _library_with(ctx: CheckContext, task: Task1, wanted: Any, models: tuple[str, ...]) -> LibraryUse | None:
@@ -591,15 +603,15 @@ def check_nesterov(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
             return problem
         beta = "(k-1)/(k+2)" if fit.model == "nesterov_schedule" else f"{fit.beta:.3g}"
         figs = _reference_figure(ctx, seq, fit, "steps_nesterov.svg") if fit.model == "nesterov" else ()
-        return Outcome("ok", tr(ctx.lang, "gd.nesterov.ok", label=seq.label, lr=fit.lr, beta=beta,
+        return Outcome("ok", msg("gd.nesterov.ok", label=_where(seq), lr=fit.lr, beta=beta,
                                 steps=fit.steps), {"lr": fit.lr, "steps": float(fit.steps)}, figs)
     use = _library_with(ctx, task, lambda u: u.nesterov, NESTEROV_MODELS)
     if use is not None:
-        return Outcome("library", tr(ctx.lang, "gd.nesterov.library", optimizer=use.label, cell=use.cell))
+        return Outcome("library", msg("gd.nesterov.library", optimizer=use.label, cell=use.cell))
     for seq, fit in task.momentum:
         if _claims_nesterov(ctx, seq):
-            return Outcome("current_point", tr(ctx.lang, "gd.nesterov.current_point", label=seq.label))
-    return Outcome("missing", tr(ctx.lang, "gd.nesterov.missing"))
+            return Outcome("current_point", msg("gd.nesterov.current_point", label=_where(seq)))
+    return Outcome("missing", msg("gd.nesterov.missing"))
 
 
 def _claims_nesterov(ctx: CheckContext, seq: Sequence) -> bool:

@@ -16,6 +16,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from grader.i18n import Message, msg
 from grader.checks.gd_analysis import Sequence
 from grader.checks.gd_fit import Func
 from grader.checks.gd_stoprule import parsed_cells
@@ -151,24 +152,24 @@ def _squeezed(text: str) -> str:
 
 
 def evidence_problem(cells: list[Cell], run_cells: tuple[CellRecord, ...], seq: Sequence,
-                     func: Func | None) -> str | None:
+                     func: Func | None) -> Message | None:
     """Why the probe's report of this sequence does not match the notebook (None when it does)."""
     code = {c.number: c for c in cells if c.kind == "code"}
     if not code:
         return None  # nothing to compare with (an unreadable file is reported elsewhere)
     if seq.cell is not None:
         if seq.cell not in code:
-            return f"the steps are reported from code cell {seq.cell}, which the notebook does not have"
+            return msg("gd.evidence.no_such_cell", cell=seq.cell)
         if run_cells and seq.cell not in {r.number for r in run_cells}:
-            return f"the steps are reported from code cell {seq.cell}, which did not run"
+            return msg("gd.evidence.cell_not_run", cell=seq.cell)
     words = set(_WORD.findall("\n".join(c.source for c in code.values())))
     base = seq.name.split(".")[0].split("[")[0]
     if seq.origin in ("trace", "namespace") and base.isidentifier() and base not in words:
-        return f"the steps are held in `{base}`, a name the notebook's code never uses"
+        return msg("gd.evidence.unknown_name", name=base)
     if func is not None and func.origin == "callable" and func.source and not func.source.lstrip().startswith("def _lambdifygenerated"):
         # the run saw the cells with offline-only lines rewritten: either text may hold it
         body = _squeezed(func.source)
         notebook = "\n".join(c.source for c in code.values())
         if body and body not in _squeezed(notebook) and body not in _squeezed(neutralise_colab(notebook)[0]):
-            return f"the code of {func.name} reported by the run is not in the notebook"
+            return msg("gd.evidence.foreign_code", name=func.name)
     return None

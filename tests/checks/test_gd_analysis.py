@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader.i18n import text_of
 from grader.checks import CHECKS, CheckContext
 from grader.checks.gd_analysis import analyse, quantum
 from grader.checks.gd_stoprule import Roles, loop_rules
@@ -136,7 +137,7 @@ def test_fake_nesterov_named_so_is_called_plain_momentum(tmp_path: Path) -> None
     probe["gd"]["sequences"][0]["scope"] = "nesterov_gd"
     out = CHECKS["gd.nesterov"](_ctx(probe, tmp_path), {})
     assert out.key == "current_point"
-    assert "plain momentum" in out.message
+    assert "plain momentum" in text_of(out.message, "en")
 
 
 def test_wrong_derivative_is_caught(tmp_path: Path) -> None:
@@ -236,7 +237,7 @@ def test_diverging_gd_is_gd_but_its_stop_rule_earns_nothing(tmp_path: Path) -> N
     probe = _probe({"f": g, "df": dg}, [xs], lo=min(xs), hi=max(xs))
     ctx = _ctx(probe, tmp_path, cells=[Cell("code", src, 1)])
     steps = CHECKS["gd.steps"](ctx, {})
-    assert steps.key == "ok" and "diverge" in steps.message
+    assert steps.key == "ok" and "diverge" in text_of(steps.message, "en")
     assert CHECKS["gd.stop_rule"](ctx, {}).key == "diverged"
 
 

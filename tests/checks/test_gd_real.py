@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader.i18n import text_of
 from grader.checks import CHECKS, CheckContext
 from grader.run.runner import CellRecord
 from grader_inside.notebook import Cell
@@ -90,7 +91,7 @@ def test_a_function_written_only_inline_in_a_torch_loop(tmp_path: Path) -> None:
                           "        x -= 0.01 * x.grad\n        x.grad.zero_()\n", 1)]
     ctx = _ctx(_probe({}, [_trace(0, "x", steps)]), tmp_path, cells)
     assert _check(ctx, "function").key == "simple"
-    assert "x ** 2 - 2 * x + 3" in _check(ctx, "function").message
+    assert "x ** 2 - 2 * x + 3" in text_of(_check(ctx, "function").message, "en")
     assert _check(ctx, "steps").key == "ok"
     assert _check(ctx, "gradient").key == "ok"  # autograd: the steps show it is right
 
@@ -126,7 +127,7 @@ def test_the_function_the_steps_minimise_wins_over_one_redefined_later(tmp_path:
                    [_trace(0, "xx", steps), _trace(1, "x_plt", list(np.arange(-5, 5, 0.1)), origin="namespace")])
     ctx = _ctx(probe, tmp_path)
     assert _check(ctx, "function").key == "simple"
-    assert "f (cell 1)" in _check(ctx, "function").message
+    assert "f (cell 1)" in text_of(_check(ctx, "function").message, "en")
     assert _check(ctx, "gradient").key == "ok"
     assert _check(ctx, "nesterov").key == "missing"
 
@@ -136,7 +137,7 @@ def test_the_derivative_named_f_is_not_the_function(tmp_path: Path) -> None:
     grid = list(np.arange(-6, 6, 0.1))  # x = np.arange(-6, 6, 0.1); plt.plot(x, F(x))
     probe = _probe({"f": df, "F": f}, [_trace(0, "x_new", steps, scope="myGD"), _trace(1, "x", grid, origin="namespace")])
     ctx = _ctx(probe, tmp_path)
-    assert "F" in _check(ctx, "function").message and _check(ctx, "function").key == "ok"
+    assert "F" in text_of(_check(ctx, "function").message, "en") and _check(ctx, "function").key == "ok"
     assert _check(ctx, "gradient").key == "ok"
     assert _check(ctx, "nesterov").key == "missing"
 
@@ -158,9 +159,9 @@ def test_a_sign_error_in_the_derivative_is_named_with_both_values(tmp_path: Path
     steps = ref.run_gd(slope, 3.0, 0.1, 30)
     probe = _probe({"slope": slope, "parabola_sin": f}, [_trace(0, "w", steps)])  # the derivative defined first
     ctx = _ctx(probe, tmp_path)
-    assert _check(ctx, "function").key == "ok" and "parabola_sin" in _check(ctx, "function").message
+    assert _check(ctx, "function").key == "ok" and "parabola_sin" in text_of(_check(ctx, "function").message, "en")
     out = _check(ctx, "gradient")
-    assert out.key == "wrong" and "slope" in out.message
+    assert out.key == "wrong" and "slope" in text_of(out.message, "en")
     assert _check(ctx, "steps").key == "wrong_gradient"
 
 
@@ -192,7 +193,7 @@ def test_a_variable_reused_for_several_runs_is_cut_into_runs(tmp_path: Path) -> 
                    [_trace(0, "cur_x", runs + newton), _trace(1, "ys4", [v**4 for v in newton], origin="namespace")],
                    lo=-2, hi=2)
     ctx = _ctx(probe, tmp_path)
-    assert _check(ctx, "function").key == "ok" and "Function f " in _check(ctx, "function").message
+    assert _check(ctx, "function").key == "ok" and "Function f " in text_of(_check(ctx, "function").message, "en")
     assert _check(ctx, "gradient").key == "ok"
     assert _check(ctx, "steps").key == "ok"
     assert _check(ctx, "momentum").key == "missing"
@@ -316,7 +317,7 @@ def test_an_arithmetic_slip_is_named_and_later_steps_keep_their_credit(tmp_path:
     ctx = _ctx(_probe({"f": f, "df": df}, []), tmp_path, _hand_cells("lr = 0.1\n\n" + rows))
     out = _check(ctx, "steps", {"min_steps": 3})
     assert out.key == "ok" and out.metrics["steps"] == 3.0
-    assert "step 2" in out.message and f"{x[1] - 0.1 * df(x[1]):.4f}"[:5] in out.message
+    assert "step 2" in text_of(out.message, "en") and f"{x[1] - 0.1 * df(x[1]):.4f}"[:5] in text_of(out.message, "en")
 
 
 # -- library optimisers (issue 13) ------------------------------------------------------------
@@ -333,7 +334,7 @@ def test_torch_sgd_with_nesterov_is_the_librarys_work(tmp_path: Path) -> None:
     ctx = _ctx(_probe({"f": f}, [_trace(0, "x", xs, scope="main")], lo=-6, hi=16), tmp_path, cells)
     steps, momentum, nesterov = (_check(ctx, c) for c in ("steps", "momentum", "nesterov"))
     assert (steps.key, momentum.key, nesterov.key) == ("library", "library", "library")
-    assert "torch.optim.SGD(momentum=0.9, nesterov=True)" in nesterov.message
+    assert "torch.optim.SGD(momentum=0.9, nesterov=True)" in text_of(nesterov.message, "en")
 
 
 def test_a_keras_optimizer_is_named_even_when_no_step_was_recorded(tmp_path: Path) -> None:
@@ -350,7 +351,7 @@ def test_scipy_minimize_is_a_library_optimiser(tmp_path: Path) -> None:
     cells = [Cell("code", "from scipy.optimize import minimize\nres = minimize(lambda x: x**4 - 3*x, 1.0)\n", 1)]
     ctx = _ctx(_probe({}, []), tmp_path, cells, run_cells=(CellRecord(1, "ok"),))
     out = _check(ctx, "steps")
-    assert out.key == "library" and "minimize" in out.message
+    assert out.key == "library" and "minimize" in text_of(out.message, "en")
 
 
 # -- evidence that does not match the notebook (issue 13) -------------------------------------
@@ -392,3 +393,30 @@ def test_a_list_kept_from_a_loop_stopped_by_the_time_limit_is_no_finished_work(t
     probe = _probe({"f": f, "df": df}, [_trace(0, "x", stale + xs, cell=5), _trace(1, "xs_n", xs, origin="namespace")])
     ctx = _ctx(probe, tmp_path, run_cells=(CellRecord(4, "ok"), CellRecord(5, "timeout")))
     assert _check(ctx, "nesterov").key == "missing"
+
+
+def test_task1_messages_are_catalogue_messages_that_render_in_either_language(tmp_path: Path) -> None:
+    """The checks return messages, not text: a batch graded in Russian re-renders in English
+    (issue 18), the evidence problem included (it was an English fragment in Russian reports)."""
+    steps = ref.run_gd(lambda x: 2 * x - 2, 5.0, 0.01, 60)
+    cells = [Cell("code", "x = torch.tensor(5.0, requires_grad=True)\nfor n in range(60):\n"
+                          "    y = x**2 - 2*x + 3\n    y.backward()\n    with torch.no_grad():\n"
+                          "        x -= 0.01 * x.grad\n        x.grad.zero_()\n", 1)]
+    ctx = _ctx(_probe({}, [_trace(0, "x", steps)]), tmp_path, cells)
+    out = _check(ctx, "steps")
+    assert out.key == "ok"
+    assert text_of(out.message, "ru").startswith("Сделано 60 шагов градиентного спуска")
+    assert text_of(out.message, "en").startswith("60 gradient-descent steps made")
+    assert ", шаг обучения 0,01;" in text_of(out.message, "ru")
+    assert "(x, ячейка 1)" in text_of(out.message, "ru") and "(x, cell 1)" in text_of(out.message, "en")
+
+
+def test_an_evidence_problem_reads_in_the_report_s_language(tmp_path: Path) -> None:
+    from grader.checks.gd_evidence import evidence_problem
+    from grader.checks.gd_analysis import Sequence as Steps
+
+    seq = Steps("s0", "trace", "hidden_xs", scope=None, cell=None, values=(1.0, 0.5))
+    problem = evidence_problem([Cell("code", "x = 1", 1)], (), seq, None)
+    assert problem is not None
+    assert text_of(problem, "ru") == "шаги хранятся в переменной `hidden_xs`, которой нет в коде ноутбука"
+    assert "a name the notebook's code never uses" in text_of(problem, "en")
