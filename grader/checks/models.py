@@ -16,7 +16,7 @@ from typing import Any
 from grader.checks.base import CheckContext, Outcome
 from grader.checks.manual import MANUAL_KEY
 from grader.errors import GraderError, RubricError
-from grader.i18n import tr
+from grader.i18n import Message, Text, joined, msg, tr
 from grader.models.artifacts import ModelRecord, ProbeReport, read_probe_report
 from grader.models.baseline import BaselineModel
 from grader.models.evaluate import ModelScore, score_predictions
@@ -76,8 +76,8 @@ def label(rec: ModelRecord) -> str:
     return f"{rec.name} ({FRAMEWORKS.get(rec.framework, rec.framework)}, {rec.cls})"
 
 
-def _framework_name(lang: str, framework: str) -> str:
-    return FRAMEWORKS.get(framework) or tr(lang, "models.any_framework")
+def _framework_name(lang: str, framework: str) -> str | Message:
+    return FRAMEWORKS.get(framework) or msg("models.any_framework")
 
 
 def _metrics(s: Scored, example: BaselineModel | None = None, per_class: bool = False) -> dict[str, float]:
@@ -104,20 +104,20 @@ def _metrics(s: Scored, example: BaselineModel | None = None, per_class: bool = 
 def _missing(ctx: CheckContext, ev: Evaluation, framework: str) -> Outcome:
     fw = _framework_name(ctx.lang, framework)
     if not ev.report.ran:
-        return Outcome("missing", tr(ctx.lang, "models.probe_missing", framework=fw))
+        return Outcome("missing", msg("models.probe_missing", framework=fw))
     broken = [s.record for s in ev.scored if _framework_ok(s.record, framework) and s.score is None]
     if broken:
         rec = broken[0]
-        return Outcome("missing", tr(ctx.lang, "models.not_evaluated", model=label(rec),
+        return Outcome("missing", msg("models.not_evaluated", model=label(rec),
                                      detail=rec.error or "?"), {"params": float(rec.params)})
-    return Outcome("missing", tr(ctx.lang, "models.none_found", framework=fw))
+    return Outcome("missing", msg("models.none_found", framework=fw))
 
 
 def _constant(ctx: CheckContext, s: Scored, example: BaselineModel | None = None) -> Outcome | None:
     score = s.score
     if score is None or not score.constant:
         return None
-    return Outcome("constant", tr(ctx.lang, "models.constant", model=label(s.record),
+    return Outcome("constant", msg("models.constant", model=label(s.record),
                                   share=score.dominant_share * 100, cls=score.dominant_class,
                                   accuracy=score.accuracy * 100), _metrics(s, example))
 
@@ -152,7 +152,7 @@ def _best_scored(ctx: CheckContext, params: dict[str, Any]) -> Scored | Outcome:
     framework = str(params.get("framework", "any"))
     waited = [s.record for s in ev.scored if s.record.limit == "wall"]
     if waited:  # what was evaluated depended on the machine's load: the instructor decides
-        return Outcome(MANUAL_KEY, tr(ctx.lang, "models.backstop", models=", ".join(label(r) for r in waited)))
+        return Outcome(MANUAL_KEY, msg("models.backstop", models=", ".join(label(r) for r in waited)))
     best = _best(_candidates(ev, framework))
     if best is None or best.score is None:
         return _missing(ctx, ev, framework)
@@ -172,20 +172,20 @@ def check_inventory(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     metrics = {"models": float(len(ev.scored))}
     if best is not None and best.score is not None:
         metrics["accuracy"] = best.score.accuracy
-    message = tr(ctx.lang, f"models.inventory.{key}", count=len(ev.scored), models="; ".join(lines))
+    message: Text = msg(f"models.inventory.{key}", count=len(ev.scored), models=joined(lines, "; "))
     if ev.report.skipped:
-        message += " " + tr(ctx.lang, "models.inventory.skipped", count=ev.report.skipped)
+        message = joined([message, msg("models.inventory.skipped", count=ev.report.skipped)], " ")
     return Outcome(key, message, metrics)
 
 
-def _inventory_line(lang: str, s: Scored) -> str:
+def _inventory_line(lang: str, s: Scored) -> Message:
     rec = s.record
-    kind = tr(lang, "models.kind.cnn" if rec.convolutional else "models.kind.dense")
+    kind = msg("models.kind.cnn" if rec.convolutional else "models.kind.dense")
     if s.score is None:
-        return tr(lang, "models.inventory.line_failed", model=label(rec), params=rec.params, kind=kind,
+        return msg("models.inventory.line_failed", model=label(rec), params=rec.params, kind=kind,
                   detail=rec.error or "?")
     speed = s.score.images_per_s or "unknown"  # the message writes the number the language's way, or "?"
-    return tr(lang, "models.inventory.line", model=label(rec), params=rec.params, kind=kind,
+    return msg("models.inventory.line", model=label(rec), params=rec.params, kind=kind,
               shape=rec.shape, scale=rec.scale, accuracy=s.score.accuracy * 100, speed=speed)
 
 
@@ -206,9 +206,9 @@ def check_accuracy(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     good = example.mean - gap if example is not None else float(params.get("good_accuracy", 0.9))
     floor = float(params.get("min_accuracy", DEFAULT_MIN_ACCURACY))
     key = "good" if acc >= good else ("fair" if acc >= floor else "low")
-    ref = (tr(ctx.lang, "models.vs_example", example=example.mean * 100) if example is not None
-           else tr(ctx.lang, "models.no_example", good=good * 100))
-    message = tr(ctx.lang, f"models.accuracy.{key}", model=label(best.record), accuracy=acc * 100,
+    ref = (msg("models.vs_example", example=example.mean * 100) if example is not None
+           else msg("models.no_example", good=good * 100))
+    message = msg(f"models.accuracy.{key}", model=label(best.record), accuracy=acc * 100,
                  good=good * 100, floor=floor * 100, reference=ref, shape=best.record.shape,
                  scale=best.record.scale)
     return Outcome(key, message, _metrics(best, example, per_class=True), figures,
@@ -248,7 +248,7 @@ def check_beats_example(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     margin = max(float(params.get("margin", 0.0)), example.spread)
     gap = acc - example.mean
     key = "beats" if gap > margin else ("tie" if gap >= -margin else "below")
-    message = tr(ctx.lang, f"models.beats.{key}", model=label(best.record), accuracy=acc * 100,
+    message = msg(f"models.beats.{key}", model=label(best.record), accuracy=acc * 100,
                  example=example.mean * 100, example_name=example.name.upper(), gap=gap * 100,
                  margin=margin * 100)
     return Outcome(key, message, _metrics(best, example))
@@ -268,19 +268,19 @@ def check_convolutional(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
         s = _best(named or items)
         assert s is not None
         key = "models.cnn.sold_as_cnn" if named else "models.cnn.no_conv"
-        return Outcome("not_convolutional", tr(ctx.lang, key, model=label(s.record),
+        return Outcome("not_convolutional", msg(key, model=label(s.record),
                                                layers=", ".join(s.record.layers[:12])), _metrics(s))
     best = _best(conv)
     assert best is not None
     if best.score is None:
-        return Outcome("missing", tr(ctx.lang, "models.not_evaluated", model=label(best.record),
+        return Outcome("missing", msg("models.not_evaluated", model=label(best.record),
                                      detail=best.record.error or "?"), _metrics(best))
     floor = float(params.get("min_accuracy", DEFAULT_MIN_ACCURACY))
     if best.score.constant or best.score.accuracy < floor:
-        return Outcome("untrained", tr(ctx.lang, "models.cnn.untrained", model=label(best.record),
+        return Outcome("untrained", msg("models.cnn.untrained", model=label(best.record),
                                        accuracy=best.score.accuracy * 100, floor=floor * 100), _metrics(best))
     conv_layers = [name for name in best.record.layers if "conv" in name.lower()]
-    return Outcome("ok", tr(ctx.lang, "models.cnn.ok", model=label(best.record), convs=len(conv_layers) or
+    return Outcome("ok", msg("models.cnn.ok", model=label(best.record), convs=len(conv_layers) or
                             best.record.conv_weights, accuracy=best.score.accuracy * 100), _metrics(best))
 
 
@@ -290,14 +290,14 @@ def check_retrained(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     over k seeds, against the example: "beats" only when the gap exceeds the seeds' spread."""
     ev = evaluation_of(ctx)
     if ev.setup.retrain is None:
-        return Outcome("not_run", tr(ctx.lang, "models.retrain.not_run"))
+        return Outcome("not_run", msg("models.retrain.not_run"))
     labels = ev.setup.hidden_labels()
     done = [(s.record, [score_predictions(r.predictions, labels).accuracy for r in s.record.retrain])
             for s in ev.scored if s.record.framework == "torch" and s.record.retrain]
     if not done:
         failed = [s.record for s in ev.scored if s.record.framework == "torch" and s.record.retrain_error]
         if failed:
-            return Outcome("failed", tr(ctx.lang, "models.retrain.failed", model=label(failed[0]),
+            return Outcome("failed", msg("models.retrain.failed", model=label(failed[0]),
                                         detail=failed[0].retrain_error))
         return _missing(ctx, ev, "torch")
     rec, accs = max(done, key=lambda d: statistics.fmean(d[1]))
@@ -315,11 +315,11 @@ def check_retrained(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
         figures = (save_learning_curves(rec.retrain, rec.name, ctx.out_dir),)
     except Exception:
         logger.exception("learning curves for %s failed", rec.name)
-    message = tr(ctx.lang, f"models.retrain.{key}", model=label(rec), seeds=len(accs), accuracy=mean * 100,
+    message: Text = msg(f"models.retrain.{key}", model=label(rec), seeds=len(accs), accuracy=mean * 100,
                  spread=spread * 100, example=example.mean * 100, example_name=example.name.upper(),
                  gap=gap * 100, margin=margin * 100)
     if overfit:
-        message += " " + tr(ctx.lang, "models.retrain.overfit", epochs=overfit)
+        message = joined([message, msg("models.retrain.overfit", epochs=overfit)], " ")
     metrics = {"accuracy": mean, "retrained_spread": spread, "example_accuracy": example.mean,
                "example_spread": example.spread, "seeds": float(len(accs)), "overfit_epochs": float(overfit)}
     return Outcome(key, message, metrics, figures)

@@ -36,7 +36,7 @@ from grader.checks.notebook_ast import (
     parse_cells,
     root_name,
 )
-from grader.i18n import tr
+from grader.i18n import Message, Text, joined, msg
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def check_augmentation(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     flow = _flow(ctx, "augment", augment_kind)
     lang = ctx.lang
     if not flow.sources:
-        return Outcome("missing", tr(lang, "notebook.augmentation.missing"))
+        return Outcome("missing", msg("notebook.augmentation.missing"))
     names = _names(flow.sources)
     train = [u for u in flow.uses if u.kind == "train"]
     done = [u for u in train if u.completed]
@@ -156,22 +156,22 @@ def check_augmentation(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
         used = frozenset().union(*(u.sources for u in done))
         leaked = [u for u in tests if u.sources & used]
         if leaked:
-            return Outcome("test_too", tr(lang, "notebook.augmentation.test_too", names=_names(used),
+            return Outcome("test_too", msg("notebook.augmentation.test_too", names=_names(used),
                                           cell=_first(done).cell, test_cell=_first(leaked).cell,
                                           code=_first(leaked).text), metrics)
-        return Outcome("ok", tr(lang, "notebook.augmentation.ok", names=_names(used),
+        return Outcome("ok", msg("notebook.augmentation.ok", names=_names(used),
                                 cells=_cells(used), cell=_first(done).cell), metrics)
     if train:
-        return Outcome("not_run", tr(lang, "notebook.augmentation.not_run", names=names,
+        return Outcome("not_run", msg("notebook.augmentation.not_run", names=names,
                                      cell=_first(train).cell), metrics)
     runtime = _probe_augmented_loaders(code)
     if runtime and any(flow.trains(c.tree.body) for c in code.parsed if c.tree is not None):
-        return Outcome("ok", tr(lang, "notebook.augmentation.ok_runtime", loaders="; ".join(runtime)),
+        return Outcome("ok", msg("notebook.augmentation.ok_runtime", loaders="; ".join(runtime)),
                        metrics)
     if tests:
-        return Outcome("test_only", tr(lang, "notebook.augmentation.test_only", names=names,
+        return Outcome("test_only", msg("notebook.augmentation.test_only", names=names,
                                        cell=_first(tests).cell), metrics)
-    return Outcome("unused", tr(lang, "notebook.augmentation.unused", names=names,
+    return Outcome("unused", msg("notebook.augmentation.unused", names=names,
                                 cells=_cells(flow.sources)), metrics)
 
 
@@ -240,24 +240,24 @@ def check_pretrained(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     if not pre:
         fake = [s for s in flow.sources if s.kind == "not_pretrained"]
         if fake:
-            return Outcome("not_pretrained", tr(lang, "notebook.pretrained.not_pretrained",
+            return Outcome("not_pretrained", msg("notebook.pretrained.not_pretrained",
                                                 code=fake[0].text, cell=fake[0].cell))
-        return Outcome("missing", tr(lang, "notebook.pretrained.missing"))
+        return Outcome("missing", msg("notebook.pretrained.missing"))
     offline = [s for s in pre if _NETWORK_ERROR.search(code.tracebacks.get(s.cell, ""))]
     train = [u for u in flow.uses if u.kind == "train" and any(s.kind == "pretrained" for s in u.sources)]
     first = min(pre, key=lambda s: (s.cell, s.line))
     if offline:
         key = "offline" if train else "untrained"
-        return Outcome(key, tr(lang, f"notebook.pretrained.{key}_offline", code=offline[0].text,
+        return Outcome(key, msg(f"notebook.pretrained.{key}_offline", code=offline[0].text,
                                cell=offline[0].cell))
     done = [u for u in train if u.completed]
     if done:
-        return Outcome("ok", tr(lang, "notebook.pretrained.ok", code=first.text, cell=first.cell,
+        return Outcome("ok", msg("notebook.pretrained.ok", code=first.text, cell=first.cell,
                                 train_cell=_first(done).cell))
     if train:
-        return Outcome("not_run", tr(lang, "notebook.pretrained.not_run", code=first.text,
+        return Outcome("not_run", msg("notebook.pretrained.not_run", code=first.text,
                                      cell=_first(train).cell))
-    return Outcome("untrained", tr(lang, "notebook.pretrained.untrained", code=first.text, cell=first.cell))
+    return Outcome("untrained", msg("notebook.pretrained.untrained", code=first.text, cell=first.cell))
 
 
 # -- (c) training and validation curves ----------------------------------------------------------
@@ -413,28 +413,28 @@ def check_curves(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     metrics = {"figures_with_curves": float(len(figures))}
     where = _curves_where(lang, logged, figures, files)
     if {"train", "val"} <= done_kinds:
-        return Outcome("ok", tr(lang, "notebook.curves.ok", where=where), metrics)
+        return Outcome("ok", msg("notebook.curves.ok", where=where), metrics)
     all_kinds = frozenset().union(*(lg.kinds for lg in logged))
     if {"train", "val"} <= all_kinds | done_kinds:
         cells = ", ".join(str(c) for c in sorted({lg.cell for lg in logged if not lg.completed}))
-        return Outcome("not_run", tr(lang, "notebook.curves.not_run", cells=cells), metrics)
+        return Outcome("not_run", msg("notebook.curves.not_run", cells=cells), metrics)
     if done_kinds or all_kinds:
-        return Outcome("train_only", tr(lang, "notebook.curves.train_only", where=where), metrics)
-    return Outcome("missing", tr(lang, "notebook.curves.missing"), metrics)
+        return Outcome("train_only", msg("notebook.curves.train_only", where=where), metrics)
+    return Outcome("missing", msg("notebook.curves.missing"), metrics)
 
 
 def _curves_where(lang: str, logged: list[_Logged], figures: list[tuple[str, frozenset[str]]],
-                  files: list[str]) -> str:
-    parts = []
+                  files: list[str]) -> Text | str:
+    parts: list[Message] = []
     tools = sorted({lg.how for lg in logged if lg.completed})
     if tools:
         cells = ", ".join(str(c) for c in sorted({lg.cell for lg in logged if lg.completed}))
-        parts.append(tr(lang, "notebook.curves.where_logged", tools=", ".join(tools), cells=cells))
+        parts.append(msg("notebook.curves.where_logged", tools=", ".join(tools), cells=cells))
     if figures:
-        parts.append(tr(lang, "notebook.curves.where_figures", figures=", ".join(f for f, _ in figures)))
+        parts.append(msg("notebook.curves.where_figures", figures=", ".join(f for f, _ in figures)))
     if files:
-        parts.append(tr(lang, "notebook.curves.where_files", files=", ".join(sorted(set(files))[:3])))
-    return "; ".join(parts) or "—"
+        parts.append(msg("notebook.curves.where_files", files=", ".join(sorted(set(files))[:3])))
+    return joined(parts, "; ") if parts else "—"
 
 
 # -- (d) model saved to a file and loaded back for prediction ------------------------------------
@@ -518,14 +518,14 @@ def check_save_load(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     if not saves:
         loads = [s for s in flow.sources if s.kind == "load"]
         if loads:
-            return Outcome("load_only", tr(lang, "notebook.save_load.load_only", code=loads[0].text,
+            return Outcome("load_only", msg("notebook.save_load.load_only", code=loads[0].text,
                                            cell=loads[0].cell))
-        return Outcome("missing", tr(lang, "notebook.save_load.missing"))
+        return Outcome("missing", msg("notebook.save_load.missing"))
     first_save = min((s.cell, s.line) for s in saves)
     loads = [s for s in flow.sources if s.kind == "load" and (s.cell, s.line) > first_save]
     save = min(saves, key=lambda s: (s.cell, s.line))
     if not loads:
-        return Outcome("save_only", tr(lang, "notebook.save_load.save_only", code=save.text, cell=save.cell))
+        return Outcome("save_only", msg("notebook.save_load.save_only", code=save.text, cell=save.cell))
     save_done = any(_completed(code, s) for s in saves)
     load_done = any(_completed(code, s) for s in loads)
     file_ok, file_name = _saved_file(code, _save_paths(code, saves))
@@ -535,12 +535,12 @@ def check_save_load(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
         reason = ("no_file" if save_done and file_ok is False else
                   "save" if not save_done else "load" if not load_done else "predict")
         cell = save.cell if reason in ("no_file", "save") else load.cell if reason == "load" else predict[0].cell
-        return Outcome("not_run", tr(lang, f"notebook.save_load.not_run_{reason}", cell=cell, code=save.text))
+        return Outcome("not_run", msg(f"notebook.save_load.not_run_{reason}", cell=cell, code=save.text))
     if not predict:
-        return Outcome("no_prediction", tr(lang, "notebook.save_load.no_prediction", code=load.text,
+        return Outcome("no_prediction", msg("notebook.save_load.no_prediction", code=load.text,
                                            cell=load.cell))
     shown = file_name or ", ".join(_save_paths(code, saves)[:1]) or save.text
-    return Outcome("ok", tr(lang, "notebook.save_load.ok", file=shown, save_cell=save.cell,
+    return Outcome("ok", msg("notebook.save_load.ok", file=shown, save_cell=save.cell,
                             load_cell=load.cell, predict_cell=_first(predict).cell))
 
 

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ValidationError
 from grader.checks.base import CheckContext, Outcome
 from grader.rubric.params import AnswersParams, QuestionSpec
 from grader.errors import RubricError
-from grader.i18n import tr
+from grader.i18n import joined, msg
 from grader.rubric.schema import text
 
 _WORD = re.compile(r"[^\W\d_]{2,}|\d+(?:[.,]\d+)?%?")
@@ -256,16 +256,16 @@ def check_answers(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
            else "few" if ok else "missing")
     if key == "ok":
         cells = ", ".join(str(c) for c in sorted({a.cell for a in ok if a.cell is not None}))
-        return Outcome(key, tr(lang, "notebook.answers.ok", total=total, cells=cells), metrics)
+        return Outcome(key, msg("notebook.answers.ok", total=total, cells=cells), metrics)
     missing = []
     for a in answers:
         if a in ok:
             continue
         need = a.question.min_words or spec.min_words
         if a.cell is None:
-            missing.append(tr(lang, "notebook.answers.not_found", id=a.question.id, text=text(a.question.text, lang)))
+            missing.append(msg("notebook.answers.not_found", id=a.question.id, text=text(a.question.text, lang)))
         else:
-            missing.append(tr(lang, "notebook.answers.too_short", id=a.question.id, text=text(a.question.text, lang),
+            missing.append(msg("notebook.answers.too_short", id=a.question.id, text=text(a.question.text, lang),
                               cell=a.cell, words=a.new_words, need=need))
-    return Outcome(key, tr(lang, "notebook.answers.some", answered=len(ok), total=total,
-                           missing="; ".join(missing), need=spec.min_words), metrics)
+    return Outcome(key, msg("notebook.answers.some", answered=len(ok), total=total,
+                           missing=joined(missing, "; "), need=spec.min_words), metrics)

@@ -33,7 +33,7 @@ from grader.checks import notebook
 from grader.checks.base import CheckContext, Outcome
 from grader.checks.manual import MANUAL_KEY
 from grader.checks.models import Scored, _missing, evaluation_of, label
-from grader.i18n import joined, tr
+from grader.i18n import Message, Text, joined, msg
 from grader.models.artifacts import MAX_JSON_BYTES
 from grader.models.evaluate import score_predictions
 from grader.models.figures import save_learning_curves
@@ -165,17 +165,17 @@ def _evidence(t: Transfer) -> dict[str, Any]:
                 cosines=joined([round(s.cosine, 2) for s in stem], "; ") if stem else "—")
 
 
-def _start_state(lang: str, t: Transfer) -> str:
+def _start_state(lang: str, t: Transfer) -> Message:
     """How the pretrained backbone was used, read from the weights: every tensor matched with the
     file still equal to it (frozen), some (partly frozen), none (fine-tuned throughout)."""
     matched, unchanged = t.info.get("matched"), t.info.get("unchanged")
     if not isinstance(matched, int) or not isinstance(unchanged, int) or not 0 <= unchanged <= matched:
         matched, unchanged = len(t.stem), sum(1 for s in t.stem if s.equal)
     if matched and unchanged == matched:
-        return tr(lang, "hw3.transfer.state.frozen")
+        return msg("hw3.transfer.state.frozen")
     if unchanged:
-        return tr(lang, "hw3.transfer.state.partly", unchanged=unchanged, tensors=matched)
-    return tr(lang, "hw3.transfer.state.fine_tuned", lowest=min((s.cosine for s in t.stem), default=0.0))
+        return msg("hw3.transfer.state.partly", unchanged=unchanged, tensors=matched)
+    return msg("hw3.transfer.state.fine_tuned", lowest=min((s.cosine for s in t.stem), default=0.0))
 
 
 # -- transfer learning really used ----------------------------------------------------------
@@ -185,29 +185,29 @@ def check_transfer_learning(ctx: CheckContext, params: dict[str, Any]) -> Outcom
     best = _pick(transfers(ctx, params))
     missing = missing_weights(ctx.out_dir / "run")
     if missing and (best is None or not best.pretrained):
-        return Outcome("weights_missing", tr(lang, "hw3.transfer.weights_missing", files=", ".join(missing)))
+        return Outcome("weights_missing", msg("hw3.transfer.weights_missing", files=", ".join(missing)))
     if best is None:
         keras = [s for s in ev.scored if s.record.framework == "keras"]
         if keras:
             code = notebook.check_pretrained(ctx, {})
             return Outcome("code_only" if code.key == "ok" else code.key,
-                           tr(lang, "hw3.transfer.keras", model=label(keras[0].record), verdict=code.message))
+                           msg("hw3.transfer.keras", model=label(keras[0].record), verdict=code.message))
         return _missing(ctx, ev, "torch")
     info, model = best.info, label(best.scored.record)
     files = ", ".join(str(f) for f in info.get("files_compared") or []) or "—"
     metrics = _metrics(best)
     if not info.get("backbone") and not best.pretrained:
-        return Outcome("custom", tr(lang, "hw3.transfer.custom", model=model, files=files), metrics)
+        return Outcome("custom", msg("hw3.transfer.custom", model=model, files=files), metrics)
     if not best.pretrained:
         key = "hw3.transfer.not_pretrained" if best.stem else "hw3.transfer.no_match"
-        return Outcome("not_pretrained", tr(lang, key, model=model, backbone=info.get("backbone"), files=files,
+        return Outcome("not_pretrained", msg(key, model=model, backbone=info.get("backbone"), files=files,
                                             **_evidence(best)), metrics)
     floor = float(params.get("min_accuracy", DEFAULT_MIN_ACCURACY))
     score = best.scored.score
     if score is None or score.constant or score.accuracy < floor:
-        return Outcome("untrained", tr(lang, "hw3.transfer.untrained", model=model, file=info.get("weights_file"),
+        return Outcome("untrained", msg("hw3.transfer.untrained", model=model, file=info.get("weights_file"),
                                        accuracy=best.accuracy * 100, floor=floor * 100), metrics)
-    return Outcome("ok", tr(lang, "hw3.transfer.ok", model=model, backbone=info.get("backbone") or "?",
+    return Outcome("ok", msg("hw3.transfer.ok", model=model, backbone=info.get("backbone") or "?",
                             file=info.get("weights_file"), state=_start_state(lang, best),
                             accuracy=best.accuracy * 100, **_evidence(best)), metrics)
 
@@ -238,7 +238,7 @@ def check_layers(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     model = label(best.scored.record)
     metrics = _metrics(best)
     if not best.pretrained or not backbone:
-        return Outcome("no_backbone", tr(lang, "hw3.layers.no_backbone", model=model), metrics)
+        return Outcome("no_backbone", msg("hw3.layers.no_backbone", model=model), metrics)
     flagged = [g for g in backbone if _count(g, "trainable") == 0]
     unchanged = [g for g in backbone if _count(g, "unchanged") >= _count(g, "matched")]
     frozen = [g for g in backbone if g in flagged or g in unchanged]
@@ -257,13 +257,13 @@ def check_layers(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
         key = "partial"
     else:
         key = "fine_tuned"
-    message = tr(lang, f"hw3.layers.{key}", **fields)
-    how = [tr(lang, "hw3.layers.by_flag", groups=_names(flagged))] if flagged else []
+    message = msg(f"hw3.layers.{key}", **fields)
+    how = [msg("hw3.layers.by_flag", groups=_names(flagged))] if flagged else []
     if untouched:
-        how.append(tr(lang, "hw3.layers.by_weights", groups=_names(untouched)))
+        how.append(msg("hw3.layers.by_weights", groups=_names(untouched)))
     if moved:
-        how.append(tr(lang, "hw3.layers.flag_but_changed", groups=_names(moved)))
-    return Outcome(key, " ".join([message, *how]), metrics)
+        how.append(msg("hw3.layers.flag_but_changed", groups=_names(moved)))
+    return Outcome(key, joined([message, *how], " "), metrics)
 
 
 def _keras_layers(ctx: CheckContext) -> Outcome | None:
@@ -284,7 +284,7 @@ def _keras_layers(ctx: CheckContext) -> Outcome | None:
     metrics = {"params": float(sum(_count(g, "params") for g in groups)),
                "trainable_params": float(sum(_count(g, "trainable") for g in groups))}
     if not backbone:
-        return Outcome("no_backbone", tr(ctx.lang, "hw3.layers.no_backbone", model=model), metrics)
+        return Outcome("no_backbone", msg("hw3.layers.no_backbone", model=model), metrics)
     frozen = [g for g in backbone if _count(g, "trainable") == 0]
     partly = [g for g in backbone if 0 < _count(g, "trainable") < _count(g, "params")]
     tuned = [g for g in backbone if g not in frozen]
@@ -299,10 +299,10 @@ def _keras_layers(ctx: CheckContext) -> Outcome | None:
     else:
         key = "fine_tuned"
     fields = dict(model=model, frozen=_names(frozen), tuned=_names(tuned), head=_names(head), changed=_names(tuned))
-    detail = [tr(ctx.lang, "hw3.layers.keras_partly", group=str(g.get("name")), trainable=_count(g, "trainable_layers"),
+    detail = [msg("hw3.layers.keras_partly", group=str(g.get("name")), trainable=_count(g, "trainable_layers"),
                  layers=_count(g, "layers")) for g in partly]
-    return Outcome(key, " ".join([tr(ctx.lang, f"hw3.layers.{key}", **fields), *detail,
-                                  tr(ctx.lang, "hw3.layers.keras_flags")]), metrics)
+    return Outcome(key, joined([msg(f"hw3.layers.{key}", **fields), *detail, msg("hw3.layers.keras_flags")], " "),
+                   metrics)
 
 
 # -- learning curves and overfitting --------------------------------------------------------
@@ -343,7 +343,7 @@ def check_overfitting(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     if not found:
         shown = notebook.check_curves(ctx, params)
         key = "no_numbers" if shown.key == "ok" else shown.key
-        return Outcome(key, shown.message if key != "no_numbers" else tr(lang, "hw3.overfitting.no_numbers"))
+        return Outcome(key, shown.message if key != "no_numbers" else msg("hw3.overfitting.no_numbers"))
     curves = found[0]
     over = overfitting(curves)
     figures: tuple[str, ...] = ()
@@ -356,8 +356,8 @@ def check_overfitting(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     fields = dict(source=curves.source, metric=curves.metric, epochs=over.last_epoch, best=over.best_epoch,
                   worse=over.worse_by * 100, marked=", ".join(str(e) for e in over.epochs) or "—")
     if over.flagged:
-        return Outcome("overfit", tr(lang, "hw3.overfitting.overfit", **fields), metrics, figures)
-    return Outcome("ok", tr(lang, "hw3.overfitting.ok", **fields), metrics, figures)
+        return Outcome("overfit", msg("hw3.overfitting.overfit", **fields), metrics, figures)
+    return Outcome("ok", msg("hw3.overfitting.ok", **fields), metrics, figures)
 
 
 # -- retrained within the budget ------------------------------------------------------------
@@ -365,22 +365,22 @@ def check_retrained(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     lang = ctx.lang
     ev = evaluation_of(ctx)
     if ev.setup.retrain is None:
-        return Outcome("not_run", tr(lang, "hw3.retrain.not_run"))
+        return Outcome("not_run", msg("hw3.retrain.not_run"))
     raw = {str(m.get("name")): m for m in probe_records(ctx).get("models", []) if isinstance(m, dict)}
     done = [s for s in ev.scored if s.record.retrain]
     if not done:
         failed = [s.record for s in ev.scored if s.record.retrain_error]
         if failed:
-            return Outcome("failed", tr(lang, "hw3.retrain.failed", model=label(failed[0]),
+            return Outcome("failed", msg("hw3.retrain.failed", model=label(failed[0]),
                                         detail=failed[0].retrain_error))
-        return Outcome("not_run", tr(lang, "hw3.retrain.not_run"))
+        return Outcome("not_run", msg("hw3.retrain.not_run"))
     labels = ev.setup.hidden_labels()
     rec = max(done, key=lambda s: s.score.accuracy if s.score else 0.0).record
     run = rec.retrain[0]
     acc = score_predictions(run.predictions, labels, n_classes=ev.setup.n_classes).accuracy
     meta = (raw.get(rec.name) or {}).get("retrain") or {}
     if meta.get("stopped") == "wall":  # how far it got depended on the machine's load
-        return Outcome(MANUAL_KEY, tr(lang, "hw3.retrain.backstop", model=label(rec),
+        return Outcome(MANUAL_KEY, msg("hw3.retrain.backstop", model=label(rec),
                                       wall=float(meta.get("wall_s") or 0)))
     good = float(params.get("good_accuracy", 0.9))
     floor = float(params.get("min_accuracy", DEFAULT_MIN_ACCURACY))
@@ -390,11 +390,11 @@ def check_retrained(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
         figures = (save_learning_curves(rec.retrain, rec.name, ctx.out_dir),)
     except Exception:
         logger.exception("retraining curves for %s failed", rec.name)
-    message = tr(lang, f"hw3.retrain.{key}", model=label(rec), accuracy=acc * 100, good=good * 100,
+    message: Text = msg(f"hw3.retrain.{key}", model=label(rec), accuracy=acc * 100, good=good * 100,
                  floor=floor * 100, seconds=float(meta.get("seconds") or 0), budget=float(meta.get("budget_s") or 0),
                  epochs=len(run.train_loss), device=str(meta.get("device", "?")))
     if run.overfit_epochs:
-        message += " " + tr(lang, "models.retrain.overfit", epochs=len(run.overfit_epochs))
+        message = joined([message, msg("models.retrain.overfit", epochs=len(run.overfit_epochs))], " ")
     metrics = {"accuracy": acc, "epochs": float(len(run.train_loss)), "seconds": float(meta.get("seconds") or 0),
                "overfit_epochs": float(len(run.overfit_epochs))}
     return Outcome(key, message, metrics, figures)

@@ -94,8 +94,8 @@ def test_torchvision_alias_inline_in_training_dataset() -> None:
             "train_loader = DataLoader(train_ds, batch_size=64, shuffle=True)",
             TORCH_TRAIN_LOOP)
     out = check_augmentation(c, {})
-    assert out.key == "ok", out.message
-    assert "RandomRotation" in out.message and "cell 3" in out.message
+    assert out.key == "ok", text_of(out.message, "en")
+    assert "RandomRotation" in text_of(out.message, "en") and "cell 3" in text_of(out.message, "en")
 
 
 def test_from_import_variable_transform_and_a_training_function() -> None:
@@ -109,8 +109,8 @@ def test_from_import_variable_transform_and_a_training_function() -> None:
             TORCH_TRAIN_FN,
             "train(Net(), trainloader, epochs=3)")
     out = check_augmentation(c, {})
-    assert out.key == "ok", out.message
-    assert "RandomAffine" in out.message
+    assert out.key == "ok", text_of(out.message, "en")
+    assert "RandomAffine" in text_of(out.message, "en")
 
 
 def test_one_transform_for_train_and_test_is_test_too() -> None:
@@ -121,8 +121,8 @@ def test_one_transform_for_train_and_test_is_test_too() -> None:
             "train_loader = torch.utils.data.DataLoader(train_data)",
             TORCH_TRAIN_LOOP)
     out = check_augmentation(c, {})
-    assert out.key == "test_too", out.message
-    assert "cell 2" in out.message
+    assert out.key == "test_too", text_of(out.message, "en")
+    assert "cell 2" in text_of(out.message, "en")
 
 
 def test_random_split_of_an_augmented_dataset_leaks_into_validation() -> None:
@@ -142,8 +142,8 @@ def test_transform_defined_but_never_used_is_unused() -> None:
             "train_loader = DataLoader(train_ds)",
             TORCH_TRAIN_LOOP)
     out = check_augmentation(c, {})
-    assert out.key == "unused", out.message
-    assert "RandomErasing" in out.message and "RandomRotation" in out.message
+    assert out.key == "unused", text_of(out.message, "en")
+    assert "RandomErasing" in text_of(out.message, "en") and "RandomRotation" in text_of(out.message, "en")
 
 
 def test_augmentation_applied_only_to_test_data() -> None:
@@ -184,7 +184,7 @@ def test_keras_preprocessing_layers_in_a_fitted_model_tf_keras() -> None:
             "    tf.keras.layers.Dense(10)])",
             "history = model.fit(x_train, y_train, epochs=EPOCHS, validation_split=0.1)")
     out = check_augmentation(c, {})
-    assert out.key == "ok", out.message
+    assert out.key == "ok", text_of(out.message, "en")
 
 
 def test_keras3_augmentation_block_added_with_add() -> None:
@@ -225,7 +225,7 @@ def test_training_cell_that_crashed_before_training_is_not_run() -> None:
             "model = Net().to('cuda:0')\n" + TORCH_TRAIN_LOOP.strip(),
             status={3: "error"}, tracebacks={3: tb})
     out = check_augmentation(c, {})
-    assert out.key == "not_run", out.message
+    assert out.key == "not_run", text_of(out.message, "en")
 
 
 def test_training_cell_that_failed_after_training_still_counts() -> None:
@@ -277,7 +277,7 @@ def test_a_trainer_class_whose_method_trains() -> None:
             "trainer = Trainer(Net())",
             "trainer.train(train_loader)")
     out = check_augmentation(c, {})
-    assert out.key == "ok" and "cell 4" in out.message, out.message
+    assert out.key == "ok" and "cell 4" in text_of(out.message, "en"), text_of(out.message, "en")
     c_unused = ctx(*[cell.source if cell.kind == "code" else "md:" + cell.source for cell in c.cells][:3])
     assert check_augmentation(c_unused, {}).key == "unused"  # building the Trainer trains nothing
 
@@ -310,7 +310,7 @@ def test_no_augmentation_at_all() -> None:
             "train_ds = MNIST('data', train=True, transform=T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,))]))",
             TORCH_TRAIN_LOOP, lang="ru")
     out = check_augmentation(c, {})
-    assert out.key == "missing" and "Аугментация" in out.message
+    assert out.key == "missing" and "Аугментация" in text_of(out.message, "ru")
 
 
 # -- (b) pretrained model -------------------------------------------------------------------------
@@ -323,8 +323,8 @@ def test_torchvision_pretrained_true_fine_tuned_in_a_loop() -> None:
             "optimizer = torch.optim.Adam(model.fc.parameters())\nfor x, y in train_loader:\n"
             "    loss = criterion(model(x), y)\n    loss.backward()\n    optimizer.step()")
     out = check_pretrained(c, {})
-    assert out.key == "ok", out.message
-    assert "cell 3" in out.message
+    assert out.key == "ok", text_of(out.message, "en")
+    assert "cell 3" in text_of(out.message, "en")
 
 
 def test_weights_enum_and_a_training_function() -> None:
@@ -339,7 +339,7 @@ def test_weights_enum_and_a_training_function() -> None:
 def test_torchvision_without_weights_is_not_pretrained(call: str) -> None:
     c = ctx("from torchvision import models", f"model = {call}", TORCH_TRAIN_FN, "train(model, train_loader)")
     out = check_pretrained(c, {})
-    assert out.key == "not_pretrained", out.message
+    assert out.key == "not_pretrained", text_of(out.message, "en")
 
 
 def test_keras_applications_default_weights_are_imagenet() -> None:
@@ -366,7 +366,7 @@ def test_download_failure_offline_is_credited_from_the_code() -> None:
             TORCH_TRAIN_FN, "train(model, train_loader)",
             status={2: "error", 4: "error"}, tracebacks={2: tb, 4: "Cell In[9], line 1\nNameError: model"})
     out = check_pretrained(c, {})
-    assert out.key == "offline", out.message
+    assert out.key == "offline", text_of(out.message, "en")
 
 
 def test_weights_missing_from_the_graders_folder_is_offline_too() -> None:
@@ -380,7 +380,7 @@ def test_weights_missing_from_the_graders_folder_is_offline_too() -> None:
             "train(resnet, train_loader)",
             status={3: "error", 4: "error"}, tracebacks={3: tb, 4: "Cell In[9], line 1\nNameError: resnet"})
     out = check_pretrained(c, {})
-    assert out.key == "offline", out.message
+    assert out.key == "offline", text_of(out.message, "en")
 
 
 def test_pretrained_model_only_built_is_untrained() -> None:
@@ -405,7 +405,7 @@ def test_wandb_log_with_train_and_val_keys() -> None:
     c = ctx("import wandb\nwandb.init(project='mnist')",
             "for epoch in range(3):\n    wandb.log({'train_loss': tl, 'val_loss': vl, 'epoch': epoch})")
     out = check_curves(c, {})
-    assert out.key == "ok", out.message
+    assert out.key == "ok", text_of(out.message, "en")
 
 
 def test_wandb_run_object_logging_split_across_calls() -> None:
@@ -439,7 +439,7 @@ def test_matplotlib_labels_train_and_val() -> None:
             "plt.plot(train_losses, label='train')\nplt.plot(val_losses, label='validation')\nplt.legend()",
             figures=[_fig(2, "train", "validation")])
     out = check_curves(c, {})
-    assert out.key == "ok" and "fig1" in out.message
+    assert out.key == "ok" and "fig1" in text_of(out.message, "en")
 
 
 def test_keras_history_plot_without_labels_is_read_from_the_code() -> None:
@@ -481,7 +481,7 @@ def test_tensorboard_add_scalar_and_add_scalars() -> None:
             probe={"files": [{"path": "/s/runs/x/events.out.tfevents.1", "name": "events.out.tfevents.1",
                               "size": 100}]})
     out = check_curves(c, {})
-    assert out.key == "ok" and "events.out.tfevents" in out.message
+    assert out.key == "ok" and "events.out.tfevents" in text_of(out.message, "en")
     c2 = ctx("from torch.utils.tensorboard import SummaryWriter\nw = SummaryWriter()",
              "w.add_scalars('loss', {'train': a, 'test': b}, epoch)")
     assert check_curves(c2, {}).key == "ok"
@@ -519,8 +519,8 @@ def test_torch_state_dict_saved_loaded_and_used() -> None:
             "with torch.no_grad():\n    preds = loaded(x_test).argmax(1)",
             probe=MODEL_FILE)
     out = check_save_load(c, {})
-    assert out.key == "ok", out.message
-    assert "model.pth" in out.message and "cell 4" in out.message
+    assert out.key == "ok", text_of(out.message, "en")
+    assert "model.pth" in text_of(out.message, "en") and "cell 4" in text_of(out.message, "en")
 
 
 def test_path_through_a_variable_and_an_evaluate_function() -> None:
@@ -562,7 +562,7 @@ def test_save_ran_but_no_file_appeared() -> None:
             "m = Net()\nm.load_state_dict(torch.load('/content/drive/MyDrive/model.pth'))\nm(x)",
             probe={"files": []})
     out = check_save_load(c, {})
-    assert out.key == "not_run" and "Cell 2" in out.message
+    assert out.key == "not_run" and "Cell 2" in text_of(out.message, "en")
 
 
 def test_load_cell_failed() -> None:
@@ -618,7 +618,7 @@ def test_questions_and_answers_in_the_same_cell_and_the_next_cell() -> None:
             f"md:### Как аугментация помогает обучению?\n\n{AUG_ANSWER}",
             f"md:Что такое transfer learning?\n{TRANSFER_ANSWER}")
     out = check_answers(c, QUESTIONS)
-    assert out.key == "ok", out.message
+    assert out.key == "ok", text_of(out.message, "en")
     assert out.metrics == {"answered": 4.0, "questions": 4.0}
 
 
@@ -630,7 +630,7 @@ def test_template_question_list_then_numbered_answers_without_the_questions() ->
             f"md:## Ответы\n1. {POOL_ANSWER}\n2. Переобучение: {OVERFIT_ANSWER}\n"
             f"3. Аугментация: {AUG_ANSWER}\n4. Transfer learning — {TRANSFER_ANSWER}")
     out = check_answers(c, QUESTIONS)
-    assert out.key == "ok", out.message
+    assert out.key == "ok", text_of(out.message, "en")
 
 
 def test_the_question_list_alone_earns_nothing() -> None:
@@ -638,7 +638,7 @@ def test_the_question_list_alone_earns_nothing() -> None:
             "2. Что такое переобучение и как его заметить по графикам?\n3. Как аугментация помогает обучению?\n"
             "4. Что такое transfer learning?\n\n## Данные", "import torch", "md:Ответ:")
     out = check_answers(c, QUESTIONS)
-    assert out.key == "missing", out.message
+    assert out.key == "missing", text_of(out.message, "en")
 
 
 def test_an_answer_that_repeats_the_question_is_too_short() -> None:
@@ -647,9 +647,9 @@ def test_an_answer_that_repeats_the_question_is_too_short() -> None:
             f"md:Как аугментация помогает обучению? {AUG_ANSWER}",
             "md:Что такое transfer learning?\n\nОтвет: TODO", lang="ru")
     out = check_answers(c, QUESTIONS)
-    assert out.key == "half", out.message
-    assert "q_overfit" in out.message and "q_transfer" in out.message
-    assert "слишком короткий" in out.message
+    assert out.key == "half", text_of(out.message, "en")
+    assert "q_overfit" in text_of(out.message, "en") and "q_transfer" in text_of(out.message, "en")
+    assert "слишком короткий" in text_of(out.message, "ru")
 
 
 def test_repeating_a_phrase_does_not_make_an_answer_longer() -> None:
@@ -663,14 +663,14 @@ def test_three_of_four_is_most_and_english_aliases_match() -> None:
     c = ctx(f"md:What is pooling for? {POOL_ANSWER}", f"md:Overfitting: {OVERFIT_ANSWER}",
             f"md:Аугментация. {AUG_ANSWER}")
     out = check_answers(c, QUESTIONS)
-    assert out.key == "most" and "q_transfer" in out.message
+    assert out.key == "most" and "q_transfer" in text_of(out.message, "en")
 
 
 def test_a_title_naming_the_topic_is_not_an_answer() -> None:
     spec = {"min_words": 8, "questions": [{"id": "q1", "text": "Чем CNN отличается от MLP?", "aliases": ["mlp и cnn"]}]}
     c = ctx("md:# ДЗ 2. Распознавание цифр: MLP и CNN\nИванова Анна, группа 301, вариант 7, весенний семестр")
     out = check_answers(c, spec)
-    assert out.key == "missing", out.message
+    assert out.key == "missing", text_of(out.message, "en")
     topic = ctx("md:## MLP и CNN\nСвёртки делят веса между позициями, поэтому параметров меньше и сеть "
                 "учитывает соседство пикселей.")
     assert check_answers(topic, spec).key == "ok"  # a section heading may name the question
@@ -705,7 +705,7 @@ def test_tutorial_prose_that_mentions_the_topics_is_no_answer(cells: tuple[str, 
     """Narrative text naming convolution, pooling, overfitting, augmentation and transfer learning
     answers none of the questions: nothing in it is placed after a question or labelled as an answer."""
     out = check_answers(ctx(*cells), QUESTIONS)
-    assert out.key == "missing", out.message
+    assert out.key == "missing", text_of(out.message, "en")
     assert out.metrics["answered"] == 0.0
 
 
@@ -715,7 +715,7 @@ def test_english_answers_under_an_answers_heading_and_labelled_questions() -> No
             f"md:**3. How does augmentation help?** {AUG_ANSWER}",
             f"md:Transfer learning: {TRANSFER_ANSWER}")
     out = check_answers(c, QUESTIONS)
-    assert out.key == "ok", out.message
+    assert out.key == "ok", text_of(out.message, "en")
 
 
 def test_an_answer_section_ends_at_the_next_heading_of_its_level() -> None:
@@ -758,7 +758,7 @@ def test_manual_check_awaits_review_and_points_at_the_conclusions() -> None:
             "x = 1", "md:Заключение: всё работает.")
     out = check_manual(c, {"look_for": ["вывод", "заключен"]})
     assert out.key == "manual"
-    assert "markdown cell 1" in text_of(out.message, "en") and "markdown cell 3" in text_of(out.message, "en")
+    assert "markdown cell 1" in text_of(text_of(out.message, "en"), "en") and "markdown cell 3" in text_of(text_of(out.message, "en"), "en")
     assert out.metrics["words"] >= 10
     assert text_of(check_manual(ctx("x = 1"), {"look_for": ["вывод"]}).message, "en").startswith("Awaiting review")
     assert text_of(check_manual(ctx("x = 1"), {}).message, "en") == "Awaiting review by the instructor."

@@ -16,6 +16,7 @@ torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 from hw3_data import CLASSES, resnet18_file_name, shape_image, write_fake_weights  # noqa: E402
 
+from grader.i18n import text_of
 from grader.checks.base import CheckContext  # noqa: E402
 from grader.checks.models import Evaluation, Scored  # noqa: E402
 from grader.checks.transfer import DEFAULT_MIN_Z, check_layers, check_transfer_learning, stem_evidence, stem_z  # noqa: E402
@@ -94,10 +95,10 @@ def test_fine_tuned_with_a_large_learning_rate_is_transfer_learning(weights: Pat
     assert stem[0].name == "conv1.weight" and stem[0].cosine < 0.9  # the old fixed threshold failed this
     assert not any(t.equal for t in stem)
     assert stem_z(stem) > 3 * DEFAULT_MIN_Z
-    assert transfer.key == "ok", transfer.message
-    assert "fine-tuned throughout" in transfer.message and "z = " in transfer.message
+    assert transfer.key == "ok", text_of(transfer.message, "en")
+    assert "fine-tuned throughout" in text_of(transfer.message, "en") and "z = " in text_of(transfer.message, "en")
     assert transfer.metrics["first_conv_cosine"] < 0.9 and transfer.metrics["stem_z"] > 15
-    assert layers.key == "fine_tuned", layers.message
+    assert layers.key == "fine_tuned", text_of(layers.message, "en")
 
 
 def test_frozen_backbone(weights: Path, tmp_path: Path) -> None:
@@ -107,9 +108,9 @@ def test_frozen_backbone(weights: Path, tmp_path: Path) -> None:
     fine_tune(model, lr=0.03, steps=1)
     info, transfer, layers = verdicts(tmp_path, model, weights)
     assert all(t.equal for t in stem_evidence(info))
-    assert transfer.key == "ok" and "frozen (its weights are exactly the file's)" in transfer.message
-    assert layers.key == "frozen", layers.message
-    assert "Frozen by the flag" in layers.message and "layer4" in layers.message
+    assert transfer.key == "ok" and "frozen (its weights are exactly the file's)" in text_of(transfer.message, "en")
+    assert layers.key == "frozen", text_of(layers.message, "en")
+    assert "Frozen by the flag" in text_of(layers.message, "en") and "layer4" in text_of(layers.message, "en")
 
 
 def test_partly_frozen_backbone(weights: Path, tmp_path: Path) -> None:
@@ -128,11 +129,11 @@ def test_partly_frozen_backbone(weights: Path, tmp_path: Path) -> None:
         torch.nn.functional.cross_entropy(model(x[idx]), labels[idx]).backward()
         opt.step()
     info, transfer, layers = verdicts(tmp_path, model, weights)
-    assert transfer.key == "ok" and "partly frozen" in transfer.message, transfer.message
-    assert layers.key == "partial", layers.message
-    assert "Frozen by the flag (requires_grad=False / trainable=False): conv1, bn1, layer1." in layers.message
-    assert "yet their weights never changed (left out of the optimiser: frozen in effect): layer2." in layers.message
-    assert "fine-tuned: layer3, layer4" in layers.message
+    assert transfer.key == "ok" and "partly frozen" in text_of(transfer.message, "en"), text_of(transfer.message, "en")
+    assert layers.key == "partial", text_of(layers.message, "en")
+    assert "Frozen by the flag (requires_grad=False / trainable=False): conv1, bn1, layer1." in text_of(layers.message, "en")
+    assert "yet their weights never changed (left out of the optimiser: frozen in effect): layer2." in text_of(layers.message, "en")
+    assert "fine-tuned: layer3, layer4" in text_of(layers.message, "en")
     assert layers.metrics["frozen_groups"] == 4 and layers.metrics["fine_tuned_groups"] == 2
 
 
@@ -143,8 +144,8 @@ def test_weights_none_is_not_transfer_learning(weights: Path, tmp_path: Path) ->
     stem = stem_evidence(info)
     assert len(stem) == 8 and abs(stem_z(stem)) < DEFAULT_MIN_Z
     assert all(abs(t.cosine) < 0.1 for t in stem)
-    assert transfer.key == "not_pretrained", transfer.message
-    assert "unrelated weights give" in transfer.message and "weights=None" in transfer.message
+    assert transfer.key == "not_pretrained", text_of(transfer.message, "en")
+    assert "unrelated weights give" in text_of(transfer.message, "en") and "weights=None" in text_of(transfer.message, "en")
     assert layers.key == "no_backbone"
 
 
@@ -153,7 +154,7 @@ def test_weights_none_in_russian_writes_its_figures_with_decimal_commas(weights:
     them by semicolons (a comma between decimal commas would not read)."""
     torch.manual_seed(0)
     _, transfer, _ = verdicts(tmp_path, resnet(None), weights, lang="ru")
-    message = str(transfer.message)
+    message = text_of(transfer.message, "ru")
     assert message.startswith("Это не transfer learning") and "нужно не меньше 5;" in message, message
     assert re.search(r"z = -?\d+(,\d)?, ", message) and re.search(r"сходство -?0,\d{3}, ", message), message
     listed = re.search(r"косинусы по тензорам: ([^)]*)\)", message)
@@ -166,7 +167,7 @@ def test_a_custom_cnn_is_not_transfer_learning(weights: Path, tmp_path: Path) ->
                                 torch.nn.Flatten(), torch.nn.Linear(16, 3))
     info, transfer, layers = verdicts(tmp_path, model, weights)
     assert info["backbone"] is None and not stem_evidence(info)
-    assert transfer.key == "custom", transfer.message
+    assert transfer.key == "custom", text_of(transfer.message, "en")
     assert layers.key == "no_backbone"
 
 
@@ -176,7 +177,7 @@ def test_backbone_inside_a_wrapper(weights: Path, tmp_path: Path) -> None:
                                   torch.nn.Linear(512, 3))
     info, transfer, _ = verdicts(tmp_path, wrapped, weights)
     assert info["backbone"] is None and stem_z(stem_evidence(info)) > DEFAULT_MIN_Z  # matched by position
-    assert transfer.key == "ok", transfer.message
+    assert transfer.key == "ok", text_of(transfer.message, "en")
 
 
 def test_forged_or_broken_similarity_records_are_left_out() -> None:
@@ -210,7 +211,7 @@ def test_keras_layers_read_from_the_trainable_flags(tmp_path: Path, frozen_layer
     ctx.memo["models"] = Evaluation(ProbeReport((record,)), (Scored(record, score_predictions(labels, labels, n_classes=3)),),
                                     None)  # type: ignore[arg-type]
     out = check_layers(ctx, {})
-    assert out.key == key, out.message
-    assert "trainable flags" in out.message and "backbone" in out.message
+    assert out.key == key, text_of(out.message, "en")
+    assert "trainable flags" in text_of(out.message, "en") and "backbone" in text_of(out.message, "en")
     if key == "partial":
-        assert "1 of its 3 layers with weights are trainable" in out.message
+        assert "1 of its 3 layers with weights are trainable" in text_of(out.message, "en")

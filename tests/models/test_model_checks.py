@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader.i18n import text_of
 from grader.checks.base import CheckContext
 from grader.checks.models import (
     check_accuracy,
@@ -84,7 +85,7 @@ def test_good_cnn_everywhere(tmp_path: Path, setup: ModelsSetup) -> None:
     assert check_inventory(ctx, {}).key == "both"
     acc = check_accuracy(ctx, {"framework": "torch", "example": "cnn"})
     assert acc.key == "good" and acc.metrics["accuracy"] == pytest.approx(0.95)
-    assert "cnn (PyTorch, Net)" in acc.message and acc.metrics["example_accuracy"] == pytest.approx(0.90)
+    assert "cnn (PyTorch, Net)" in text_of(acc.message, "en") and acc.metrics["example_accuracy"] == pytest.approx(0.90)
     assert acc.figures and (tmp_path / acc.figures[0]).is_file()
     assert acc.metrics["accuracy_class_0"] <= 1.0
     assert check_convolutional(ctx, {"framework": "torch"}).key == "ok"
@@ -95,7 +96,7 @@ def test_good_cnn_everywhere(tmp_path: Path, setup: ModelsSetup) -> None:
 def test_mlp_sold_as_cnn_gets_no_cnn_credit(tmp_path: Path, setup: ModelsSetup) -> None:
     ctx = context(tmp_path, setup, [({"name": "model", "class": "CNN"}, predictions(0.97))])
     out = check_convolutional(ctx, {"framework": "torch"})
-    assert out.key == "not_convolutional" and "called a CNN" in out.message
+    assert out.key == "not_convolutional" and "called a CNN" in text_of(out.message, "en")
     assert check_inventory(ctx, {}).key == "torch_only"
     assert check_convolutional(ctx, {"framework": "keras"}).key == "missing"
 
@@ -104,7 +105,7 @@ def test_constant_predictor_gets_no_accuracy_points(tmp_path: Path, setup: Model
     # a constant class scores 10% here; the check must say "constant", whatever the thresholds
     ctx = context(tmp_path, setup, [({"name": "lazy", "conv_weights": 1}, predictions(0, constant=3))])
     out = check_accuracy(ctx, {"framework": "torch", "min_accuracy": 0.0, "good_gap": 1.0})
-    assert out.key == "constant" and "one class (3 for" in out.message and out.metrics["accuracy"] == pytest.approx(0.1)
+    assert out.key == "constant" and "one class (3 for" in text_of(out.message, "en") and out.metrics["accuracy"] == pytest.approx(0.1)
     assert check_beats_example(ctx, {"framework": "torch"}).key == "constant"
     assert check_convolutional(ctx, {"framework": "torch"}).key == "untrained"
 
@@ -113,7 +114,7 @@ def test_constant_predictor_gets_no_accuracy_points(tmp_path: Path, setup: Model
 def test_beats_only_outside_the_margin(tmp_path: Path, setup: ModelsSetup, acc: float, key: str) -> None:
     ctx = context(tmp_path, setup, [({"name": "m"}, predictions(acc))])
     out = check_beats_example(ctx, {"framework": "torch", "example": "cnn", "margin": 0.02})
-    assert out.key == key, out.message
+    assert out.key == key, text_of(out.message, "en")
 
 
 def test_spread_of_the_example_widens_the_margin(tmp_path: Path, setup: ModelsSetup) -> None:
@@ -128,14 +129,14 @@ def test_accuracy_levels_and_failed_models(tmp_path: Path, setup: ModelsSetup) -
                                      None)])
     assert check_accuracy(ctx, {"framework": "torch"}).key == "fair"
     keras = check_accuracy(ctx, {"framework": "keras"})
-    assert keras.key == "missing" and "no input format worked" in keras.message
+    assert keras.key == "missing" and "no input format worked" in text_of(keras.message, "en")
     assert check_accuracy(ctx, {"framework": "torch", "min_accuracy": 0.7}).key == "low"
 
 
 def test_probe_that_never_ran(tmp_path: Path, setup: ModelsSetup) -> None:
     ctx = CheckContext(lang="ru", cells=[], run_cells=(), probe={}, figures=[], out_dir=tmp_path, data=setup)
     out = check_inventory(ctx, {})
-    assert out.key == "missing" and "ноутбук" in out.message.lower()
+    assert out.key == "missing" and "ноутбук" in text_of(out.message, "ru").lower()
 
 
 @pytest.mark.parametrize(("accs", "key"), [([0.95, 0.96], "beats"), ([0.90, 0.92], "tie"), ([0.80, 0.81], "below")])
@@ -146,9 +147,9 @@ def test_retrained_architecture_against_the_example(tmp_path: Path, setup: Model
     with_retrain = dataclasses.replace(setup, retrain=BaselineSettings(seeds=2))
     ctx = context(tmp_path, with_retrain, [({"name": "net", "conv_weights": 2}, predictions(0.97))], {0: accs})
     out = check_retrained(ctx, {"example": "cnn"})
-    assert out.key == key, out.message
+    assert out.key == key, text_of(out.message, "en")
     assert out.metrics["accuracy"] == pytest.approx(sum(accs) / 2, abs=0.01)
-    assert out.metrics["overfit_epochs"] == 2 and "overfitting" in out.message.lower()
+    assert out.metrics["overfit_epochs"] == 2 and "overfitting" in text_of(out.message, "en").lower()
     assert out.figures and (tmp_path / out.figures[0]).is_file()
 
 
@@ -166,7 +167,8 @@ def test_work_stopped_by_the_wall_clock_backstop_goes_to_the_instructor(tmp_path
           "limit": "wall"}, None),
     ])
     out = check_accuracy(ctx, {"framework": "any"})
-    assert out.key == "manual" and "late" in str(out.message) and "wall-clock backstop" in str(out.message)
+    assert out.key == "manual" and "late" in text_of(out.message, "en")
+    assert "wall-clock backstop" in text_of(out.message, "en")
 
 
 def test_work_stopped_by_the_cpu_budget_is_graded(tmp_path: Path, setup: ModelsSetup) -> None:
@@ -186,7 +188,7 @@ def test_inventory_in_russian_writes_numbers_the_russian_way(tmp_path: Path, set
         ({"name": "big", "params": 1234567, "inference_s": 0.01}, predictions(0.955)),
         ({"name": "one", "params": 21, "inference_s": None}, predictions(0.9)),
     ]), lang="ru")
-    message = check_inventory(ctx, {}).message
+    message = text_of(check_inventory(ctx, {}).message, "ru")
     assert "big (PyTorch, Net): 1\xa0234\xa0567 параметров, без свёрток; вход N,784, значения 0..1; " \
            "точность на скрытом тесте 95,5\xa0%, 20\xa0000 изобр./с" in message
     assert "one (PyTorch, Net): 21 параметр, без свёрток;" in message and "90,0\xa0%, ? изобр./с" in message
