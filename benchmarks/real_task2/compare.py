@@ -4,8 +4,8 @@
 The notebooks stay outside the repository (their authors' work): fetch each one at the commit the
 manifest names and save it under its `file` name in one folder. Then:
 
-    python benchmarks/real_task2/compare.py /work/corpus/task2            # written answers only (seconds)
-    python benchmarks/real_task2/compare.py /work/corpus/task2 --run      # every check, notebooks run
+    python benchmarks/real_task2/compare.py ~/corpus/task2            # written answers only (seconds)
+    python benchmarks/real_task2/compare.py ~/corpus/task2 --run      # every check, notebooks run
 
 Without --run only the checks that need no kernel run (the written answers). With --run the
 notebooks are graded in the sandbox with rubrics/task2.yaml on the demo data, the students'
