@@ -601,7 +601,7 @@ def check_nesterov(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
         problem = _evidence(ctx, task.an, seq, fit, "nesterov")
         if problem is not None:
             return problem
-        beta = "(k-1)/(k+2)" if fit.model == "nesterov_schedule" else f"{fit.beta:.3g}"
+        beta: str | float = "(k-1)/(k+2)" if fit.model == "nesterov_schedule" else fit.beta  # a number: 0,9 in Russian
         figs = _reference_figure(ctx, seq, fit, "steps_nesterov.svg") if fit.model == "nesterov" else ()
         return Outcome("ok", msg("gd.nesterov.ok", label=_where(seq), lr=fit.lr, beta=beta,
                                 steps=fit.steps), {"lr": fit.lr, "steps": float(fit.steps)}, figs)

@@ -111,7 +111,10 @@ def test_a_function_written_only_in_the_plot_with_nesterov_steps(tmp_path: Path)
     ctx = _ctx(probe, tmp_path, cells, [fig])
     assert _check(ctx, "function").key == "ok"
     assert _check(ctx, "gradient").key == "ok"
-    assert _check(ctx, "nesterov").key == "ok"
+    nesterov = _check(ctx, "nesterov")
+    assert nesterov.key == "ok"
+    assert "шаг 0,05, момент 0,9;" in text_of(nesterov.message, "ru")  # numbers, written the language's way
+    assert "theta в descent_with_momentum(), ячейка 1" in text_of(nesterov.message, "ru")
     assert _check(ctx, "momentum").key == "missing"
     assert _check(ctx, "steps").key == "momentum_only"
     assert _check(ctx, "plot").key == "ok"
