@@ -18,12 +18,12 @@ from typing import Any, Literal
 
 from grader import jsonbudget
 from grader.integrity import Integrity
-from grader.sandbox import MIB, Limits, Mount, Sandbox, SandboxResult, SandboxSpec
+from grader.sandbox import GIB, MIB, Limits, Mount, Sandbox, SandboxResult, SandboxSpec
 from grader.run.bytecode import ensure_compiled
 from grader.run.progress import CellProgress
 from grader_inside.boot import MPL_CACHE_ENV
 from grader.run.mplcache import matplotlib_cache
-from grader.sandbox.limits import format_gib, make_scratch, remove_scratch
+from grader.sandbox.limits import make_scratch, remove_scratch
 
 logger = logging.getLogger(__name__)
 
@@ -252,8 +252,7 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path,
             entry = _copy_submission(req, scratch)
         except OSError as exc:
             logger.warning("could not copy the submission into the scratch folder: %s", exc)
-            mb = f"{req.limits.scratch_bytes / MIB:g}"
-            return _not_run(outbox, sandbox.description, Remark("run.files_too_big", {"mb": mb}))
+            return _not_run(outbox, sandbox.description, Remark("run.files_too_big", {"mb": req.limits.scratch_bytes / MIB}))
         harness_spec = {
             "entry": str(entry), "outbox": str(live),
             "cell_timeout_s": req.cell_timeout_s, "deadline_s": req.timeout_s, "idle_s": req.cell_timeout_s,
@@ -357,7 +356,7 @@ def _outcome(result: SandboxResult, outbox: Path, description: str, limits: Limi
     harness_error = report.get("error")
     if result.memory_exceeded:
         status, message = "memory", result.killed_reason or "memory limit exceeded"
-        problem = Remark("run.memory", {"gib": format_gib(limits.memory_bytes)})
+        problem = Remark("run.memory", {"gib": limits.memory_bytes / GIB})
     elif result.timed_out:
         status, message = "timeout", result.killed_reason or "time limit exceeded"
     elif isinstance(harness_error, str) and harness_error.startswith("unreadable"):
@@ -368,7 +367,7 @@ def _outcome(result: SandboxResult, outbox: Path, description: str, limits: Limi
         message = f"the run ended without a result: {problem.fields}"
     remarks = []
     if result.output_truncated or report.get("output_truncated") is True:
-        remarks.append(Remark("run.output_truncated", {"mb": f"{limits.output_bytes / MIB:g}"}))
+        remarks.append(Remark("run.output_truncated", {"mb": limits.output_bytes / MIB}))
     if result.process_limit_hit:
         remarks.append(Remark("run.process_limit", {"count": limits.max_processes}))
     if collected is not None and collected.more:

@@ -69,7 +69,7 @@ def test_memory_bomb(graded: Graded) -> None:
     r = graded.result("memory_bomb")
     if HAS_CGROUPS:
         assert r.status == "error"
-        assert has_message(r.error, "run.memory") and "0.5" in (r.error or ""), r.error
+        assert has_message(r.error, "run.memory") and "0,5 ГиБ" in (r.error or ""), r.error
         assert r.duration_s < 30
     else:  # rlimits only: the allocation fails inside the kernel instead
         assert [e.ename for e in r.cell_errors] == ["MemoryError"]
