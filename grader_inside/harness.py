@@ -34,6 +34,7 @@ from nbclient.util import run_sync
 
 from grader_inside.cpuclock import CellWatch, kernel_signals
 from grader_inside.notebook import neutralise_colab, read_cells
+from grader_inside.prepare import prepare_process
 from grader_inside.records import WireReader, end_other_processes, integrity, write_record
 
 logger = logging.getLogger("grader.harness")
@@ -378,7 +379,7 @@ def _answers(client: CappedClient, index: int) -> bool:
 
 
 def main(argv: list[str] | None = None, km: Any = None, started: float | None = None, wire: str = "") -> int:
-    """Run SPEC.json; the process is already prepared (grader_inside.boot.prepare_process).
+    """Run SPEC.json; the process is already prepared (grader_inside.prepare.prepare_process).
     `started`: time.monotonic() when the process started (boot's), for the timeline; `wire`: the
     tripwires' FIFO boot made before the kernel started ("": none)."""
     global STARTED
@@ -406,8 +407,6 @@ def main(argv: list[str] | None = None, km: Any = None, started: float | None = 
 
 
 if __name__ == "__main__":  # without boot: the kernel starts after the imports
-    from grader_inside.boot import prepare_process
-
     logging.basicConfig(level=logging.WARNING)
     prepare_process()
     sys.exit(main())

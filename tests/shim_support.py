@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from grader_inside.boot import SHIMS
+from grader_inside.prepare import SHIMS
 
 
 def run_with_shims(code: str, outbox: Path, *, data_dir: Path | None = None,

@@ -2,7 +2,7 @@
 
 Each run gets a fresh private MPLCONFIGDIR, so matplotlib would rebuild its font list (scanning
 the system's fonts) in every notebook: 0.1-0.2 s each. The grader builds the cache once, in a
-process of its own that imports only matplotlib, and mounts it read-only; `grader_inside.boot`
+process of its own that imports only matplotlib, and mounts it read-only; `grader_inside.prepare`
 copies it into the run's MPLCONFIGDIR before the kernel starts.
 """
 from __future__ import annotations

@@ -21,7 +21,7 @@ from grader.integrity import Integrity
 from grader.sandbox import GIB, MIB, Limits, Mount, Sandbox, SandboxResult, SandboxSpec
 from grader.run.bytecode import ensure_compiled
 from grader.run.progress import CellProgress
-from grader_inside.boot import MPL_CACHE_ENV
+from grader_inside.prepare import MPL_CACHE_ENV
 from grader.run.mplcache import matplotlib_cache
 from grader.sandbox.limits import make_scratch, remove_scratch
 

@@ -293,7 +293,7 @@ def run(spec: dict[str, Any], work: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    from grader_inside.boot import prepare_process
+    from grader_inside.prepare import prepare_process
     from grader_inside.records import end_other_processes, write_record
 
     prepare_process()

@@ -28,7 +28,7 @@ import types
 from pathlib import Path
 from typing import Any
 
-from grader_inside.boot import SHIMS
+from grader_inside.prepare import SHIMS
 
 FORCED_GRADIO = {"share": False, "inbrowser": False, "debug": False, "prevent_thread_lock": True,
                  "ssr_mode": False, "mcp_server": False, "quiet": True}

@@ -18,7 +18,7 @@ torchvision = pytest.importorskip("torchvision")
 from hw3_data import resnet18_file_name, write_fake_weights  # noqa: E402
 
 pytestmark = [pytest.mark.torch]
-from grader_inside.boot import SHIMS  # noqa: E402
+from grader_inside.prepare import SHIMS  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from grader.data import prepare_mnist
 
 for _module in ("torch", "torchvision", "keras", "sklearn"):  # the `models` extra
     pytest.importorskip(_module)
-from grader_inside.boot import SHIMS  # noqa: E402
+from grader_inside.prepare import SHIMS  # noqa: E402
 pytestmark = [pytest.mark.torch, pytest.mark.slow]
 
 

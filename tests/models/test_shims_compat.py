@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader_inside.boot import SHIMS  # noqa: E402
+from grader_inside.prepare import SHIMS  # noqa: E402
 
 
 def _run(code: str, tmp_path: Path, serve_apps: bool = False) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader_inside.boot import SHIMS  # noqa: E402
+from grader_inside.prepare import SHIMS  # noqa: E402
 pytestmark = pytest.mark.torch
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from grader.data import write_idx
-from grader_inside.boot import SHIMS
+from grader_inside.prepare import SHIMS
 
 N_TRAIN, N_TEST = 240, 60
 

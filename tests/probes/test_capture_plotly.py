@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader_inside.boot import SHIMS
+from grader_inside.prepare import SHIMS
 
 pytest.importorskip("plotly")
 

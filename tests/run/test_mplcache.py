@@ -7,7 +7,7 @@ import pytest
 
 from grader.run import mplcache
 from grader.sandbox import PlainSandbox, SandboxSpec
-from grader_inside import boot
+from grader_inside import prepare
 
 from run_support import run_one_cell
 
@@ -28,9 +28,9 @@ def test_cache_is_built_once_and_copied_into_a_runs_config_dir(
     built = sorted(p.name for p in folder.glob("fontlist-*.json"))
     assert built
     run_dir = tmp_path / "run-mpl"
-    monkeypatch.setenv(boot.MPL_CACHE_ENV, str(folder))
+    monkeypatch.setenv(prepare.MPL_CACHE_ENV, str(folder))
     monkeypatch.setenv("MPLCONFIGDIR", str(run_dir))
-    boot.warm_config_dir()
+    prepare.warm_config_dir()
     assert sorted(p.name for p in run_dir.iterdir()) == built
 
 
@@ -48,5 +48,5 @@ def test_every_run_gets_the_cache_mounted_and_named(fresh_cache: Path, tmp_path:
     assert [c.status for c in outcome.cells] == ["ok"]
     spec = seen[0]
     cache = mplcache.matplotlib_cache()
-    assert spec.env[boot.MPL_CACHE_ENV] == str(cache)
+    assert spec.env[prepare.MPL_CACHE_ENV] == str(cache)
     assert any(m.source == cache and not m.writable for m in spec.mounts)
