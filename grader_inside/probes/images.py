@@ -1,7 +1,7 @@
 """HW 3 probe: the student's models on image folders, fed through the student's own transform.
 
-Runs in the student's kernel (in the sandbox) after the student's cells; `grader_inside.probes.models.run`
-hands over here when the grader's config has an `images` section. The hidden images come as one
+Runs in the student's kernel (in the sandbox) after the student's cells; `grader_inside.probes.kernel.run_models`
+runs it instead of Task 2's `models` probe when the grader's config has an `images` section. The hidden images come as one
 uint8 array (N x S x S x 3, decoded once per batch by the grader: grader/data/cache.py), and so
 does a labelled subset of the student's own validation images.
 
@@ -29,10 +29,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from grader_inside.probes import transfer
 from grader_inside.probes.budget import WorkBudget, out_of_budget
-
-from grader_inside.probes.kernel import clean_json
 from grader_inside.probes.models import Found, Predictor, _first_tensor, describe, discover, pick_device, student_names
+from grader_inside.probes.strictjson import clean_json
 
 logger = logging.getLogger(__name__)
 
@@ -467,8 +467,6 @@ def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
                    "hidden": hidden, "transforms": student_transforms(namespace),
                    "batch_size": int(config.get("batch_size", 64)), "budget": budget}
             report["transforms_found"] = [name for name, _ in ctx["transforms"]]
-            from grader_inside.probes import transfer
-
             used = transfer.used_files(Path(config["outbox"]))
             for k, f in enumerate(found):
                 rec = describe(f)

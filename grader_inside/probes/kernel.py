@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import math
 import os
 import random
 import sys
@@ -20,6 +19,7 @@ from typing import Any
 
 from grader_inside.probes import tripwire
 from grader_inside.probes.capture import FigureCapture
+from grader_inside.probes.strictjson import clean_json
 from grader_inside.probes.trace import Tracer
 
 logger = logging.getLogger(__name__)
@@ -103,17 +103,24 @@ def install(outbox: str, probes: list[str], trace: bool, seed: int = 0, wire: st
 
 
 def run_models(namespace: dict[str, Any], config: dict[str, Any]) -> None:
-    """The models probe (Task 2, HW 3), in a grader cell after the student's last one. Its folder is
-    emptied first, so only what the probe itself writes there is sealed."""
+    """The models probe, in a grader cell after the student's last one: Task 2's (`models`), or with
+    an `images` section in the config HW 3's (`images`: image folders, the student's own
+    transforms). Its folder is emptied first, so only what the probe itself writes there is sealed."""
     import shutil
-
-    from grader_inside.probes import models
 
     folder = Path(config["outbox"]) / "models"
     shutil.rmtree(folder, ignore_errors=True)
     if folder.exists() or folder.is_symlink():  # a file or a link planted in its place
         folder.unlink()
-    models.run(namespace, config)
+    # each probe is imported only in the kernels that run it (numpy, some 500 lines each)
+    if config.get("images"):
+        from grader_inside.probes import images
+
+        images.run(namespace, config)
+    else:
+        from grader_inside.probes import models
+
+        models.run(namespace, config)
     if _SESSION is not None and _SESSION.wire is not None:
         for path in sorted(folder.glob("*")) if folder.is_dir() else ():
             _SESSION.wire.seal_file(path, Path(config["outbox"]))
@@ -148,17 +155,6 @@ def finish(namespace: dict[str, Any]) -> None:
     from IPython.display import display
 
     display({PROBE_MIME: payload}, raw=True)
-
-
-def clean_json(obj: Any) -> Any:
-    """The same structure with NaN/inf floats as None, so the JSON is strict."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): clean_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [clean_json(v) for v in obj]
-    return obj
 
 
 def _ipython() -> Any:

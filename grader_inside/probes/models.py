@@ -1,8 +1,9 @@
 """Task 2 probe: find the student's models, work out their input format, predict hidden images.
 
-Runs inside the student's kernel (in the sandbox) after the student's cells, in a grader cell:
+Runs inside the student's kernel (in the sandbox) after the student's cells, in a grader cell
+(`grader_inside.probes.kernel.run_models`, which runs HW 3's `images` probe instead when the
+config has an `images` section):
 
-    from grader_inside.probes import models
     models.run(globals(), config)
 
 It finds every `torch.nn.Module` and Keras model left in the namespace (also one level inside a
@@ -27,8 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from grader_inside.probes.budget import WorkBudget, out_of_budget
-
-from grader_inside.probes.kernel import clean_json
+from grader_inside.probes.strictjson import clean_json
 
 logger = logging.getLogger(__name__)
 
@@ -355,10 +355,6 @@ def pick_device(requested: str) -> str:
 
 def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     """Evaluate every model in `namespace`; write models.json and predictions under the outbox."""
-    if config.get("images"):  # HW 3: image folders, the student's own transforms (grader_inside/probes/images.py)
-        from grader_inside.probes import images
-
-        return images.run(namespace, config)
     out = Path(config["outbox"]) / "models"
     out.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"models": [], "skipped": 0, "error": None}

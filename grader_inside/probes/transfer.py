@@ -21,6 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from grader_inside.probes.budget import WorkBudget
+from grader_inside.probes.models import output_kind
 
 logger = logging.getLogger(__name__)
 
@@ -260,8 +261,7 @@ def retrain_into(model: Any, fn: Callable[[np.ndarray], Any], rec: dict[str, Any
 
 def _retrain(model: Any, fn: Callable[[np.ndarray], Any], rec: dict[str, Any], k: int, config: dict[str, Any],
              hidden: np.ndarray, out: Path, used: list[str]) -> None:
-    from grader_inside.probes.models import output_kind
-    from reference import mnist as ref
+    from reference import mnist as ref  # imports torch: only when retraining
 
     torch = sys.modules["torch"]
     cfg, images = config["retrain"], config["images"]
