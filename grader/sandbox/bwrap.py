@@ -30,17 +30,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grader
 import grader_inside
+import reference
 from grader.errors import SandboxError
-from grader.sandbox import seccomp
 from grader.sandbox.base import SandboxResult, SandboxSpec
 from grader.sandbox.limits import CgroupSupport, detect_cgroups, format_gib
 from grader.sandbox.process import limits_description, run_tree, sandbox_env, scratch_note
+from grader.sandbox.seccomp import program_fd as seccomp_program_fd
 from grader.sandbox.user import RunUser, give_to, readable_by_others, run_user, setpriv_argv
 
 logger = logging.getLogger(__name__)
 
-LIFELINE_ENV = "GRADER_LIFELINE_FD"  # read by grader_inside.boot (an init of ours ends with the grader)
+LIFELINE_ENV = "GRADER_LIFELINE_FD"  # read by grader_inside.prepare (an init of ours ends with the grader)
 PACKAGE_ROOT = "/opt/grader-pkg"  # inside: the in-sandbox package is PACKAGE_ROOT/grader_inside
 SANDBOX_TMP = "/tmp"
 COLAB_CONTENT = "/content"
@@ -166,9 +168,6 @@ def hidden_package_dirs(mounted: list[str]) -> list[str]:
     """The grader-side packages that an installed grader keeps inside a mounted Python prefix
     (site-packages/grader, site-packages/reference): hidden from the run by an empty mount, so only
     grader_inside is there. An editable install or a checkout keeps them outside every mount."""
-    import grader
-    import reference
-
     hidden = []
     for module in (grader, reference):
         folder = str(Path(module.__file__).resolve().parent)  # type: ignore[arg-type]
@@ -271,7 +270,7 @@ class BwrapSandbox:
             python_bin=str(Path(sys.prefix) / "bin"),
         )
         read_fd, write_fd = os.pipe()
-        filter_fd = seccomp.program_fd() if supports_option(self.bwrap, "--add-seccomp-fd") else None
+        filter_fd = seccomp_program_fd() if supports_option(self.bwrap, "--add-seccomp-fd") else None
         # An init of ours (the harness, the app client) runs as the run's user, and bwrap (root
         # without capabilities) cannot signal it when the grader dies: it watches this pipe instead,
         # whose other end only the grader holds, and ends the run when the grader is gone.
