@@ -1,0 +1,196 @@
+"""The package layout, read from the source with `ast`: import cycles and the trust boundary.
+
+The helpers at the top build the module import graph of a source tree (every `import` and
+`from ... import`, at module level or inside a function, leaving out `if TYPE_CHECKING:` blocks);
+the tests below state rules about it. A new layout rule is one more small test over `GRAPH`.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ROOTS = (REPO / "grader", REPO / "grader_inside")
+
+
+@dataclasses.dataclass(frozen=True)
+class Edge:
+    """One import statement's reference to a module."""
+
+    target: str  # dotted name; a module of the scanned trees where one matches
+    path: Path  # the importing file
+    line: int
+    local: bool  # inside a function body (runs on call, not on import)
+
+    def where(self) -> str:
+        kind = "function-local" if self.local else "module-level"
+        return f"{self.path.relative_to(REPO)}:{self.line} ({kind}) -> {self.target}"
+
+
+Edges = tuple[Edge, ...]
+
+
+def module_name(path: Path) -> str:
+    """The dotted name Python gives `path`: up through the folders that hold an `__init__.py`.
+
+    Folders without one start a new top level, as on the import path (grader_inside/shims/X is
+    the top-level package X inside the sandbox).
+    """
+    parts = [] if path.name == "__init__.py" else [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts)
+
+
+def source_files(roots: Iterable[Path]) -> dict[str, Path]:
+    """Every module of the trees under `roots`, by dotted name."""
+    return {module_name(path): path for root in roots for path in sorted(root.rglob("*.py"))}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(nodes: Iterable[ast.AST], local: bool = False) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
+    """Each import statement under `nodes` with whether it sits in a function; TYPE_CHECKING blocks skipped."""
+    for node in nodes:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node, local
+        elif isinstance(node, ast.If) and _is_type_checking(node.test):
+            yield from _imports(node.orelse, local)
+        else:
+            inner = local or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            yield from _imports(ast.iter_child_nodes(node), inner)
+
+
+def _package_of(module: str, path: Path) -> str:
+    return module if path.name == "__init__.py" else module.rpartition(".")[0]
+
+
+def _resolve(name: str, known: dict[str, Path]) -> str:
+    """`name`, or the longest leading part of it that is a known module (import a.b.c of a module a.b)."""
+    parts = name.split(".")
+    for end in range(len(parts), 0, -1):
+        if ".".join(parts[:end]) in known:
+            return ".".join(parts[:end])
+    return name
+
+
+def _targets(stmt: ast.Import | ast.ImportFrom, module: str, path: Path, known: dict[str, Path]) -> Iterator[str]:
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            yield _resolve(alias.name, known)
+        return
+    base = stmt.module or ""
+    if stmt.level:
+        package = _package_of(module, path).split(".")
+        anchor = ".".join(package[: len(package) - stmt.level + 1])
+        base = f"{anchor}.{base}" if base else anchor
+    for alias in stmt.names:
+        submodule = f"{base}.{alias.name}"
+        yield submodule if submodule in known else _resolve(base, known)
+
+
+def file_edges(path: Path, module: str, known: dict[str, Path]) -> Edges:
+    """The imports of one file, each resolved to a module of `known` where one matches."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return tuple(
+        Edge(target, path, stmt.lineno, local)
+        for stmt, local in _imports(tree.body)
+        for target in dict.fromkeys(_targets(stmt, module, path, known))
+    )
+
+
+def import_graph(roots: Iterable[Path] = ROOTS) -> dict[str, Edges]:
+    """Module name -> its imports, for every .py file under `roots` (outside targets kept as named)."""
+    known = source_files(roots)
+    return {module: file_edges(path, module, known) for module, path in known.items()}
+
+
+def cycles(graph: dict[str, Edges]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for edge in graph[node]:
+            if edge.target not in graph:
+                continue
+            if edge.target not in index:
+                visit(edge.target)
+                low[node] = min(low[node], low[edge.target])
+            elif edge.target in stack:
+                low[node] = min(low[node], index[edge.target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+GRAPH = import_graph()
+
+
+def test_the_graph_sees_every_module_and_resolves_relative_and_submodule_imports() -> None:
+    assert "grader.sandbox.bwrap" in GRAPH and "grader_inside.probes.kernel" in GRAPH
+    assert "grader_offline.datasets" in GRAPH  # shims are top-level packages inside the sandbox
+    kernel = {edge.target for edge in GRAPH["grader_inside.probes.kernel"]}
+    assert "grader_inside.probes.tripwire" in kernel  # `from grader_inside.probes import tripwire`
+
+
+def test_cycles_are_found_through_function_local_and_relative_imports(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    files = {
+        "__init__.py": "from pkg.a import A\n",
+        "a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import c\nA = 1\n"
+                "def f():\n    from pkg.sub import b\n",
+        "sub/__init__.py": "",
+        "sub/b.py": "from .. import a\n",
+        "c.py": "import pkg.a\n",
+    }
+    for name, text in files.items():
+        (package / name).write_text(text, encoding="utf-8")
+    graph = import_graph([package])
+    assert cycles(graph) == [["pkg.a", "pkg.sub.b"]]  # pkg.a -> pkg.c sits in TYPE_CHECKING: left out
+    assert [(edge.target, edge.local) for edge in graph["pkg.a"]] == [("typing", False), ("pkg.sub.b", True)]
+    assert [edge.target for edge in graph["pkg.sub.b"]] == ["pkg.a"]
+
+
+def test_no_import_cycles_counting_function_local_imports() -> None:
+    problems = []
+    for component in cycles(GRAPH):
+        members = set(component)
+        inner = [edge.where() for module in component for edge in GRAPH[module] if edge.target in members]
+        problems.append("cycle among " + ", ".join(component) + ":\n    " + "\n    ".join(inner))
+    assert not problems, "import cycles (move the shared piece, do not import lazily):\n" + "\n".join(problems)
+
+
+def test_nothing_in_grader_inside_imports_grader() -> None:
+    inside = REPO / "grader_inside"
+    crossings = [
+        edge.where()
+        for edges in GRAPH.values()
+        for edge in edges
+        if edge.path.is_relative_to(inside) and (edge.target == "grader" or edge.target.startswith("grader."))
+    ]
+    assert not crossings, "grader_inside runs in the sandbox, where grader is absent:\n" + "\n".join(crossings)
