@@ -11,8 +11,13 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from grader_inside.prepare import SHIMS
+
 REPO = Path(__file__).resolve().parent.parent
 ROOTS = (REPO / "grader", REPO / "grader_inside")
+# folders on the import path: the repository, and inside the sandbox the offline stand-ins
+# (grader_inside/shims/X is the top-level package X there)
+PATH_ENTRIES = (REPO, SHIMS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,23 +37,18 @@ class Edge:
 Edges = tuple[Edge, ...]
 
 
-def module_name(path: Path) -> str:
-    """The dotted name Python gives `path`: up through the folders that hold an `__init__.py`.
-
-    Folders without one start a new top level, as on the import path (grader_inside/shims/X is
-    the top-level package X inside the sandbox).
-    """
-    parts = [] if path.name == "__init__.py" else [path.stem]
-    folder = path.parent
-    while (folder / "__init__.py").is_file():
-        parts.insert(0, folder.name)
-        folder = folder.parent
-    return ".".join(parts)
+def module_name(path: Path, path_entries: Iterable[Path] = PATH_ENTRIES) -> str:
+    """The dotted name Python gives `path`, relative to the innermost import-path folder holding it
+    (folders without `__init__.py` count too: namespace packages such as grader/review)."""
+    entry = max((e for e in path_entries if path.is_relative_to(e)), key=lambda e: len(e.parts))
+    parts = path.relative_to(entry).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def source_files(roots: Iterable[Path]) -> dict[str, Path]:
+def source_files(roots: Iterable[Path], path_entries: Iterable[Path] = PATH_ENTRIES) -> dict[str, Path]:
     """Every module of the trees under `roots`, by dotted name."""
-    return {module_name(path): path for root in roots for path in sorted(root.rglob("*.py"))}
+    entries = tuple(path_entries)
+    return {module_name(path, entries): path for root in roots for path in sorted(root.rglob("*.py"))}
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -107,9 +107,9 @@ def file_edges(path: Path, module: str, known: dict[str, Path]) -> Edges:
     )
 
 
-def import_graph(roots: Iterable[Path] = ROOTS) -> dict[str, Edges]:
+def import_graph(roots: Iterable[Path] = ROOTS, path_entries: Iterable[Path] = PATH_ENTRIES) -> dict[str, Edges]:
     """Module name -> its imports, for every .py file under `roots` (outside targets kept as named)."""
-    known = source_files(roots)
+    known = source_files(roots, path_entries)
     return {module: file_edges(path, module, known) for module, path in known.items()}
 
 
@@ -153,6 +153,7 @@ GRAPH = import_graph()
 def test_the_graph_sees_every_module_and_resolves_relative_and_submodule_imports() -> None:
     assert "grader.sandbox.bwrap" in GRAPH and "grader_inside.probes.kernel" in GRAPH
     assert "grader_offline.datasets" in GRAPH  # shims are top-level packages inside the sandbox
+    assert "grader.review.store" in GRAPH  # a namespace package (no __init__.py)
     kernel = {edge.target for edge in GRAPH["grader_inside.probes.kernel"]}
     assert "grader_inside.probes.tripwire" in kernel  # `from grader_inside.probes import tripwire`
 
@@ -170,7 +171,7 @@ def test_cycles_are_found_through_function_local_and_relative_imports(tmp_path: 
     }
     for name, text in files.items():
         (package / name).write_text(text, encoding="utf-8")
-    graph = import_graph([package])
+    graph = import_graph([package], [tmp_path])
     assert cycles(graph) == [["pkg.a", "pkg.sub.b"]]  # pkg.a -> pkg.c sits in TYPE_CHECKING: left out
     assert [(edge.target, edge.local) for edge in graph["pkg.a"]] == [("typing", False), ("pkg.sub.b", True)]
     assert [edge.target for edge in graph["pkg.sub.b"]] == ["pkg.a"]
