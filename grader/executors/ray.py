@@ -47,7 +47,7 @@ from grader.run.runner import MAX_ARTIFACT_FILES, RunOutcome
 from grader.sandbox import GIB, Sandbox, get_sandbox
 
 if TYPE_CHECKING:  # a Task 1 batch never loads the models' modules, on the driver or a worker
-    from grader.models.setup import ModelsSetup
+    from grader.families.models.setup import ModelsSetup
 
 logger = logging.getLogger(__name__)
 
