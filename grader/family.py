@@ -76,6 +76,7 @@ class Family:
     probes: Mapping[str, str] = field(default_factory=dict)  # rubric's `probes:` name -> in-kernel module
     sections: tuple[str, ...] = ()  # top-level rubric sections the family reads (e.g. "data")
     requires: tuple[str, ...] = ()  # families whose set-up this one uses
+    instructor_data: bool = False  # its checks score the work on the instructor's hidden data: not in self-checks
     options: tuple[Option, ...] = ()
     prepare: str | None = None
     cache_parts: str | None = None
@@ -119,6 +120,7 @@ class BatchSetup(Protocol):
     def run_notes(self, outbox: Path, errors: list[str], lang: str) -> list[Text]: ...
     def run_error(self, outbox: Path) -> Text | None: ...
     def flags(self, lang: str) -> tuple[Flag, ...]: ...
+    def on_worker(self, moved: Mapping[Path, Path]) -> BatchSetup: ...
 
 
 __all__ = ["BatchSetup", "CheckKind", "Family", "Option", "load"]
