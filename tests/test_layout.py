@@ -1,8 +1,9 @@
 """The package layout, read from the source with `ast`: import cycles and the trust boundary.
 
 The helpers at the top build the module import graph of a source tree (every `import` and
-`from ... import`, at module level or inside a function, leaving out `if TYPE_CHECKING:` blocks);
-the tests below state rules about it. A new layout rule is one more small test over `GRAPH`.
+`from ... import`, at module level or inside a function, leaving out `if TYPE_CHECKING:` blocks;
+each edge says whether it is function-local, and edges to the packages whose __init__ Python runs
+on the way to a module are marked `package`); the tests below state rules about it. A new layout rule is one more small test over `GRAPH`.
 """
 from __future__ import annotations
 
@@ -28,10 +29,12 @@ class Edge:
     path: Path  # the importing file
     line: int
     local: bool  # inside a function body (runs on call, not on import)
+    package: bool = False  # a package whose __init__ Python runs on the way to the named module
 
     def where(self) -> str:
         kind = "function-local" if self.local else "module-level"
-        return f"{self.path.relative_to(REPO)}:{self.line} ({kind}) -> {self.target}"
+        via = ", its package first" if self.package else ""
+        return f"{self.path.relative_to(REPO)}:{self.line} ({kind}{via}) -> {self.target}"
 
 
 Edges = tuple[Edge, ...]
@@ -97,14 +100,25 @@ def _targets(stmt: ast.Import | ast.ImportFrom, module: str, path: Path, known: 
         yield submodule if submodule in known else _resolve(base, known)
 
 
+def _packages_on_the_way(target: str, module: str, known: dict[str, Path]) -> list[str]:
+    """The packages of `target` whose __init__ runs before it, less the importer's own (already running)."""
+    own = module.split(".")
+    parts = target.split(".")
+    return [".".join(parts[:end]) for end in range(1, len(parts))
+            if ".".join(parts[:end]) in known and parts[:end] != own[:end]]
+
+
 def file_edges(path: Path, module: str, known: dict[str, Path]) -> Edges:
-    """The imports of one file, each resolved to a module of `known` where one matches."""
+    """The imports of one file, each resolved to a module of `known` where one matches, with the
+    packages Python initialises on the way (`from a.b.c import x` runs a.b's __init__ too)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    return tuple(
-        Edge(target, path, stmt.lineno, local)
-        for stmt, local in _imports(tree.body)
-        for target in dict.fromkeys(_targets(stmt, module, path, known))
-    )
+    edges: list[Edge] = []
+    for stmt, local in _imports(tree.body):
+        for target in dict.fromkeys(_targets(stmt, module, path, known)):
+            edges.append(Edge(target, path, stmt.lineno, local))
+            edges += [Edge(package, path, stmt.lineno, local, package=True)
+                      for package in _packages_on_the_way(target, module, known)]
+    return tuple(edges)
 
 
 def import_graph(roots: Iterable[Path] = ROOTS, path_entries: Iterable[Path] = PATH_ENTRIES) -> dict[str, Edges]:
@@ -158,23 +172,30 @@ def test_the_graph_sees_every_module_and_resolves_relative_and_submodule_imports
     assert "grader_inside.probes.tripwire" in kernel  # `from grader_inside.probes import tripwire`
 
 
-def test_cycles_are_found_through_function_local_and_relative_imports(tmp_path: Path) -> None:
-    package = tmp_path / "pkg"
-    (package / "sub").mkdir(parents=True)
+def test_cycles_are_found_through_function_local_relative_and_package_imports(tmp_path: Path) -> None:
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "other").mkdir()
     files = {
-        "__init__.py": "from pkg.a import A\n",
-        "a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import c\nA = 1\n"
-                "def f():\n    from pkg.sub import b\n",
-        "sub/__init__.py": "",
-        "sub/b.py": "from .. import a\n",
-        "c.py": "import pkg.a\n",
+        "pkg/__init__.py": "from pkg.a import A\n",
+        "pkg/a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import c\nA = 1\n"
+                    "def f():\n    from pkg.sub import b\n",
+        "pkg/sub/__init__.py": "",
+        "pkg/sub/b.py": "from .. import a\n",
+        "pkg/c.py": "import pkg.a\n",
+        "lib/__init__.py": "from other.x import X\n",
+        "other/__init__.py": "import lib\n",
+        "other/x.py": "X = 1\n",
     }
     for name, text in files.items():
-        (package / name).write_text(text, encoding="utf-8")
-    graph = import_graph([package], [tmp_path])
-    assert cycles(graph) == [["pkg.a", "pkg.sub.b"]]  # pkg.a -> pkg.c sits in TYPE_CHECKING: left out
-    assert [(edge.target, edge.local) for edge in graph["pkg.a"]] == [("typing", False), ("pkg.sub.b", True)]
-    assert [edge.target for edge in graph["pkg.sub.b"]] == ["pkg.a"]
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    graph = import_graph([tmp_path / name for name in ("pkg", "lib", "other")], [tmp_path])
+    # pkg.a -> pkg.c sits in TYPE_CHECKING: left out; lib reaches other only through its __init__
+    assert sorted(cycles(graph)) == [["lib", "other"], ["pkg.a", "pkg.sub.b"]]
+    assert [(edge.target, edge.local, edge.package) for edge in graph["pkg.a"]] == [
+        ("typing", False, False), ("pkg.sub.b", True, False), ("pkg.sub", True, True)]
+    assert [edge.target for edge in graph["pkg.sub.b"]] == ["pkg.a"]  # its own packages are not edges
+    assert [(edge.target, edge.package) for edge in graph["lib"]] == [("other.x", False), ("other", True)]
 
 
 def test_no_import_cycles_counting_function_local_imports() -> None:
