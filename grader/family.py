@@ -78,6 +78,7 @@ class Family:
     probes: Mapping[str, str] = field(default_factory=dict)  # rubric's `probes:` name -> in-kernel module
     sections: tuple[str, ...] = ()  # top-level rubric sections the family reads (e.g. "data")
     requires: tuple[str, ...] = ()  # families whose set-up this one uses
+    instructor_data: bool = False  # its checks score the work on the instructor's hidden data: not in self-checks
     options: tuple[Option, ...] = ()
     # files of the student's folder its checks read (relative to it; glob patterns allowed), e.g.
     # "run/models/models.json": the pipeline reads them within a budget into Artifacts.records
@@ -124,6 +125,7 @@ class BatchSetup(Protocol):
     def run_notes(self, outbox: Path, errors: list[str], lang: str) -> list[Text]: ...
     def run_error(self, outbox: Path) -> Text | None: ...
     def flags(self, lang: str) -> tuple[Flag, ...]: ...
+    def on_worker(self, moved: Mapping[Path, Path]) -> BatchSetup: ...
 
 
 __all__ = ["BatchSetup", "CheckKind", "Family", "Option", "load"]

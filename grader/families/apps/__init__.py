@@ -44,6 +44,7 @@ _DOCKER = ("ok", "not_verified", "failed", "problems", "missing")
 FAMILY = Family(
     name="apps",
     package=__name__,
+    instructor_data=True,
     kinds={
         "app.web": CheckKind("checks:check_web", AppRunParams, frozenset(_APP_RUN)),
         "app.api": CheckKind("checks:check_api", AppRunParams, frozenset(("no_health", *_APP_RUN))),

@@ -25,6 +25,7 @@ def _kind(check: str, params: type, *outcomes: str) -> CheckKind:
 FAMILY = Family(
     name="models",
     package=__name__,
+    instructor_data=True,
     kinds={
         "models.inventory": _kind("check_inventory", NoParams, "both", "torch_only", "keras_only", "missing"),
         "models.accuracy": _kind("check_accuracy", AccuracyParams, "good", "fair", "low", "constant", "missing",

@@ -6,7 +6,7 @@ import hashlib
 import importlib.util
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
@@ -160,6 +160,17 @@ class ModelsSetup:
                  for path in unserved_paths(errors, _data_words(self))]
         return notes + [tr(lang, "hw3.transform_note", model=model, transform=label, detail=detail)
                         for model, label, detail in transform_notes(outbox)]
+
+    def on_worker(self, moved: Mapping[Path, Path]) -> ModelsSetup:
+        """The set-up on another machine whose copies of the data folders are `moved` (a cluster's
+        node): the app stage reads the student's digits on the host and mounts the hidden images,
+        both from this node's copies."""
+        if self.mnist is None:
+            return self
+        m = self.mnist
+        hidden = moved.get(m.hidden_images.parent, m.hidden_images.parent) / m.hidden_images.name
+        return replace(self, mnist=replace(m, student_dir=moved.get(m.student_dir, m.student_dir),
+                                           hidden_images=hidden))
 
     def run_error(self, outbox: Path) -> Text | None:
         """The run's error that is the instructor's to fix (HW 3: weight files the --weights folder

@@ -26,6 +26,7 @@ def _kind(check: str, params: type, *outcomes: str) -> CheckKind:
 FAMILY = Family(
     name="transfer",
     package=__name__,
+    instructor_data=True,
     kinds={
         "transfer.transfer_learning": _kind("check_transfer_learning", TransferLearningParams, "code_only", "custom",
                                             "weights_missing", *PRETRAINED),
