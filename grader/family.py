@@ -3,7 +3,9 @@
 A family (gradient descent, models, transfer learning, notebook content, apps, manual review)
 is one folder. Its `__init__.py` declares one `Family`: the check kinds it grades (each with a
 typed `Params` model and its outcome keys), its in-kernel probes, its messages file, the rubric
-sections and command-line options it owns, and its hooks. The pipeline (grading, cli, i18n,
+sections and command-line options it owns, the run's files its checks read (`records`), and its
+hooks. Checks are pure functions of (grader.artifacts.Artifacts, params): the pipeline reads the
+records for them and draws the figures they return as data. The pipeline (grading, cli, i18n,
 rubric, report) reads families through `grader.families` and names none of them.
 
 Hooks are "module:function" strings inside the family's package, imported only when a rubric of
@@ -78,6 +80,9 @@ class Family:
     requires: tuple[str, ...] = ()  # families whose set-up this one uses
     instructor_data: bool = False  # its checks score the work on the instructor's hidden data: not in self-checks
     options: tuple[Option, ...] = ()
+    # files of the student's folder its checks read (relative to it; glob patterns allowed), e.g.
+    # "run/models/models.json": the pipeline reads them within a budget into Artifacts.records
+    records: tuple[str, ...] = ()
     prepare: str | None = None
     cache_parts: str | None = None
     stage: str | None = None

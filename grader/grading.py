@@ -26,7 +26,7 @@ from grader.checkproc import DEFAULT_MEMORY_MB, CheckProcesses, OutOfMemory, Pro
 from grader.errors import GraderError
 from grader.families import CHECKS, hooks, option_defaults, rubric_families, run_evidence
 from grader.family import BatchSetup
-from grader.artifacts import MANUAL_KEY, NOTHING_FOUND, CheckContext, Outcome
+from grader.artifacts import MANUAL_KEY, NOTHING_FOUND, Artifacts, CellRecord, Outcome, read_records
 from grader.executors import Executor, open_executor
 from grader.i18n import Text, catalogue, joined, kept_message, msg, said
 from grader.intake import Submission, discover
@@ -36,7 +36,8 @@ from grader.results import BatchResult, CellError, CheckResult, Flag, Submission
 from grader.rubric import Rubric
 from grader.rubric.schema import CheckSpec, text
 from grader_inside.notebook import Cell, read_cells
-from grader.run.runner import CellRecord, RunOutcome, RunRequest, run_submission
+from grader.report.figures import draw_all
+from grader.run.runner import RunOutcome, RunRequest, run_submission
 from grader.sandbox import GIB, MIB, Limits, Sandbox
 from grader.tracebacks import execution_counts, in_student_cells
 
@@ -369,9 +370,9 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
         cells = read_cells(sub.entry)
     except (ValueError, OSError, UnicodeDecodeError):
         cells = []
-    ctx = CheckContext(lang=lang, cells=cells, run_cells=run.cells, probe=run.probe,
-                       figures=list(run.figures), out_dir=ran.student_dir, data=setup)
-    scored = [_score(spec, ctx, run, lang) for spec in rubric.checks]
+    art = Artifacts(lang=lang, cells=cells, run_cells=run.cells, probe=run.probe, figures=list(run.figures),
+                    setup=setup, records=read_records(ran.student_dir, _records(rubric)))
+    scored = [_score(spec, art, run, lang, ran.student_dir) for spec in rubric.checks]
     results = tuple(result for result, _ in scored)
     withheld, flags = verdict(scan_source(cells, sub.files, sub.files_root) + run.integrity.findings(), lang)
     if withheld is not None:  # tampering: no automatic points, the instructor decides each check
@@ -492,11 +493,18 @@ def _cell_errors(run: RunOutcome) -> tuple[CellError, ...]:
                  for c in run.cells if c.status == "error")
 
 
-def _score(spec: CheckSpec, ctx: CheckContext, run: RunOutcome, lang: str) -> tuple[CheckResult, tuple[Flag, ...]]:
-    """The check's result and the flags it raised for the instructor's review."""
+def _records(rubric: Rubric) -> list[str]:
+    """The files of a student's folder the rubric's families' checks read."""
+    return [path for fam in rubric_families(rubric) for path in fam.records]
+
+
+def _score(spec: CheckSpec, art: Artifacts, run: RunOutcome, lang: str,
+           student_dir: Path) -> tuple[CheckResult, tuple[Flag, ...]]:
+    """The check's result (its figures drawn into `student_dir`) and the flags it raised for the
+    instructor's review."""
     title = text(spec.title, lang)
     try:
-        outcome = _outcome(spec, ctx)
+        outcome = _outcome(spec, art)
     except GraderError as exc:
         return CheckResult(spec.id, title, "error", 0.0, spec.points, str(exc), visibility=spec.visibility,
                            msg=kept_message(exc)), ()
@@ -508,20 +516,21 @@ def _score(spec: CheckSpec, ctx: CheckContext, run: RunOutcome, lang: str) -> tu
         return CheckResult(spec.id, title, "error", 0.0, spec.points,
                            **_message(msg("run.unknown_check", kind=spec.kind), lang), visibility=spec.visibility), ()
     flags = tuple(dataclasses.replace(flag, check=flag.check or spec.id) for flag in outcome.flags)
-    return _result(spec, title, outcome, run, lang), flags
+    return _result(spec, title, outcome, run, lang, draw_all(outcome.figures, student_dir)), flags
 
 
-def _outcome(spec: CheckSpec, ctx: CheckContext) -> Outcome | None:
+def _outcome(spec: CheckSpec, art: Artifacts) -> Outcome | None:
     """What the rubric's check kind says of this submission (None: no such kind)."""
     fn = CHECKS.get(spec.kind)
-    return None if fn is None else fn(ctx, dict(spec.params))
+    return None if fn is None else fn(art, dict(spec.params))
 
 
-def _result(spec: CheckSpec, title: str, outcome: Outcome, run: RunOutcome, lang: str) -> CheckResult:
+def _result(spec: CheckSpec, title: str, outcome: Outcome, run: RunOutcome, lang: str,
+            figures: tuple[str, ...]) -> CheckResult:
     message: str | Text = outcome.message
     if outcome.key == MANUAL_KEY:  # the instructor's points come later, from the overrides file
         return CheckResult(spec.id, title, "manual", 0.0, spec.points, **_message(message, lang),
-                           metrics=dict(outcome.metrics), figures=outcome.figures, visibility=spec.visibility)
+                           metrics=dict(outcome.metrics), figures=figures, visibility=spec.visibility)
     share = spec.credit.get(outcome.key, 1.0 if outcome.key == "ok" else 0.0)
     points = round(spec.points * share, 4)
     status = "pass" if share >= 1.0 else ("fail" if share <= 0.0 else "partial")
@@ -533,7 +542,7 @@ def _result(spec: CheckSpec, title: str, outcome: Outcome, run: RunOutcome, lang
             after = msg("gd.after_error", cell=first.number, error=what)
             message = joined([message, after], "") if not isinstance(message, str) else message + after.render(lang)
     return CheckResult(spec.id, title, status, points, spec.points, **_message(message, lang),  # type: ignore[arg-type]
-                       metrics=dict(outcome.metrics), figures=outcome.figures, visibility=spec.visibility)
+                       metrics=dict(outcome.metrics), figures=figures, visibility=spec.visibility)
 
 
 def default_workers() -> int:

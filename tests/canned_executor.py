@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from grader.grading import BatchPlan, Staged, land_run
 from grader.intake import Submission
@@ -14,15 +15,17 @@ LOST = "the cluster lost this run (canned)"
 
 
 class CannedExecutor:
-    """Runs nothing: each run leaves a canned run.json, except `unreadable` (the runner could not
-    read the notebook) and `lost` (the executor gives up on it, as Ray does after two lost workers)."""
+    """Runs nothing: each run leaves a canned run.json (and `probe` as the probes' records), except
+    `unreadable` (the runner could not read the notebook) and `lost` (the executor gives up on it,
+    as Ray does after two lost workers)."""
 
     name = "canned"
     description = "canned runs (nothing executed)"
     gpu = None
 
-    def __init__(self, unreadable: str = "", lost: str = "") -> None:
+    def __init__(self, unreadable: str = "", lost: str = "", probe: dict[str, Any] | None = None) -> None:
         self.unreadable, self.lost = unreadable, lost
+        self.probe = probe or {}
         self.handed: list[str] = []
         self.closed = False
 
@@ -40,7 +43,7 @@ class CannedExecutor:
             outbox.mkdir(parents=True, exist_ok=True)
             (outbox / "run.json").write_text(json.dumps({"cells": [{"number": 1, "status": "ok"}]}), encoding="utf-8")
             status = "unreadable" if sub.student_id == self.unreadable else "ok"
-            run = RunOutcome(status=status, message="not JSON" if status != "ok" else "", cells=(), probe={},
+            run = RunOutcome(status=status, message="not JSON" if status != "ok" else "", cells=(), probe=self.probe,
                              figures=(), outbox=outbox, skipped_lines=(), sandbox=self.description, duration_s=0.1)
             yield sub, land_run(planned, run, self.description)
 

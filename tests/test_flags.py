@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from grader import families as checks
-from grader.artifacts import CheckContext, Outcome
+from grader.artifacts import Artifacts, Outcome
 from grader.grading import _score
 from grader.report.html import render_index, render_student_report
 from grader.results import BatchResult, CheckResult, Flag, SubmissionResult
@@ -29,7 +29,7 @@ def test_a_checks_flag_names_the_check_and_leaves_the_points(tmp_path: Path,
     flag = Flag("implausible", "Точность 99,99 % выше порога правдоподобия 99,8 %.")
     monkeypatch.setitem(checks.CHECKS, spec.kind, lambda ctx, params: Outcome("ok", "Fine.", flags=(flag,)))
     run = RunOutcome("ok", "", (), {}, (), tmp_path, (), "test", 0.0)
-    result, flags = _score(spec, CheckContext("ru", [], (), {}, [], tmp_path), run, "ru")
+    result, flags = _score(spec, Artifacts("ru", []), run, "ru", tmp_path)
     assert result.points == 2 and result.status == "pass"
     assert flags == (Flag("implausible", flag.message, "accuracy"),)
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from grader import families as checks
-from grader.artifacts import CheckContext, Outcome
+from grader.artifacts import Artifacts, CellRecord, Outcome
 from grader.grading import _score
 from grader.rubric import load_rubric
-from grader.run.runner import CellRecord, RunOutcome
+from grader.run.runner import RunOutcome
 
 RUBRIC = """\
 assignment: hints
@@ -35,7 +35,7 @@ def test_failed_cell_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, check
     monkeypatch.setitem(checks.CHECKS, spec.kind, lambda ctx, params: Outcome(key, "Verdict."))
     run = RunOutcome("ok", "", (CellRecord(3, "error", "NameError", "name 'x' is not defined"),), {}, (),
                      tmp_path, (), "test", 0.0)
-    ctx = CheckContext("en", [], run.cells, {}, [], tmp_path)
-    message = _score(spec, ctx, run, "en")[0].message
+    ctx = Artifacts("en", [], run.cells)
+    message = _score(spec, ctx, run, "en", tmp_path)[0].message
     assert message.startswith("Verdict.")
     assert ("cell 3 failed (NameError)" in message) is hinted

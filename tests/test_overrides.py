@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.artifacts import CheckContext
+from grader.artifacts import Artifacts
 from grader.cli import main
 from grader.errors import OverridesError
 from grader.overrides import (
@@ -204,12 +204,12 @@ def test_a_manual_check_is_scored_as_awaiting_review(tmp_path: Path) -> None:
     from grader.run.runner import RunOutcome
 
     rubric = load_rubric(_write(tmp_path, "demo2.yaml", RUBRIC))
-    ctx = CheckContext("ru", [Cell("markdown", "## Выводы\nCNN лучше.", 1)], (), {}, [], tmp_path)
+    ctx = Artifacts("ru", [Cell("markdown", "## Выводы\nCNN лучше.", 1)])
     run = RunOutcome("ok", "", (), {}, (), tmp_path, (), "test", 0.0)
-    result = _score(rubric.check("answers_quality"), ctx, run, "ru")[0]
+    result = _score(rubric.check("answers_quality"), ctx, run, "ru", tmp_path)[0]
     assert (result.status, result.points, result.max_points) == ("manual", 0.0, 3.0)
     assert "Ждёт проверки" in result.message and "markdown-ячейка 1" in result.message
-    assert _score(rubric.check("augmentation"), ctx, run, "ru")[0].status == "fail"
+    assert _score(rubric.check("augmentation"), ctx, run, "ru", tmp_path)[0].status == "fail"
 
 
 def test_grader_report_merges_the_overrides_file(tmp_path: Path) -> None:

@@ -32,12 +32,12 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from grader.artifacts import CheckContext
+from grader.artifacts import Artifacts
 from grader.families import CHECKS  # noqa: E402
 from grader.grading import GradeOptions, grade_batch  # noqa: E402
 from grader.intake import discover  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402
-from grader.run.runner import CellRecord  # noqa: E402
+from grader.artifacts import CellRecord  # noqa: E402
 from grader_inside.notebook import read_cells  # noqa: E402
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
@@ -107,10 +107,9 @@ def outcomes_from_artifacts(entry: Path, student_dir: Path, rubric: Any, lang: s
         cells = read_cells(entry)
     except (ValueError, OSError, UnicodeDecodeError):
         cells = []
-    ctx = CheckContext(lang=lang, cells=cells, run_cells=_cell_records(_read_json(run / "run.json")),
-                       probe=probe if isinstance(probe, dict) else {},
-                       figures=[f for f in figures if isinstance(f, dict)] if isinstance(figures, list) else [],
-                       out_dir=student_dir / "recheck")
+    ctx = Artifacts(lang=lang, cells=cells, run_cells=_cell_records(_read_json(run / "run.json")),
+                    probe=probe if isinstance(probe, dict) else {},
+                    figures=[f for f in figures if isinstance(f, dict)] if isinstance(figures, list) else [])
     out: dict[str, tuple[str, str]] = {}
     for spec in rubric.checks:
         outcome = CHECKS[spec.kind](ctx, dict(spec.params))

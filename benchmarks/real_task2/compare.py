@@ -28,7 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from grader.artifacts import CheckContext  # noqa: E402
+from grader.artifacts import Artifacts  # noqa: E402
 from grader.families.notebook.answers import check_answers  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402
 from grader_inside.notebook import read_cells  # noqa: E402
@@ -38,7 +38,7 @@ MANIFEST = Path(__file__).with_name("MANIFEST.yaml")
 
 def answers_key(path: Path) -> str:
     spec = next(c for c in load_rubric("task2").checks if c.kind == "notebook.answers")
-    ctx = CheckContext(lang="en", cells=read_cells(path), run_cells=(), probe={}, figures=[], out_dir=None)
+    ctx = Artifacts(lang="en", cells=read_cells(path))
     return check_answers(ctx, dict(spec.params)).key
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from grader import jsonbudget
+from grader.artifacts import CellRecord
 from grader.integrity import Integrity
 from grader.families import probe_specs
 from grader.sandbox import GIB, MIB, Limits, Mount, Sandbox, SandboxResult, SandboxSpec
@@ -44,19 +45,6 @@ class Remark:
 
     key: str
     fields: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CellRecord:
-    number: int
-    status: str  # ok | error | timeout | died | skipped_deadline
-    ename: str = ""
-    evalue: str = ""
-    traceback: str = ""
-    duration_s: float = 0.0
-    cpu_s: float = 0.0  # CPU the student's processes used in this cell
-    limit: str = ""  # for a timeout: which limit stopped it: cpu | idle | wall
-    limit_s: float = 0.0  # that limit, in seconds (CPU, idle wall time, or wall time)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.families.apps.stage import run_app_stage
-from grader.artifacts import CheckContext
-from grader.families import CHECKS
+from grader.artifacts import Artifacts, read_records
+from grader.families import CHECKS, family
 from grader.families.models.setup import ModelsSetup
 from grader.rubric import Rubric, load_rubric
 from grader.sandbox import GIB, Limits, Sandbox
@@ -44,7 +44,7 @@ def grade_folder(folder: Path, out: Path, rubric: Rubric, box: Sandbox, setup: M
     files = tuple(p for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith("."))
     report = run_app_stage(files, folder, rubric, box, out, setup, Limits(memory_bytes=4 * GIB), docker)
     assert report is not None
-    ctx = CheckContext(lang=lang, cells=[], run_cells=(), probe={}, figures=[], out_dir=out, data=setup)
+    ctx = Artifacts(lang=lang, cells=[], setup=setup, records=read_records(out, family("apps").records))
     outcomes, shares = {}, {}
     for spec in rubric.checks:
         outcome = CHECKS[spec.kind](ctx, dict(spec.params))

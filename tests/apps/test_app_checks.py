@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from grader.families.apps.checks import check_api, check_web
-from grader.artifacts import CheckContext
+from grader.artifacts import Artifacts, read_records
+from grader.families import family
 from grader.errors import GraderError
 from grader.families.models.setup import ModelsSetup
 from grader.results import write_json_atomic
@@ -20,10 +21,10 @@ SOURCE = {"rel": "app.py", "kind": "web", "framework": "gradio", "old_gradio": [
 
 
 def _ctx(tmp_path: Path, demo_setup: ModelsSetup | None, kind: str, source: dict[str, Any] | None,
-         run: dict[str, Any] | None, lang: str = "en") -> CheckContext:
+         run: dict[str, Any] | None, lang: str = "en") -> Artifacts:
     write_json_atomic(tmp_path / "apps" / "apps.json", {"gradio": "6.31.0", "data": True,
                                                         "apps": {kind: {"source": source, "run": run}}})
-    return CheckContext(lang=lang, cells=[], run_cells=(), probe={}, figures=[], out_dir=tmp_path, data=demo_setup)
+    return Artifacts(lang=lang, cells=[], setup=demo_setup, records=read_records(tmp_path, family("apps").records))
 
 
 def _answers(demo_setup: ModelsSetup, right: int, n: int = 20) -> dict[str, Any]:
@@ -95,6 +96,6 @@ def test_no_port_and_no_app(tmp_path: Path, demo_setup: ModelsSetup) -> None:
 
 
 def test_without_the_stage_the_check_says_so(tmp_path: Path) -> None:
-    ctx = CheckContext(lang="en", cells=[], run_cells=(), probe={}, figures=[], out_dir=tmp_path)
+    ctx = Artifacts(lang="en", cells=[], records=read_records(tmp_path, family("apps").records))
     with pytest.raises(GraderError, match="app stage did not run"):
         check_web(ctx, {})

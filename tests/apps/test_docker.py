@@ -12,7 +12,8 @@ from grader.families.apps.docker import analyse_compose, analyse_dockerfile, doc
 from grader.families.apps.source import find_apps
 from grader.families.apps.stage import docker_report
 from grader.families.apps.checks import check_compose, check_docker
-from grader.artifacts import CheckContext
+from grader.artifacts import Artifacts, read_records
+from grader.families import family
 from grader.results import write_json_atomic
 from grader.i18n import text_of
 
@@ -76,11 +77,11 @@ def test_uvicorn_on_localhost_and_missing_multipart(tmp_path: Path) -> None:
     assert "host_local" in keys and "port_mismatch" not in keys
 
 
-def _ctx(out: Path) -> CheckContext:
-    return CheckContext(lang="en", cells=[], run_cells=(), probe={}, figures=[], out_dir=out)
+def _ctx(out: Path) -> Artifacts:
+    return Artifacts(lang="en", cells=[], records=read_records(out, family("apps").records))
 
 
-def _stage_docker(folder: Path, out: Path, use_engine: bool) -> CheckContext:
+def _stage_docker(folder: Path, out: Path, use_engine: bool) -> Artifacts:
     files = tuple(p for p in sorted(folder.rglob("*")) if p.is_file())
     report = {"apps": {}, "docker": docker_report(folder, files, find_apps(folder, files), use_engine, 60)}
     write_json_atomic(out / "apps" / "apps.json", report)

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from grader.i18n import text_of
-from grader.artifacts import CheckContext
+from grader.artifacts import Artifacts, LineChart
 from grader.families import CHECKS
 from grader.families.gd.analysis import analyse, quantum
 from grader.families.gd.stoprule import Roles, loop_rules
+from grader.report.figures import draw
 from grader_inside.notebook import Cell
 from reference import gd as ref
 
@@ -43,9 +44,8 @@ def _probe(funcs: dict, sequences: list[list[float]], lo: float = -3, hi: float 
                    "calls": [], "scalars": {}}}
 
 
-def _ctx(probe: dict, tmp_path: Path, figures: list | None = None, cells: list | None = None) -> CheckContext:
-    return CheckContext(lang="en", cells=cells or [], run_cells=(), probe=probe,
-                        figures=figures or [], out_dir=tmp_path)
+def _ctx(probe: dict, tmp_path: Path, figures: list | None = None, cells: list | None = None) -> Artifacts:
+    return Artifacts(lang="en", cells=cells or [], probe=probe, figures=figures or [])
 
 
 def _heavy_ball(x0: float, lr: float, b: float, n: int, form: str) -> list[float]:
@@ -86,8 +86,12 @@ def test_steps_figure_shows_the_student_steps_beside_the_reference(tmp_path: Pat
 
     seq = ref.run_gd(df, 1.5, 0.05, 6)
     out = CHECKS["gd.steps"](_ctx(_probe({"f": f, "df": df}, [seq]), tmp_path), {"min_steps": 3})
-    assert out.figures == ("steps_gd.svg",)
-    root = ET.parse(tmp_path / "steps_gd.svg").getroot()
+    (chart,) = out.figures
+    assert isinstance(chart, LineChart) and chart.file == "steps_gd.svg"
+    assert [s.label for s in chart.series] == ["f", "reference", "student's steps"]
+    assert chart.series[2].x == pytest.approx(seq) and chart.series[1].line == "dashed"
+    assert not any(tmp_path.iterdir())  # the check drew nothing: the report draws the data
+    root = ET.parse(tmp_path / draw(chart, tmp_path)).getroot()
     svg = "{http://www.w3.org/2000/svg}"
     assert len(root.findall(f".//{svg}circle")) == len(seq) + 1  # the student's points + legend
     assert len(root.findall(f".//{svg}path")) == len(seq) + 1  # the reference's crosses + legend

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from grader.i18n import text_of
-from grader.artifacts import CheckContext
+from grader.artifacts import Artifacts
 from grader.families import CHECKS
-from grader.run.runner import CellRecord
+from grader.artifacts import CellRecord
 from grader_inside.notebook import Cell
 from reference import gd as ref
 
@@ -52,12 +52,11 @@ def _probe(funcs: dict, sequences: list[dict], lo: float = -6, hi: float = 6, sc
 
 
 def _ctx(probe: dict, tmp_path: Path, cells: list[Cell] | None = None, figures: list | None = None,
-         run_cells: tuple[CellRecord, ...] = ()) -> CheckContext:
-    return CheckContext(lang="en", cells=cells or [], run_cells=run_cells, probe=probe,
-                        figures=figures or [], out_dir=tmp_path)
+         run_cells: tuple[CellRecord, ...] = ()) -> Artifacts:
+    return Artifacts(lang="en", cells=cells or [], run_cells=run_cells, probe=probe, figures=figures or [])
 
 
-def _check(ctx: CheckContext, check: str, params: dict | None = None):
+def _check(ctx: Artifacts, check: str, params: dict | None = None):
     return CHECKS[f"gd.{check}"](ctx, params or {})
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from grader.artifacts import CheckContext
+from grader.artifacts import Artifacts
 from grader.families.manual.checks import check_manual
 from grader.families.notebook.checks import check_augmentation, check_curves, check_pretrained, check_save_load
 from grader.families.notebook.answers import AnswersParams, check_answers, find_answers
@@ -19,12 +19,12 @@ from grader.families.notebook.source import RunInfo, parse_cell
 from grader.errors import RubricError
 from grader.i18n import text_of
 from grader_inside.notebook import Cell
-from grader.run.runner import CellRecord
+from grader.artifacts import CellRecord
 
 
 def ctx(*cells: str, status: dict[int, str] | None = None, tracebacks: dict[int, str] | None = None,
         probe: dict[str, Any] | None = None, figures: list[dict[str, Any]] | None = None,
-        lang: str = "en") -> CheckContext:
+        lang: str = "en") -> Artifacts:
     """Cells as strings; a string starting with 'md:' is a markdown cell. Every code cell ran
     ("ok") unless `status` says otherwise."""
     out: list[Cell] = []
@@ -37,9 +37,8 @@ def ctx(*cells: str, status: dict[int, str] | None = None, tracebacks: dict[int,
     tracebacks = tracebacks or {}
     records = tuple(CellRecord(c.number, status.get(c.number, "ok"), traceback=tracebacks.get(c.number, ""))
                     for c in out if c.kind == "code" and status.get(c.number) != "absent")
-    return CheckContext(lang=lang, cells=out, run_cells=records,
-                        probe={"notebook": probe} if probe is not None else {},
-                        figures=figures or [], out_dir=Path("."))
+    return Artifacts(lang=lang, cells=out, run_cells=records,
+                     probe={"notebook": probe} if probe is not None else {}, figures=figures or [])
 
 
 TORCH_TRAIN_LOOP = """
@@ -815,7 +814,7 @@ def test_probe_and_checks_on_an_executed_notebook(tmp_path: Path) -> None:
     assert names.count("model.pth") == 1 and "shipped.pth" not in names
     loader = next(item for item in probe["loaders"] if item["name"] == "train_loader")
     assert loader["transforms"] == ["RandomRotation"]
-    c = CheckContext("en", read_cells(entry), run.cells, run.probe, list(run.figures), tmp_path)
+    c = Artifacts("en", read_cells(entry), run.cells, run.probe, list(run.figures))
     assert check_augmentation(c, {}).key == "ok"
     assert check_curves(c, {}).key == "ok"
     assert check_save_load(c, {}).key == "ok"

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from grader.data.imagefolder import ImageFolderSettings, prepare_imagefolder
-from grader.families.models.artifacts import read_probe_report
+from grader.artifacts import read_records
+from grader.families.models.artifacts import probe_report
 
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
@@ -55,7 +56,7 @@ def test_retrained_from_the_pretrained_file(setup, tmp_path: Path) -> None:
     meta = rec["retrain"]
     assert meta["stopped"] == "epochs" and meta["pretrained_tensors"] == 60 and meta["device"] == "cpu"
     assert len(meta["runs"][0]["history"]["epochs"]) == 2
-    back = read_probe_report(tmp_path).models[0]
+    back = probe_report(read_records(tmp_path, ("models/models.json", "models/*.npy")), "models").models[0]
     assert back.retrain and len(back.retrain[0].predictions) == prepared.n_hidden
     assert len(back.retrain[0].train_loss) == 2
 

@@ -17,7 +17,8 @@ torchvision = pytest.importorskip("torchvision")
 from hw3_data import CLASSES, resnet18_file_name, shape_image, write_fake_weights  # noqa: E402
 
 from grader.i18n import text_of
-from grader.artifacts import CheckContext  # noqa: E402
+from grader.artifacts import Artifacts, read_records  # noqa: E402
+from grader.families import family  # noqa: E402
 from grader.families.models.checks import Evaluation, Scored  # noqa: E402
 from grader.families.transfer.checks import DEFAULT_MIN_Z, check_layers, check_transfer_learning, stem_evidence, stem_z  # noqa: E402
 from grader.families.models.artifacts import ModelRecord, ProbeReport  # noqa: E402
@@ -68,7 +69,7 @@ def verdicts(tmp_path: Path, model: torch.nn.Module, weights: Path, lang: str = 
     preds = labels.copy()
     preds[:5] = (preds[:5] + 1) % 3
     record = ModelRecord("model", "torch", "ResNet", 1, 1, 20, ("Conv2d",), "N,3,32,32", "student", 0.95)
-    ctx = CheckContext(lang=lang, cells=[], run_cells=(), probe={}, figures=[], out_dir=tmp_path)
+    ctx = Artifacts(lang=lang, cells=[], records=read_records(tmp_path, family("transfer").records))
     ctx.memo["models"] = Evaluation(ProbeReport((record,)), (Scored(record, score_predictions(preds, labels, n_classes=3)),),
                                     None)  # type: ignore[arg-type]
     return info, check_transfer_learning(ctx, {}), check_layers(ctx, {})
@@ -207,7 +208,7 @@ def test_keras_layers_read_from_the_trainable_flags(tmp_path: Path, frozen_layer
     (run / "models.json").write_text(json.dumps({"models": [{"name": "model", "keras_transfer": info}]}))
     record = ModelRecord("model", "keras", "Sequential", 1, 1, 3, ("Conv2D",), "N,16,16,3", "standard", 0.9)
     labels = np.arange(30) % 3
-    ctx = CheckContext(lang="en", cells=[], run_cells=(), probe={}, figures=[], out_dir=tmp_path)
+    ctx = Artifacts(lang="en", cells=[], records=read_records(tmp_path, family("transfer").records))
     ctx.memo["models"] = Evaluation(ProbeReport((record,)), (Scored(record, score_predictions(labels, labels, n_classes=3)),),
                                     None)  # type: ignore[arg-type]
     out = check_layers(ctx, {})

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.artifacts import CheckContext
+from grader.artifacts import Artifacts, read_records
+from grader.families import family
 from grader.families.models.checks import check_accuracy
 from grader.classroom import check_tests, classroom_outcome
 from grader.data import write_idx
@@ -40,7 +41,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> ModelsSetup:
     return ModelsSetup(prepare_mnist(root / "src", root / "cache"), None, "cpu", evaluate=True)
 
 
-def context(tmp_path: Path, setup: ModelsSetup, accuracy: float) -> CheckContext:
+def context(tmp_path: Path, setup: ModelsSetup, accuracy: float) -> Artifacts:
     labels = setup.hidden_labels()
     preds = labels.copy()
     wrong = int(round(N * (1 - accuracy)))
@@ -51,7 +52,7 @@ def context(tmp_path: Path, setup: ModelsSetup, accuracy: float) -> CheckContext
     rec = {"name": "lookup", "framework": "torch", "class": "Oracle", "params": 1, "conv_weights": 0,
            "layers": ["Linear"], "shape": "N,784", "scale": "0..1", "val_accuracy": 0.1, "predictions": "pred_0.npy"}
     (folder / "models.json").write_text(json.dumps({"models": [rec], "hidden_images": N}))
-    return CheckContext(lang="en", cells=[], run_cells=(), probe={}, figures=[], out_dir=tmp_path, data=setup)
+    return Artifacts(lang="en", cells=[], setup=setup, records=read_records(tmp_path, family("models").records))
 
 
 def test_accuracy_above_the_ceiling_is_flagged_and_keeps_its_points(tmp_path: Path, setup: ModelsSetup) -> None:

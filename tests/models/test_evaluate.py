@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.families.models.artifacts import read_probe_report
+from grader.artifacts import read_records
+from grader.families.models.artifacts import probe_report
 from grader.families.models.evaluate import score_predictions
 
 
@@ -56,7 +57,7 @@ def test_report_rejects_bad_prediction_files(tmp_path: Path) -> None:
     np.save(folder / "pred_0.npy", np.array([1, 2, 3, 4], dtype=np.int16))
     np.save(folder / "pred_1.npy", np.array([1, 2], dtype=np.int16))
     np.save(folder / "pred_2.npy", np.array([{"a": 1}] * 4, dtype=object), allow_pickle=True)
-    report = read_probe_report(tmp_path)
+    report = probe_report(read_records(tmp_path, ("models/models.json", "models/*.npy")), "models")
     by_name = {m.name: m for m in report.models}
     assert by_name["ok"].predictions is not None and by_name["ok"].convolutional
     assert by_name["short"].predictions is None and "expected 4" in (by_name["short"].error or "")
@@ -65,5 +66,5 @@ def test_report_rejects_bad_prediction_files(tmp_path: Path) -> None:
 
 
 def test_no_report_means_the_probe_did_not_run(tmp_path: Path) -> None:
-    report = read_probe_report(tmp_path)
+    report = probe_report(read_records(tmp_path, ("models/models.json", "models/*.npy")), "models")
     assert not report.ran and report.models == ()

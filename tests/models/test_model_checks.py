@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from grader.i18n import text_of
-from grader.artifacts import CheckContext
+from grader.artifacts import Artifacts, Confusion, RetrainCurves, read_records
+from grader.families import family
 from grader.families.models.checks import (
     check_accuracy,
     check_beats_example,
@@ -53,7 +54,7 @@ def predictions(accuracy: float, constant: int | None = None) -> np.ndarray:
 
 
 def context(tmp_path: Path, setup: ModelsSetup, models: list[tuple[dict, np.ndarray | None]],
-            retrained: dict[int, list[float]] | None = None) -> CheckContext:
+            retrained: dict[int, list[float]] | None = None) -> Artifacts:
     folder = tmp_path / "run" / "models"
     folder.mkdir(parents=True)
     records = []
@@ -73,7 +74,7 @@ def context(tmp_path: Path, setup: ModelsSetup, models: list[tuple[dict, np.ndar
             rec["predictions"] = f"pred_{k}.npy"
         records.append(rec)
     (folder / "models.json").write_text(json.dumps({"models": records, "hidden_images": N}))
-    return CheckContext(lang="en", cells=[], run_cells=(), probe={}, figures=[], out_dir=tmp_path, data=setup)
+    return Artifacts(lang="en", cells=[], setup=setup, records=read_records(tmp_path, family("models").records))
 
 
 def test_good_cnn_everywhere(tmp_path: Path, setup: ModelsSetup) -> None:
@@ -86,7 +87,9 @@ def test_good_cnn_everywhere(tmp_path: Path, setup: ModelsSetup) -> None:
     acc = check_accuracy(ctx, {"framework": "torch", "example": "cnn"})
     assert acc.key == "good" and acc.metrics["accuracy"] == pytest.approx(0.95)
     assert "cnn (PyTorch, Net)" in text_of(acc.message, "en") and acc.metrics["example_accuracy"] == pytest.approx(0.90)
-    assert acc.figures and (tmp_path / acc.figures[0]).is_file()
+    (matrix,) = acc.figures
+    assert isinstance(matrix, Confusion) and matrix.file == "confusion_cnn.png" and matrix.title == "cnn: 95.0%"
+    assert sum(map(sum, matrix.matrix)) == N and sum(matrix.matrix[k][k] for k in range(10)) == round(0.95 * N)
     assert acc.metrics["accuracy_class_0"] <= 1.0
     assert check_convolutional(ctx, {"framework": "torch"}).key == "ok"
     beats = check_beats_example(ctx, {"framework": "keras"})
@@ -134,7 +137,7 @@ def test_accuracy_levels_and_failed_models(tmp_path: Path, setup: ModelsSetup) -
 
 
 def test_probe_that_never_ran(tmp_path: Path, setup: ModelsSetup) -> None:
-    ctx = CheckContext(lang="ru", cells=[], run_cells=(), probe={}, figures=[], out_dir=tmp_path, data=setup)
+    ctx = Artifacts(lang="ru", cells=[], setup=setup)
     out = check_inventory(ctx, {})
     assert out.key == "missing" and "ноутбук" in text_of(out.message, "ru").lower()
 
@@ -150,7 +153,9 @@ def test_retrained_architecture_against_the_example(tmp_path: Path, setup: Model
     assert out.key == key, text_of(out.message, "en")
     assert out.metrics["accuracy"] == pytest.approx(sum(accs) / 2, abs=0.01)
     assert out.metrics["overfit_epochs"] == 2 and "overfitting" in text_of(out.message, "en").lower()
-    assert out.figures and (tmp_path / out.figures[0]).is_file()
+    (curves,) = out.figures
+    assert isinstance(curves, RetrainCurves) and curves.file == "curves_net.png" and len(curves.runs) == 2
+    assert curves.runs[0].train == (1.0, 0.5) and curves.runs[0].val == (0.5, 0.6) and curves.runs[0].overfit == (2,)
 
 
 def test_retraining_not_requested(tmp_path: Path, setup: ModelsSetup) -> None:

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from grader.families.apps.source import AppKind
     from grader.rubric.schema import CheckSpec
 
+APPS_DIR = "apps"  # the apps stage's folder in the student's folder
+APPS_FILE = "apps.json"  # what it found there, read by the checks
+APPS_REPORT = f"{APPS_DIR}/{APPS_FILE}"
 RUN_KINDS: dict[str, AppKind] = {"app.web": "web", "app.api": "api"}  # started and asked for digits
 DOCKER_KINDS = ("app.docker", "app.compose")
 
@@ -53,6 +56,7 @@ FAMILY = Family(
                     help="Task 2 bonus: build and run the students' Dockerfiles and compose files with the Docker "
                          "engine (without it, or without an engine, they are checked as files and reported as not "
                          "verified)."),),
+    records=(APPS_REPORT,),
     stage="hooks:stage",
     cache_parts="hooks:cache_parts",
 )

@@ -1,22 +1,20 @@
 """Task 2 bonus checks: the web app, the API server, their Dockerfiles and the compose file.
 
 The app stage (grader/families/apps/stage.py) ran each app in the sandbox and read the Docker files; it left
-`<student>/apps/apps.json`. Here its predictions are scored against the hidden labels, which never
-left the grader, and every verdict gets one plain message. Figures go to `metrics`: accuracy (0..1),
+`<student>/apps/apps.json`, which the pipeline hands the checks among the run's records. Here its predictions
+are scored against the hidden labels, which never left the grader, and every verdict gets one plain message. Figures go to `metrics`: accuracy (0..1),
 start_s, first_answer_s, latency_p50_ms, latency_p95_ms, digits.
 """
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from grader.families.apps.source import DEFAULT_NAMES
-from grader.families.apps.stage import APPS_DIR, APPS_FILE
-from grader.artifacts import CheckContext, Outcome
+from grader.families.apps import APPS_REPORT
+from grader.families.apps.params import DEFAULT_NAMES
+from grader.artifacts import Artifacts, Outcome
 from grader.errors import GraderError
 from grader.i18n import Message, Text, error, joined, msg
 from grader.families.models.setup import ModelsSetup
@@ -28,14 +26,16 @@ STOPPED = ("exited", "start_failed", "no_port")
 TAIL_CHARS = 300
 
 
-def _report(ctx: CheckContext) -> dict[str, Any]:
-    if "apps" not in ctx.memo:
-        path = Path(ctx.out_dir) / APPS_DIR / APPS_FILE
+def _report(art: Artifacts) -> dict[str, Any]:
+    if "apps" not in art.memo:
         try:
-            ctx.memo["apps"] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise error(GraderError, ctx.lang, "apps.not_staged") from exc
-    return ctx.memo["apps"]
+            report = art.records.json(APPS_REPORT)
+        except ValueError as exc:
+            raise error(GraderError, art.lang, "apps.not_staged") from exc
+        if report is None:
+            raise error(GraderError, art.lang, "apps.not_staged")
+        art.memo["apps"] = report
+    return art.memo["apps"]
 
 
 def _tail(text: str) -> str:
@@ -43,16 +43,16 @@ def _tail(text: str) -> str:
     return " | ".join(lines[-3:])[-TAIL_CHARS:] or "-"
 
 
-def check_web(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    return _check_app(ctx, params, "web")
+def check_web(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    return _check_app(art, params, "web")
 
 
-def check_api(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    return _check_app(ctx, params, "api")
+def check_api(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    return _check_app(art, params, "api")
 
 
-def _check_app(ctx: CheckContext, params: dict[str, Any], kind: str) -> Outcome:
-    report = _report(ctx)
+def _check_app(art: Artifacts, params: dict[str, Any], kind: str) -> Outcome:
+    report = _report(art)
     entry = (report.get("apps") or {}).get(kind)
     if entry is None or entry.get("source") is None:
         names = ", ".join(params.get("files", DEFAULT_NAMES))
@@ -82,7 +82,7 @@ def _check_app(ctx: CheckContext, params: dict[str, Any], kind: str) -> Outcome:
         detail = msg("apps.first_problem", detail=errors[0]) if errors else ""
         return Outcome("no_answer", msg("apps.no_answer", app=app, endpoint=endpoint.get("endpoint", "?"),
                                        forms=", ".join(forms) or "-", detail=detail))
-    return _scored(ctx, params, kind, source, run, report)
+    return _scored(art, params, kind, source, run, report)
 
 
 def _not_started(source: dict[str, Any], run: dict[str, Any], report: dict[str, Any],
@@ -112,17 +112,17 @@ def _not_started(source: dict[str, Any], run: dict[str, Any], report: dict[str, 
                                       port=run.get("port_requested"), tail=_tail(run.get("log_tail", ""))))
 
 
-def _hidden_labels(ctx: CheckContext, indices: list[int]) -> np.ndarray:
-    setup = ctx.data
+def _hidden_labels(art: Artifacts, indices: list[int]) -> np.ndarray:
+    setup = art.setup
     if not isinstance(setup, ModelsSetup) or setup.mnist is None:
-        raise error(GraderError, ctx.lang, "apps.no_data")
+        raise error(GraderError, art.lang, "apps.no_data")
     return setup.mnist.hidden_labels()[np.asarray(indices, dtype=np.int64)]
 
 
-def _scored(ctx: CheckContext, params: dict[str, Any], kind: str, source: dict[str, Any], run: dict[str, Any],
+def _scored(art: Artifacts, params: dict[str, Any], kind: str, source: dict[str, Any], run: dict[str, Any],
             report: dict[str, Any]) -> Outcome:
     indices = [int(i) for i in run.get("indices") or []]
-    labels = _hidden_labels(ctx, indices)
+    labels = _hidden_labels(art, indices)
     predictions = np.full(len(labels), -1, dtype=np.int64)
     answered = [int(p) for p in run.get("predictions") or []][: len(labels)]
     predictions[: len(answered)] = answered
@@ -205,16 +205,16 @@ def _verdict(docker: dict[str, Any], item: dict[str, Any], sound: Text | str) ->
     return Outcome(key, joined([sound, tail], ""))
 
 
-def _docker(ctx: CheckContext) -> dict[str, Any]:
-    docker = _report(ctx).get("docker")
+def _docker(art: Artifacts) -> dict[str, Any]:
+    docker = _report(art).get("docker")
     if docker is None:
-        raise error(GraderError, ctx.lang, "apps.not_staged")
+        raise error(GraderError, art.lang, "apps.not_staged")
     return docker
 
 
-def check_docker(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+def check_docker(art: Artifacts, params: dict[str, Any]) -> Outcome:
     target = str(params.get("target", "web"))
-    docker = _docker(ctx)
+    docker = _docker(art)
     files = docker.get("dockerfiles") or []
     serving = [f for f in files if f.get("serves") == target]
     if not serving:
@@ -227,8 +227,8 @@ def check_docker(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
                     msg("apps.docker.ok", file=best["rel"], app=best.get("app"), port=best.get("port")))
 
 
-def check_compose(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    docker = _docker(ctx)
+def check_compose(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    docker = _docker(art)
     composes = docker.get("compose") or []
     if not composes:
         return Outcome("missing", msg("apps.docker.missing_compose"))

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.families.apps import DOCKER_KINDS, RUN_KINDS, app_checks
+from grader.families.apps import APPS_DIR, APPS_FILE, DOCKER_KINDS, RUN_KINDS, app_checks
 from grader.families.apps.docker import (
     analyse_compose,
     analyse_dockerfile,
@@ -40,8 +40,6 @@ from grader.sandbox.limits import make_scratch, remove_scratch
 
 logger = logging.getLogger(__name__)
 
-APPS_DIR = "apps"
-APPS_FILE = "apps.json"
 PORTS: dict[AppKind, int] = {"web": 17860, "api": 18000}  # deliberately not the apps' own defaults
 SANDBOX_GRACE_S = 15.0
 RESULT_CAP = 8 * 1024 * 1024

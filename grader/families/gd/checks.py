@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from grader.artifacts import CheckContext, Outcome
+from grader.artifacts import Artifacts, Line, LineChart, Outcome
 from grader.families.gd.analysis import (
     DERIVATIVE_TOL,
     Analysis,
@@ -61,19 +60,19 @@ class Task1:
     hand: HandSteps | None  # steps computed by hand in a markdown cell
 
 
-def analysis_of(ctx: CheckContext) -> Analysis:
-    return task_of(ctx).an
+def analysis_of(art: Artifacts) -> Analysis:
+    return task_of(art).an
 
 
-def task_of(ctx: CheckContext) -> Task1:
-    if "gd" not in ctx.memo:
-        unfinished = frozenset(c.number for c in ctx.run_cells if c.status in ("timeout", "died"))
-        an = analyse(ctx.probe, ctx.figures, unfinished, ctx.cells)
-        ctx.memo["gd"] = _sorted(an, library_uses(ctx.cells), ctx)
-    return ctx.memo["gd"]
+def task_of(art: Artifacts) -> Task1:
+    if "gd" not in art.memo:
+        unfinished = frozenset(c.number for c in art.run_cells if c.status in ("timeout", "died"))
+        an = analyse(art.probe, art.figures, unfinished, art.cells)
+        art.memo["gd"] = _sorted(an, library_uses(art.cells), art)
+    return art.memo["gd"]
 
 
-def _sorted(an: Analysis, uses: list[LibraryUse], ctx: CheckContext) -> Task1:
+def _sorted(an: Analysis, uses: list[LibraryUse], art: Artifacts) -> Task1:
     library: list[tuple[Sequence, Fit, LibraryUse]] = []
     own: list[tuple[Sequence, Fit]] = []
     fitted = an.fits_of("gd", "gd_schedule", *MOMENTUM_MODELS)
@@ -108,11 +107,11 @@ def _sorted(an: Analysis, uses: list[LibraryUse], ctx: CheckContext) -> Task1:
     # momentum steps that a Nesterov form explains as well, where the code says Nesterov
     for seq, fit in list(momentum):
         alt = next((a for a in an.alternatives.get(seq.id, ()) if a.model in NESTEROV_MODELS), None)
-        if alt is not None and _claims_nesterov(ctx, seq):
+        if alt is not None and _claims_nesterov(art, seq):
             momentum.remove((seq, fit))
             nesterov.append((seq, alt))
     return Task1(an, uses, gd, wrong, [sf for sf in own if sf[1].model == "gd_schedule"], momentum, nesterov,
-                 library, hand_steps(ctx.cells, an))
+                 library, hand_steps(art.cells, an))
 
 
 def _not_plot(fits: list[tuple[Sequence, Fit]]) -> list[tuple[Sequence, Fit]]:
@@ -138,19 +137,19 @@ def _where(seq: Sequence) -> Message:
     return msg("gd.where.name", name=seq.name)
 
 
-def _evidence(ctx: CheckContext, an: Analysis, seq: Sequence, fit: Fit, check: str) -> Outcome | None:
+def _evidence(art: Artifacts, an: Analysis, seq: Sequence, fit: Fit, check: str) -> Outcome | None:
     """No automatic credit when the recorded steps do not match the notebook: say why, and
     flag the submission for the instructor's review."""
-    problem = evidence_problem(ctx.cells, ctx.run_cells, seq, an.minimised(fit) or fit.func)
+    problem = evidence_problem(art.cells, art.run_cells, seq, an.minimised(fit) or fit.func)
     if problem is None:
         return None
     message = msg("gd.unverified", problem=problem)
-    return Outcome("unverified", message, flags=(Flag("evidence", message.render(ctx.lang), check),))
+    return Outcome("unverified", message, flags=(Flag("evidence", message.render(art.lang), check),))
 
 
 # -- function -------------------------------------------------------------------------------
-def check_function(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    func = analysis_of(ctx).main
+def check_function(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    func = analysis_of(art).main
     if func is None:
         return Outcome("missing", msg("gd.function.missing"))
     if is_simple(func):
@@ -159,8 +158,8 @@ def check_function(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
 
 
 # -- gradient -------------------------------------------------------------------------------
-def check_gradient(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    task = task_of(ctx)
+def check_gradient(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    task = task_of(art)
     an = task.an
     func = an.main
     if func is None:
@@ -177,13 +176,13 @@ def check_gradient(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     if task.wrong:
         followed = task.an.by_id(task.wrong[0][1].func.of)
         if followed is not None:
-            return _wrong(ctx, followed, func)
+            return _wrong(art, followed, func)
     if _steps_on(task, func):
         return Outcome("ok", msg("gd.gradient.ok_steps", func=func.name))
     hinted = [g for g in an.functions if g.id != func.id and g.origin in ("callable", "sympy", "helper")
               and _hinted_derivative(g.name)]
     if hinted:
-        return _wrong(ctx, hinted[0], func)
+        return _wrong(art, hinted[0], func)
     return Outcome("missing", msg("gd.gradient.missing", func=func.name))
 
 
@@ -200,7 +199,7 @@ def _matches_derivative(g: Func, func: Func) -> bool:
     return bool(np.all(np.abs(gv[ok] - func.dy[ok]) <= slack))
 
 
-def _wrong(ctx: CheckContext, g: Func, func: Func) -> Outcome:
+def _wrong(art: Artifacts, g: Func, func: Func) -> Outcome:
     err, where = derivative_error(g, func)
     got = float(g.f(where)) if np.isfinite(where) else float("nan")
     expected = float(func.grad(where)) if np.isfinite(where) else float("nan")
@@ -215,10 +214,8 @@ def _steps_on(task: Task1, func: Func) -> bool:
 
 
 # -- steps ----------------------------------------------------------------------------------
-def _reference_figure(ctx: CheckContext, seq: Sequence, fit: Fit, name: str) -> tuple[str, ...]:
-    """The student's steps beside the reference replay on the student's own function (SVG)."""
-    from grader.report.svgplot import Series, line_chart
-
+def _reference_figure(art: Artifacts, seq: Sequence, fit: Fit, name: str) -> LineChart:
+    """The student's steps beside the reference replay on the student's own function."""
     func = fit.func
     x = np.asarray(seq.values, dtype=float)
     if fit.model == "gd":
@@ -232,30 +229,32 @@ def _reference_figure(ctx: CheckContext, seq: Sequence, fit: Fit, name: str) -> 
     lo, hi = (float(both.min()), float(both.max())) if both.size else (float(func.x[0]), float(func.x[-1]))
     pad = 0.2 * (hi - lo or 1.0)
     grid = np.linspace(max(lo - pad, func.x[0]), min(hi + pad, func.x[-1]), 400)
-    svg = line_chart([
-        Series(grid, func.f(grid), func.name, "#4d4d4d"),
-        Series(ref_arr, func.f(ref_arr), tr(ctx.lang, "gd.figure.reference"), "#2ca02c", "dashed", "x"),
-        Series(x, func.f(x), tr(ctx.lang, "gd.figure.student"), "#d62728", None, "o"),
-    ], tr(ctx.lang, "gd.figure.title") + f" ({fit.model})")
-    out = Path(ctx.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / name).write_text(svg, encoding="utf-8")
-    return (name,)
+    return LineChart(name, (
+        _line(grid, func.f(grid), func.name, "#4d4d4d"),
+        _line(ref_arr, func.f(ref_arr), tr(art.lang, "gd.figure.reference"), "#2ca02c", "dashed", "x"),
+        _line(x, func.f(x), tr(art.lang, "gd.figure.student"), "#d62728", None, "o"),
+    ), tr(art.lang, "gd.figure.title") + f" ({fit.model})")
 
 
-def check_steps(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    task = task_of(ctx)
+def _line(x: np.ndarray, y: Any, label: str, color: str, line: str | None = "solid",
+          marker: str | None = None) -> Line:
+    return Line(tuple(np.asarray(x, dtype=float).tolist()), tuple(np.asarray(y, dtype=float).tolist()),
+                label, color, line, marker)
+
+
+def check_steps(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    task = task_of(art)
     an = task.an
     min_steps = int(params.get("min_steps", 3))
     if task.gd:
         seq, fit = task.gd[0]
         metrics = {"steps": float(fit.steps), "lr": fit.lr}
-        problem = _evidence(ctx, an, seq, fit, "steps")
+        problem = _evidence(art, an, seq, fit, "steps")
         if problem is not None:
             return problem
         if fit.steps < min_steps:
             return Outcome("too_few", msg("gd.steps.too_few", steps=fit.steps, min_steps=min_steps), metrics)
-        figs = _reference_figure(ctx, seq, fit, "steps_gd.svg")
+        figs = (_reference_figure(art, seq, fit, "steps_gd.svg"),)
         if fit.func.origin == "antiderivative":  # no function of theirs to check the derivative against
             return Outcome("ok", msg("gd.steps.ok_derivative", steps=fit.steps, label=_where(seq),
                                     lr=fit.lr, name=fit.func.name), metrics, figs)
@@ -270,13 +269,13 @@ def check_steps(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
         return Outcome("variable_lr", msg("gd.steps.variable_lr", steps=fit.steps, label=_where(seq),
                                          lr=fit.lr), {"steps": float(fit.steps), "lr": fit.lr})
     if task.hand is not None:
-        return _hand_outcome(ctx, task.hand, min_steps)
+        return _hand_outcome(art, task.hand, min_steps)
     if task.momentum or task.nesterov:
         seq, fit = max(task.momentum + task.nesterov, key=lambda sf: sf[1].steps)
         method = msg("gd.method.nesterov" if fit.model in NESTEROV_MODELS else "gd.method.momentum")
         return Outcome("momentum_only", msg("gd.steps.momentum_only", method=method, label=_where(seq)),
                        {"steps": float(fit.steps)})
-    use = _library_use(ctx, task)
+    use = _library_use(art, task)
     if use is not None:
         return Outcome("library", msg("gd.steps.library", optimizer=use.label, cell=use.cell))
     single = _single_step(an)
@@ -288,10 +287,10 @@ def check_steps(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     return Outcome("missing", msg("gd.steps.missing", min_steps=min_steps))
 
 
-def _library_use(ctx: CheckContext, task: Task1) -> LibraryUse | None:
+def _library_use(art: Artifacts, task: Task1) -> LibraryUse | None:
     """The library optimiser that did the work: one whose steps were recorded, else one created
     in a cell that ran."""
-    return _library_with(ctx, task, lambda u: True, ("gd", "gd_schedule", *MOMENTUM_MODELS))
+    return _library_with(art, task, lambda u: True, ("gd", "gd_schedule", *MOMENTUM_MODELS))
 
 
 def _single_step(an: Analysis) -> float | None:
@@ -312,7 +311,7 @@ def _single_step(an: Analysis) -> float | None:
     return None
 
 
-def _hand_outcome(ctx: CheckContext, hand: HandSteps, min_steps: int) -> Outcome:
+def _hand_outcome(art: Artifacts, hand: HandSteps, min_steps: int) -> Outcome:
     metrics = {"steps": float(hand.correct), "lr": hand.lr}
     slips = joined([msg("gd.steps.hand_slip", k=k, got=got, expected=exp) for k, got, exp in hand.slips], "; ")
     if hand.correct < min_steps:
@@ -328,8 +327,8 @@ def _diverges(seq: Sequence, fit: Fit) -> bool:
 
 
 # -- plot -----------------------------------------------------------------------------------
-def check_plot(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    task = task_of(ctx)
+def check_plot(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    task = task_of(art)
     an = task.an
     func = an.main
     min_points = int(params.get("min_points", 3))
@@ -474,10 +473,10 @@ def _same_values(a: Func, b: Func) -> bool:
     return bool(ok.any() and np.max(np.abs(y[ok] - b.y[ok])) <= 1e-9 * (1 + float(np.ptp(b.y))))
 
 
-def check_stop_rule(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    task = task_of(ctx)
+def check_stop_rule(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    task = task_of(art)
     an = task.an
-    rules = loop_rules(ctx.cells, _roles(task))
+    rules = loop_rules(art.cells, _roles(task))
     order = {"delta_f": 0, "delta_x": 1, "grad_norm": 2, "unknown": 3, "fixed_steps": 4}
     # the descent whose loop is judged: plain GD, else the momentum method the student wrote,
     # else a library optimiser's loop
@@ -567,54 +566,54 @@ def _near_minimum(func: Func, values: tuple[float, ...]) -> bool:
 
 
 # -- momentum and Nesterov ------------------------------------------------------------------
-def check_momentum(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    task = task_of(ctx)
+def check_momentum(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    task = task_of(art)
     if task.momentum:
         seq, fit = task.momentum[0]
-        problem = _evidence(ctx, task.an, seq, fit, "momentum")
+        problem = _evidence(art, task.an, seq, fit, "momentum")
         if problem is not None:
             return problem
-        figs = _reference_figure(ctx, seq, fit, "steps_momentum.svg")
+        figs = (_reference_figure(art, seq, fit, "steps_momentum.svg"),)
         return Outcome("ok", msg("gd.momentum.ok", label=_where(seq), lr=fit.lr, beta=fit.beta,
                                 steps=fit.steps), {"lr": fit.lr, "beta": fit.beta, "steps": float(fit.steps)},
                        figs)
-    use = _library_with(ctx, task, lambda u: u.momentum > 0 or u.nesterov, MOMENTUM_MODELS)
+    use = _library_with(art, task, lambda u: u.momentum > 0 or u.nesterov, MOMENTUM_MODELS)
     if use is not None:
         return Outcome("library", msg("gd.momentum.library", optimizer=use.label, cell=use.cell))
     return Outcome("missing", msg("gd.momentum.missing"))
 
 
-def _library_with(ctx: CheckContext, task: Task1, wanted: Any, models: tuple[str, ...]) -> LibraryUse | None:
+def _library_with(art: Artifacts, task: Task1, wanted: Any, models: tuple[str, ...]) -> LibraryUse | None:
     """A library optimiser with the setting asked for, seen at work (its steps fit one of
     `models`) or created in a cell that ran."""
     for _, fit, use in task.library:
         if fit.model in models and wanted(use):
             return use
-    ran = {c.number for c in ctx.run_cells if c.status in ("ok", "error")}
-    return next((u for u in task.uses if wanted(u) and (not ctx.run_cells or u.cell in ran)), None)
+    ran = {c.number for c in art.run_cells if c.status in ("ok", "error")}
+    return next((u for u in task.uses if wanted(u) and (not art.run_cells or u.cell in ran)), None)
 
 
-def check_nesterov(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    task = task_of(ctx)
+def check_nesterov(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    task = task_of(art)
     if task.nesterov:
         seq, fit = task.nesterov[0]
-        problem = _evidence(ctx, task.an, seq, fit, "nesterov")
+        problem = _evidence(art, task.an, seq, fit, "nesterov")
         if problem is not None:
             return problem
         beta: str | float = "(k-1)/(k+2)" if fit.model == "nesterov_schedule" else fit.beta  # a number: 0,9 in Russian
-        figs = _reference_figure(ctx, seq, fit, "steps_nesterov.svg") if fit.model == "nesterov" else ()
+        figs = (_reference_figure(art, seq, fit, "steps_nesterov.svg"),) if fit.model == "nesterov" else ()
         return Outcome("ok", msg("gd.nesterov.ok", label=_where(seq), lr=fit.lr, beta=beta,
                                 steps=fit.steps), {"lr": fit.lr, "steps": float(fit.steps)}, figs)
-    use = _library_with(ctx, task, lambda u: u.nesterov, NESTEROV_MODELS)
+    use = _library_with(art, task, lambda u: u.nesterov, NESTEROV_MODELS)
     if use is not None:
         return Outcome("library", msg("gd.nesterov.library", optimizer=use.label, cell=use.cell))
     for seq, fit in task.momentum:
-        if _claims_nesterov(ctx, seq):
+        if _claims_nesterov(art, seq):
             return Outcome("current_point", msg("gd.nesterov.current_point", label=_where(seq)))
     return Outcome("missing", msg("gd.nesterov.missing"))
 
 
-def _claims_nesterov(ctx: CheckContext, seq: Sequence) -> bool:
+def _claims_nesterov(art: Artifacts, seq: Sequence) -> bool:
     """Names and nearby text as hints: the sequence's function, variable, cell or heading."""
     if NESTEROV_WORDS.search(f"{seq.name} {seq.scope or ''}"):
         return True
@@ -622,12 +621,12 @@ def _claims_nesterov(ctx: CheckContext, seq: Sequence) -> bool:
         return False  # inside a function: its name is the claim
     if seq.cell is None:
         return False
-    code = [c for c in ctx.cells if c.kind == "code" and c.number == seq.cell]
+    code = [c for c in art.cells if c.kind == "code" and c.number == seq.cell]
     if code and NESTEROV_WORDS.search(code[0].source):
         return True
     # the markdown cell right before that code cell
     previous = None
-    for cell in ctx.cells:
+    for cell in art.cells:
         if cell.kind == "code" and cell.number == seq.cell:
             break
         if cell.kind == "markdown":

@@ -20,7 +20,7 @@ from grader.i18n import Message, msg
 from grader.families.gd.analysis import Sequence
 from grader.families.gd.fit import Func
 from grader.families.gd.stoprule import parsed_cells
-from grader.run.runner import CellRecord
+from grader.artifacts import CellRecord
 from grader_inside.notebook import Cell, neutralise_colab
 
 OPTIMIZER_CLASSES = {

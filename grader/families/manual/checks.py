@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from grader.artifacts import CheckContext, Outcome
+from grader.artifacts import Artifacts, Outcome
 from grader.families.notebook.answers import normalise, validate_params, words
 from grader.i18n import joined, msg
 from grader.artifacts import MANUAL_KEY
@@ -20,11 +20,11 @@ from grader_inside.notebook import Cell
 MAX_POINTERS = 5
 
 
-def check_manual(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+def check_manual(art: Artifacts, params: dict[str, Any]) -> Outcome:
     spec = validate_params(ManualParams, params, "manual")
     if not spec.look_for:
         return Outcome(MANUAL_KEY, msg("manual.awaiting"))
-    hits = topic_cells(ctx.cells, spec.look_for)
+    hits = topic_cells(art.cells, spec.look_for)
     if not hits:
         return Outcome(MANUAL_KEY, msg("manual.nothing_found", words=", ".join(spec.look_for)))
     cells = joined([msg("manual.pointer_cell", cell=n, words=w) for n, w in hits[:MAX_POINTERS]])

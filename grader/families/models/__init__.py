@@ -13,6 +13,11 @@ from grader.families.models.params import AccuracyParams, BeatsExampleParams, Co
 from grader.rubric.params import NoParams
 
 
+MODELS_FOLDER = "run/models"  # where the models probe leaves models.json and the predictions (.npy)
+MODELS_JSON = f"{MODELS_FOLDER}/models.json"
+MISSING_WEIGHTS = "weights_missing.txt"  # in the run's outbox: written by the weights shim (grader_offline/weights.py)
+
+
 def _kind(check: str, params: type, *outcomes: str) -> CheckKind:
     return CheckKind(f"checks:{check}", params, frozenset(outcomes), run_evidence=True)
 
@@ -33,6 +38,7 @@ FAMILY = Family(
                                   "missing"),
     },
     sections=("data", "evaluation"),
+    records=(MODELS_JSON, f"{MODELS_FOLDER}/*.npy"),
     options=(
         Option("data", "--data", "named_folders", metavar="NAME=FOLDER",
                help="Dataset for the runs, e.g. mnist=<folder> with the four MNIST IDX files (plain or .gz) "

@@ -1,14 +1,18 @@
-"""What the models probe left in the outbox, read back as plain data (nothing is unpickled)."""
+"""What the models probe left in the outbox (models.json and the predictions' .npy files, among
+the run's records), read back as plain data (nothing is unpickled)."""
 from __future__ import annotations
 
-import json
+import io
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from grader.artifacts import Records
+from grader.families.models import MODELS_FOLDER
 
 logger = logging.getLogger(__name__)
 
@@ -73,13 +77,15 @@ def _clean(text: Any) -> str | None:
     return ANSI.sub("", str(text)) if text else None
 
 
-def _predictions(folder: Path, name: Any, n_hidden: int) -> tuple[np.ndarray | None, str | None]:
+def _predictions(folder: Mapping[str, bytes], name: Any, n_hidden: int) -> tuple[np.ndarray | None, str | None]:
     if not isinstance(name, str) or "/" in name or not name.endswith(".npy"):
         return None, None
-    path = folder / name
+    raw = folder.get(name)
+    if raw is None:
+        return None, f"unreadable predictions (no file {name})"
     try:
-        arr = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+        arr = np.load(io.BytesIO(raw), allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
         return None, f"unreadable predictions ({exc})"
     if arr.ndim != 1 or len(arr) != n_hidden or not np.issubdtype(arr.dtype, np.integer):
         return None, f"predictions of shape {arr.shape} and type {arr.dtype}; expected {n_hidden} integers"
@@ -90,7 +96,7 @@ def _floats(values: Any) -> tuple[float, ...]:
     return tuple(float(v) if isinstance(v, (int, float)) else float("nan") for v in values or ())
 
 
-def _retrain_runs(folder: Path, raw: Any, n_hidden: int) -> tuple[RetrainRun, ...]:
+def _retrain_runs(folder: Mapping[str, bytes], raw: Any, n_hidden: int) -> tuple[RetrainRun, ...]:
     runs = []
     for run in (raw or {}).get("runs", []) if isinstance(raw, dict) else []:
         preds, _ = _predictions(folder, run.get("predictions") if isinstance(run, dict) else None, n_hidden)
@@ -106,25 +112,28 @@ def _retrain_runs(folder: Path, raw: Any, n_hidden: int) -> tuple[RetrainRun, ..
     return tuple(runs)
 
 
-def read_probe_report(outbox: Path) -> ProbeReport:
-    """The models probe's report from a run's outbox; an empty report when there is none."""
-    folder = outbox / "models"
-    path = folder / "models.json"
-    if not path.is_file() or path.stat().st_size > MAX_JSON_BYTES:
+def probe_report(records: Records, folder: str = MODELS_FOLDER) -> ProbeReport:
+    """The models probe's report among a run's records (models.json and the files beside it in
+    `folder`); an empty report when there is none."""
+    raw = records.data(f"{folder}/models.json")
+    if raw is None or len(raw) > MAX_JSON_BYTES:
         return ProbeReport((), ran=False)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        logger.warning("unreadable models.json in %s", outbox)
+        data = records.json(f"{folder}/models.json")
+    except ValueError:
+        logger.warning("unreadable models.json in %s", folder)
         return ProbeReport((), ran=False, error="unreadable models.json")
+    if not isinstance(data, dict):
+        return ProbeReport((), ran=False, error="unreadable models.json")
+    files = records.under(folder)
     n_hidden = int(data.get("hidden_images") or 0)
-    records = []
+    models = []
     for raw in data.get("models", []):
         if not isinstance(raw, dict):
             continue
-        preds, pred_error = _predictions(folder, raw.get("predictions"), n_hidden)
+        preds, pred_error = _predictions(files, raw.get("predictions"), n_hidden)
         tried = {str(k): float(v) for k, v in (raw.get("tried") or {}).items() if isinstance(v, (int, float))}
-        records.append(ModelRecord(
+        models.append(ModelRecord(
             name=str(raw.get("name", "?")), framework=str(raw.get("framework", "?")),
             cls=str(raw.get("class", "?")), params=int(raw.get("params") or 0),
             trainable_params=int(raw.get("trainable_params") or 0),
@@ -137,11 +146,11 @@ def read_probe_report(outbox: Path) -> ProbeReport:
             inference_s=float(raw["inference_s"]) if isinstance(raw.get("inference_s"), (int, float)) else None,
             batch_size=int(raw["batch_size"]) if isinstance(raw.get("batch_size"), int) else None,
             error=_clean(raw.get("error")) or pred_error,
-            retrain=_retrain_runs(folder, raw.get("retrain"), n_hidden),
+            retrain=_retrain_runs(files, raw.get("retrain"), n_hidden),
             retrain_error=_clean(raw.get("retrain_error")),
             limit=_limit(raw),
         ))
-    return ProbeReport(tuple(records), device=str(data.get("device", "cpu")), hidden_images=n_hidden,
+    return ProbeReport(tuple(models), device=str(data.get("device", "cpu")), hidden_images=n_hidden,
                        skipped=int(data.get("skipped") or 0), error=_clean(data.get("error")))
 
 

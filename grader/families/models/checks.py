@@ -13,14 +13,14 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from grader.artifacts import CheckContext, Outcome
+from grader.artifacts import Artifacts, Figure, Outcome
 from grader.artifacts import MANUAL_KEY
 from grader.errors import GraderError, RubricError
 from grader.i18n import Message, Text, joined, msg, tr
-from grader.families.models.artifacts import ModelRecord, ProbeReport, read_probe_report
+from grader.families.models.artifacts import ModelRecord, ProbeReport, probe_report
 from grader.families.models.baseline import BaselineModel
 from grader.families.models.evaluate import ModelScore, score_predictions
-from grader.families.models.figures import save_confusion, save_learning_curves
+from grader.families.models.figures import confusion, retrain_curves
 from grader.families.models.setup import ModelsSetup
 from grader.results import Flag
 
@@ -44,12 +44,12 @@ class Evaluation:
     setup: ModelsSetup
 
 
-def evaluation_of(ctx: CheckContext) -> Evaluation:
-    if "models" not in ctx.memo:
-        setup = ctx.data
+def evaluation_of(art: Artifacts) -> Evaluation:
+    if "models" not in art.memo:
+        setup = art.setup
         if not isinstance(setup, ModelsSetup) or not setup.evaluate:
-            raise GraderError(tr(ctx.lang, "models.not_configured"))
-        report = read_probe_report(ctx.out_dir / "run")
+            raise GraderError(tr(art.lang, "models.not_configured"))
+        report = probe_report(art.records)
         labels = setup.hidden_labels()
         scored = []
         for rec in report.models:
@@ -57,8 +57,8 @@ def evaluation_of(ctx: CheckContext) -> Evaluation:
             if rec.predictions is not None and len(rec.predictions) == len(labels):
                 score = score_predictions(rec.predictions, labels, rec.inference_s, n_classes=setup.n_classes)
             scored.append(Scored(rec, score))
-        ctx.memo["models"] = Evaluation(report, tuple(scored), setup)
-    return ctx.memo["models"]
+        art.memo["models"] = Evaluation(report, tuple(scored), setup)
+    return art.memo["models"]
 
 
 def _framework_ok(rec: ModelRecord, framework: str) -> bool:
@@ -101,8 +101,8 @@ def _metrics(s: Scored, example: BaselineModel | None = None, per_class: bool = 
     return out
 
 
-def _missing(ctx: CheckContext, ev: Evaluation, framework: str) -> Outcome:
-    fw = _framework_name(ctx.lang, framework)
+def _missing(art: Artifacts, ev: Evaluation, framework: str) -> Outcome:
+    fw = _framework_name(art.lang, framework)
     if not ev.report.ran:
         return Outcome("missing", msg("models.probe_missing", framework=fw))
     broken = [s.record for s in ev.scored if _framework_ok(s.record, framework) and s.score is None]
@@ -113,7 +113,7 @@ def _missing(ctx: CheckContext, ev: Evaluation, framework: str) -> Outcome:
     return Outcome("missing", msg("models.none_found", framework=fw))
 
 
-def _constant(ctx: CheckContext, s: Scored, example: BaselineModel | None = None) -> Outcome | None:
+def _constant(art: Artifacts, s: Scored, example: BaselineModel | None = None) -> Outcome | None:
     score = s.score
     if score is None or not score.constant:
         return None
@@ -131,41 +131,36 @@ def _example(ev: Evaluation, which: str) -> BaselineModel | None:
     return base.models.get(which)
 
 
-def _figure(ctx: CheckContext, s: Scored) -> tuple[str, ...]:
+def _figure(s: Scored) -> tuple[Figure, ...]:
     if s.score is None:
         return ()
-    title = f"{s.record.name}: {s.score.accuracy * 100:.1f}%"
-    try:
-        return (save_confusion(s.score, s.record.name, title, ctx.out_dir),)
-    except Exception:  # a missing picture never costs points
-        logger.exception("confusion matrix for %s failed", s.record.name)
-        return ()
+    return (confusion(s.score, s.record.name, f"{s.record.name}: {s.score.accuracy * 100:.1f}%"),)
 
 
 def _candidates(ev: Evaluation, framework: str) -> list[Scored]:
     return [s for s in ev.scored if _framework_ok(s.record, framework)]
 
 
-def _best_scored(ctx: CheckContext, params: dict[str, Any]) -> Scored | Outcome:
+def _best_scored(art: Artifacts, params: dict[str, Any]) -> Scored | Outcome:
     """The framework's most accurate evaluated model, or the "missing" outcome saying why none."""
-    ev = evaluation_of(ctx)
+    ev = evaluation_of(art)
     framework = str(params.get("framework", "any"))
     waited = [s.record for s in ev.scored if s.record.limit == "wall"]
     if waited:  # what was evaluated depended on the machine's load: the instructor decides
         return Outcome(MANUAL_KEY, msg("models.backstop", models=", ".join(label(r) for r in waited)))
     best = _best(_candidates(ev, framework))
     if best is None or best.score is None:
-        return _missing(ctx, ev, framework)
+        return _missing(art, ev, framework)
     return best
 
 
 # -- inventory ------------------------------------------------------------------------------
-def check_inventory(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+def check_inventory(art: Artifacts, params: dict[str, Any]) -> Outcome:
     """Which models the notebook left behind: PyTorch and Keras both, one of them, or none."""
-    ev = evaluation_of(ctx)
+    ev = evaluation_of(art)
     if not ev.scored:
-        return _missing(ctx, ev, "any")
-    lines = [_inventory_line(ctx.lang, s) for s in ev.scored]
+        return _missing(art, ev, "any")
+    lines = [_inventory_line(art.lang, s) for s in ev.scored]
     frameworks = {s.record.framework for s in ev.scored}
     key = "both" if {"torch", "keras"} <= frameworks else f"{next(iter(frameworks))}_only"
     best = _best(list(ev.scored))
@@ -190,15 +185,15 @@ def _inventory_line(lang: str, s: Scored) -> Message:
 
 
 # -- accuracy -------------------------------------------------------------------------------
-def check_accuracy(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+def check_accuracy(art: Artifacts, params: dict[str, Any]) -> Outcome:
     """The framework's best model on the hidden split, against the example's accuracy."""
-    best = _best_scored(ctx, params)
+    best = _best_scored(art, params)
     if isinstance(best, Outcome):
         return best
     assert best.score is not None
-    example = _example(evaluation_of(ctx), str(params.get("example", "cnn")))
-    figures = _figure(ctx, best)
-    constant = _constant(ctx, best, example)
+    example = _example(evaluation_of(art), str(params.get("example", "cnn")))
+    figures = _figure(best)
+    constant = _constant(art, best, example)
     if constant is not None:
         return Outcome(constant.key, constant.message, constant.metrics, figures)
     acc = best.score.accuracy
@@ -212,10 +207,10 @@ def check_accuracy(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
                  good=good * 100, floor=floor * 100, reference=ref, shape=best.record.shape,
                  scale=best.record.scale)
     return Outcome(key, message, _metrics(best, example, per_class=True), figures,
-                   _implausible(ctx, best, params.get("ceiling")))
+                   _implausible(art, best, params.get("ceiling")))
 
 
-def _implausible(ctx: CheckContext, s: Scored, ceiling: Any) -> tuple[Flag, ...]:
+def _implausible(art: Artifacts, s: Scored, ceiling: Any) -> tuple[Flag, ...]:
     """A flag for the instructor when the hidden accuracy is above what a model trained on this
     data plausibly reaches (the rubric's `ceiling`, 0..1): the points stand until someone looks;
     `--retrain` (the architecture trained afresh by the grader) settles it."""
@@ -225,23 +220,23 @@ def _implausible(ctx: CheckContext, s: Scored, ceiling: Any) -> tuple[Flag, ...]
         raise RubricError(f"models.accuracy: ceiling must be a share of the hidden split in (0, 1]; got {ceiling!r}")
     if s.score.accuracy <= float(ceiling):
         return ()
-    return (Flag("implausible", tr(ctx.lang, "models.implausible", model=label(s.record),
+    return (Flag("implausible", tr(art.lang, "models.implausible", model=label(s.record),
                                    accuracy=s.score.accuracy * 100, ceiling=float(ceiling) * 100,
                                    n=s.score.n)),)
 
 
 # -- beats the example ----------------------------------------------------------------------
-def check_beats_example(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+def check_beats_example(art: Artifacts, params: dict[str, Any]) -> Outcome:
     """Better than the course example on the hidden split, by more than the seeds' spread."""
-    best = _best_scored(ctx, params)
+    best = _best_scored(art, params)
     if isinstance(best, Outcome):
         return best
     assert best.score is not None
     which = str(params.get("example", "best"))
-    example = _example(evaluation_of(ctx), which)
+    example = _example(evaluation_of(art), which)
     if example is None:
-        raise GraderError(tr(ctx.lang, "models.no_baseline", example=which))
-    constant = _constant(ctx, best, example)
+        raise GraderError(tr(art.lang, "models.no_baseline", example=which))
+    constant = _constant(art, best, example)
     if constant is not None:
         return constant
     acc = best.score.accuracy
@@ -255,13 +250,13 @@ def check_beats_example(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
 
 
 # -- convolutional --------------------------------------------------------------------------
-def check_convolutional(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+def check_convolutional(art: Artifacts, params: dict[str, Any]) -> Outcome:
     """A trained convolutional network in this framework; an MLP sold as a CNN gets no credit."""
-    ev = evaluation_of(ctx)
+    ev = evaluation_of(art)
     framework = str(params.get("framework", "any"))
     items = _candidates(ev, framework)
     if not items:
-        return _missing(ctx, ev, framework)
+        return _missing(art, ev, framework)
     conv = [s for s in items if s.record.convolutional]
     if not conv:
         named = [s for s in items if CNN_WORDS.search(s.record.name) or CNN_WORDS.search(s.record.cls)]
@@ -285,10 +280,10 @@ def check_convolutional(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
 
 
 # -- equal-budget retraining ----------------------------------------------------------------
-def check_retrained(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+def check_retrained(art: Artifacts, params: dict[str, Any]) -> Outcome:
     """The student's PyTorch architecture, re-initialised and trained with the example's budget
     over k seeds, against the example: "beats" only when the gap exceeds the seeds' spread."""
-    ev = evaluation_of(ctx)
+    ev = evaluation_of(art)
     if ev.setup.retrain is None:
         return Outcome("not_run", msg("models.retrain.not_run"))
     labels = ev.setup.hidden_labels()
@@ -299,22 +294,18 @@ def check_retrained(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
         if failed:
             return Outcome("failed", msg("models.retrain.failed", model=label(failed[0]),
                                         detail=failed[0].retrain_error))
-        return _missing(ctx, ev, "torch")
+        return _missing(art, ev, "torch")
     rec, accs = max(done, key=lambda d: statistics.fmean(d[1]))
     example = _example(ev, str(params.get("example", "best")))
     if example is None:
-        raise GraderError(tr(ctx.lang, "models.no_baseline", example=params.get("example", "best")))
+        raise GraderError(tr(art.lang, "models.no_baseline", example=params.get("example", "best")))
     mean = statistics.fmean(accs)
     spread = statistics.stdev(accs) if len(accs) > 1 else 0.0
     margin = max(spread, example.spread, float(params.get("margin", 0.0)))
     gap = mean - example.mean
     key = "beats" if gap > margin else ("tie" if gap >= -margin else "below")
     overfit = sum(len(r.overfit_epochs) for r in rec.retrain)
-    figures: tuple[str, ...] = ()
-    try:
-        figures = (save_learning_curves(rec.retrain, rec.name, ctx.out_dir),)
-    except Exception:
-        logger.exception("learning curves for %s failed", rec.name)
+    figures = (retrain_curves(rec.retrain, rec.name),)
     message: Text = msg(f"models.retrain.{key}", model=label(rec), seeds=len(accs), accuracy=mean * 100,
                  spread=spread * 100, example=example.mean * 100, example_name=example.name.upper(),
                  gap=gap * 100, margin=margin * 100)

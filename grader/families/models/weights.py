@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.families.models import MISSING_WEIGHTS
 from grader.sandbox import Mount
 
 WEIGHT_SUFFIXES = (".pth", ".pt", ".pth.tar", ".ckpt", ".bin", ".h5", ".keras", ".safetensors")
-MISSING_FILE = "weights_missing.txt"  # written by the weights shim (grader_offline/weights.py)
+MISSING_FILE = MISSING_WEIGHTS
 USED_FILE = "weights_used.txt"
 MAX_LINES = 50
 
@@ -85,18 +86,26 @@ def prepare_weights(source: Path | None, cache_dir: Path) -> WeightsFolder:
     return WeightsFolder(source, torch_home, keras_home, files)
 
 
-def _lines(path: Path) -> list[str]:
+def _text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return []
+        return ""
+
+
+def _lines(text: str) -> list[str]:
     return [ln.strip() for ln in text.splitlines()[:MAX_LINES] if ln.strip()]
 
 
 def missing_weights(outbox: Path) -> tuple[str, ...]:
     """Weight files the student's code asked for that the grader does not have (file names only)."""
+    return missing_in(_text(outbox / MISSING_FILE))
+
+
+def missing_in(text: str) -> tuple[str, ...]:
+    """The weight files named in the weights shim's record (`text`: that file's content)."""
     names = []
-    for line in _lines(outbox / MISSING_FILE):
+    for line in _lines(text):
         name = line.split("\t", 1)[0]
         if re.fullmatch(r"[\w.+-]{1,200}", name) and name not in names:
             names.append(name)
@@ -104,7 +113,7 @@ def missing_weights(outbox: Path) -> tuple[str, ...]:
 
 
 def used_weights(outbox: Path) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(Path(line).name for line in _lines(outbox / USED_FILE)))
+    return tuple(dict.fromkeys(Path(line).name for line in _lines(_text(outbox / USED_FILE))))
 
 
 _NOT_FOUND = re.compile(r"(?:No such file or directory|Couldn't find any class folder in|"

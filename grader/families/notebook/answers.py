@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from grader.artifacts import CheckContext, Outcome
+from grader.artifacts import Artifacts, Outcome
 from grader.families.notebook.params import AnswersParams, QuestionSpec
 from grader.errors import RubricError
 from grader.i18n import joined, msg
@@ -244,10 +244,10 @@ def find_answers(cells: list[Any], spec: AnswersParams) -> list[Answer]:
     return found
 
 
-def check_answers(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+def check_answers(art: Artifacts, params: dict[str, Any]) -> Outcome:
     spec = validate_params(AnswersParams, params, "notebook.answers")
-    lang = ctx.lang
-    answers = find_answers(ctx.cells, spec)
+    lang = art.lang
+    answers = find_answers(art.cells, spec)
     ok = [a for a in answers if a.new_words >= (a.question.min_words or spec.min_words)]
     total = len(answers)
     metrics = {"answered": float(len(ok)), "questions": float(total)}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from grader.artifacts import CheckContext, Outcome
+from grader.artifacts import Artifacts, Outcome
 from grader.families.notebook.source import (
     Aliases,
     Classifier,
@@ -56,21 +56,21 @@ class NotebookCode:
         return Flow(self.parsed, self.aliases, classify, self.run).analyse()
 
 
-def notebook_code(ctx: CheckContext) -> NotebookCode:
-    if "notebook" not in ctx.memo:
-        parsed = parse_cells(ctx.cells)
-        probe = ctx.probe.get("notebook") if isinstance(ctx.probe.get("notebook"), dict) else {}
-        ctx.memo["notebook"] = NotebookCode(
-            parsed, Aliases.of(parsed), RunInfo.of(ctx.run_cells),
-            {r.number: r.traceback or "" for r in ctx.run_cells if r.status == "error"}, probe or {})
-    return ctx.memo["notebook"]
+def notebook_code(art: Artifacts) -> NotebookCode:
+    if "notebook" not in art.memo:
+        parsed = parse_cells(art.cells)
+        probe = art.probe.get("notebook") if isinstance(art.probe.get("notebook"), dict) else {}
+        art.memo["notebook"] = NotebookCode(
+            parsed, Aliases.of(parsed), RunInfo.of(art.run_cells),
+            {r.number: r.traceback or "" for r in art.run_cells if r.status == "error"}, probe or {})
+    return art.memo["notebook"]
 
 
-def _flow(ctx: CheckContext, name: str, classify: Classifier) -> Flow:
+def _flow(art: Artifacts, name: str, classify: Classifier) -> Flow:
     key = f"notebook.flow.{name}"
-    if key not in ctx.memo:
-        ctx.memo[key] = notebook_code(ctx).flow(classify)
-    return ctx.memo[key]
+    if key not in art.memo:
+        art.memo[key] = notebook_code(art).flow(classify)
+    return art.memo[key]
 
 
 def _names(sources: Iterable[Source]) -> str:
@@ -141,10 +141,10 @@ def _probe_augmented_loaders(code: NotebookCode) -> list[str]:
     return out
 
 
-def check_augmentation(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    code = notebook_code(ctx)
-    flow = _flow(ctx, "augment", augment_kind)
-    lang = ctx.lang
+def check_augmentation(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    code = notebook_code(art)
+    flow = _flow(art, "augment", augment_kind)
+    lang = art.lang
     if not flow.sources:
         return Outcome("missing", msg("notebook.augmentation.missing"))
     names = _names(flow.sources)
@@ -232,10 +232,10 @@ def _is_false(expr: ast.expr | None) -> bool:
     return isinstance(expr, ast.Constant) and expr.value in (False, 0, None)
 
 
-def check_pretrained(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    code = notebook_code(ctx)
-    flow = _flow(ctx, "pretrained", pretrained_kind)
-    lang = ctx.lang
+def check_pretrained(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    code = notebook_code(art)
+    flow = _flow(art, "pretrained", pretrained_kind)
+    lang = art.lang
     pre = [s for s in flow.sources if s.kind == "pretrained"]
     if not pre:
         fake = [s for s in flow.sources if s.kind == "not_pretrained"]
@@ -387,10 +387,10 @@ def _plot_series(code: NotebookCode, cell: int) -> set[str]:
     return kinds
 
 
-def _figure_series(ctx: CheckContext, code: NotebookCode) -> list[tuple[str, frozenset[str]]]:
+def _figure_series(art: Artifacts, code: NotebookCode) -> list[tuple[str, frozenset[str]]]:
     """(figure id, series kinds) for every captured figure with at least one curve."""
     out = []
-    for fig in ctx.figures:
+    for fig in art.figures:
         # one point per curve is still a curve: instructors may inject EPOCHS = 1 to save time
         lines = [ln for ax in fig.get("axes", []) for ln in ax.get("lines", []) if ln.get("x")]
         if not lines:
@@ -403,11 +403,11 @@ def _figure_series(ctx: CheckContext, code: NotebookCode) -> list[tuple[str, fro
     return out
 
 
-def check_curves(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    code = notebook_code(ctx)
-    lang = ctx.lang
+def check_curves(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    code = notebook_code(art)
+    lang = art.lang
     logged = _logging_calls(code)
-    figures = _figure_series(ctx, code)
+    figures = _figure_series(art, code)
     done_kinds = frozenset().union(*(lg.kinds for lg in logged if lg.completed), *(k for _, k in figures))
     files = [f["name"] for f in code.probe.get("files", []) or [] if _LOG_FILES.search(str(f.get("path", "")))]
     metrics = {"figures_with_curves": float(len(figures))}
@@ -510,10 +510,10 @@ def _saved_file(code: NotebookCode, paths: list[str]) -> tuple[bool | None, str]
     return False, ""
 
 
-def check_save_load(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    code = notebook_code(ctx)
-    flow = _flow(ctx, "save_load", save_load_kind)
-    lang = ctx.lang
+def check_save_load(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    code = notebook_code(art)
+    flow = _flow(art, "save_load", save_load_kind)
+    lang = art.lang
     saves = [s for s in flow.sources if s.kind == "save"]
     if not saves:
         loads = [s for s in flow.sources if s.kind == "load"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from grader_inside.notebook import Cell, neutralise_colab
-from grader.run.runner import CellRecord
+from grader.artifacts import CellRecord
 
 # Cell magics whose body is ordinary Python run by the kernel; any other `%%magic` body is not.
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug"}

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.artifacts import CheckContext, Outcome
+from grader.artifacts import Artifacts, Outcome
 from grader.families.toy import AnswerParams
 from grader.i18n import msg
 
 
-def check_answer(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+def check_answer(art: Artifacts, params: dict[str, Any]) -> Outcome:
     expected = AnswerParams.model_validate(params).expected
-    found = ctx.probe.get("toy")
+    found = art.probe.get("toy")
     if not isinstance(found, dict) or found.get("found") is not True:
         return Outcome("missing", msg("toy.answer", state="missing", expected=expected, value=0))
     value = found.get("value")

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from grader.artifacts import MANUAL_KEY
 from grader.family import CheckKind, Family
+from grader.families.models import MISSING_WEIGHTS, MODELS_JSON
 from grader.families.notebook import CURVES, PRETRAINED
 from grader.families.transfer.params import TransferLayersParams, TransferLearningParams, TransferRetrainedParams
 from grader.rubric.params import NoParams
+
+
+WEIGHTS_MISSING = f"run/{MISSING_WEIGHTS}"  # the weight files the run asked for and did not get
 
 
 def _kind(check: str, params: type, *outcomes: str) -> CheckKind:
@@ -33,4 +37,5 @@ FAMILY = Family(
                                     "not_run", MANUAL_KEY),
     },
     requires=("models",),
+    records=(MODELS_JSON, WEIGHTS_MISSING),
 )

@@ -23,22 +23,23 @@ Outcome keys (the rubric maps them to shares of the points):
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from grader.families.notebook import checks as notebook
-from grader.artifacts import CheckContext, Outcome
+from grader.artifacts import Artifacts, Outcome
 from grader.artifacts import MANUAL_KEY
 from grader.families.models.checks import Scored, _missing, evaluation_of, label
 from grader.i18n import Message, Text, joined, msg
 from grader.families.models.artifacts import MAX_JSON_BYTES
 from grader.families.models.evaluate import score_predictions
-from grader.families.models.figures import save_learning_curves
-from grader.families.models.weights import missing_weights
-from grader.families.transfer.evidence import Curves, overfitting, save_curves_figure
+from grader.families.models import MODELS_JSON
+from grader.families.models.figures import retrain_curves
+from grader.families.models.weights import missing_in
+from grader.families.transfer import WEIGHTS_MISSING
+from grader.families.transfer.evidence import Curves, curves_figure, overfitting
 
 logger = logging.getLogger(__name__)
 
@@ -111,25 +112,25 @@ class Transfer:
         return self.scored.score.accuracy if self.scored.score is not None else 0.0
 
 
-def probe_records(ctx: CheckContext) -> dict[str, Any]:
+def probe_records(art: Artifacts) -> dict[str, Any]:
     """The raw models.json of the run (for the HW 3 fields the Task 2 reader leaves out)."""
-    if "transfer.raw" not in ctx.memo:
-        path = ctx.out_dir / "run" / "models" / "models.json"
+    if "transfer.raw" not in art.memo:
         data: Any = {}
+        raw = art.records.data(MODELS_JSON)
         try:
-            if path.is_file() and path.stat().st_size <= MAX_JSON_BYTES:
-                data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            logger.warning("unreadable models.json in %s", path.parent)
-        ctx.memo["transfer.raw"] = data if isinstance(data, dict) else {}
-    return ctx.memo["transfer.raw"]
+            if raw is not None and len(raw) <= MAX_JSON_BYTES:
+                data = art.records.json(MODELS_JSON)
+        except ValueError:
+            logger.warning("unreadable models.json")
+        art.memo["transfer.raw"] = data if isinstance(data, dict) else {}
+    return art.memo["transfer.raw"]
 
 
-def transfers(ctx: CheckContext, params: dict[str, Any]) -> list[Transfer]:
+def transfers(art: Artifacts, params: dict[str, Any]) -> list[Transfer]:
     min_z = float(params.get("min_z", DEFAULT_MIN_Z))
-    raw = {str(m.get("name")): m for m in probe_records(ctx).get("models", []) if isinstance(m, dict)}
+    raw = {str(m.get("name")): m for m in probe_records(art).get("models", []) if isinstance(m, dict)}
     out = []
-    for s in evaluation_of(ctx).scored:
+    for s in evaluation_of(art).scored:
         info = raw.get(s.record.name, {}).get("transfer")
         if isinstance(info, dict):
             out.append(Transfer(s, info, min_z))
@@ -180,20 +181,20 @@ def _start_state(lang: str, t: Transfer) -> Message:
 
 
 # -- transfer learning really used ----------------------------------------------------------
-def check_transfer_learning(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    lang = ctx.lang
-    ev = evaluation_of(ctx)
-    best = _pick(transfers(ctx, params))
-    missing = missing_weights(ctx.out_dir / "run")
+def check_transfer_learning(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    lang = art.lang
+    ev = evaluation_of(art)
+    best = _pick(transfers(art, params))
+    missing = missing_in(art.records.text(WEIGHTS_MISSING) or "")
     if missing and (best is None or not best.pretrained):
         return Outcome("weights_missing", msg("hw3.transfer.weights_missing", files=", ".join(missing)))
     if best is None:
         keras = [s for s in ev.scored if s.record.framework == "keras"]
         if keras:
-            code = notebook.check_pretrained(ctx, {})
+            code = notebook.check_pretrained(art, {})
             return Outcome("code_only" if code.key == "ok" else code.key,
                            msg("hw3.transfer.keras", model=label(keras[0].record), verdict=code.message))
-        return _missing(ctx, ev, "torch")
+        return _missing(art, ev, "torch")
     info, model = best.info, label(best.scored.record)
     files = ", ".join(str(f) for f in info.get("files_compared") or []) or "—"
     metrics = _metrics(best)
@@ -224,15 +225,15 @@ def _count(group: dict[str, Any], key: str) -> int:
     return value if isinstance(value, int) and value >= 0 else 0
 
 
-def check_layers(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
+def check_layers(art: Artifacts, params: dict[str, Any]) -> Outcome:
     """What was frozen, read two ways: from the flags (requires_grad=False: no trainable weight
     left in the group) and from the weights themselves (every tensor of the group still equal to
     the pretrained file's: never updated, whatever the flags say, e.g. left out of the optimiser)."""
-    lang = ctx.lang
-    best = _pick(transfers(ctx, params))
+    lang = art.lang
+    best = _pick(transfers(art, params))
     if best is None:
-        keras = _keras_layers(ctx)
-        return keras if keras is not None else _missing(ctx, evaluation_of(ctx), "torch")
+        keras = _keras_layers(art)
+        return keras if keras is not None else _missing(art, evaluation_of(art), "torch")
     groups = [g for g in best.info.get("groups") or [] if isinstance(g, dict)]
     backbone = [g for g in groups if _count(g, "matched") > 0]
     head = [g for g in groups if _count(g, "matched") == 0]
@@ -267,13 +268,13 @@ def check_layers(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     return Outcome(key, joined([message, *how], " "), metrics)
 
 
-def _keras_layers(ctx: CheckContext) -> Outcome | None:
+def _keras_layers(art: Artifacts) -> Outcome | None:
     """A Keras model's layers read from its `trainable` flags: the backbone is the model nested
     as one layer (keras.applications), the rest is the head. Its weights are not compared with
     a file, and the message says so."""
-    records = {str(m.get("name")): m for m in probe_records(ctx).get("models", [])
+    records = {str(m.get("name")): m for m in probe_records(art).get("models", [])
                if isinstance(m, dict) and isinstance(m.get("keras_transfer"), dict)}
-    keras = [s for s in evaluation_of(ctx).scored if s.record.framework == "keras" and s.record.name in records]
+    keras = [s for s in evaluation_of(art).scored if s.record.framework == "keras" and s.record.name in records]
     if not keras:
         return None
     s = max(keras, key=lambda k: k.score.accuracy if k.score is not None else 0.0)
@@ -316,17 +317,17 @@ def _numbers(values: Any) -> tuple[float, ...] | None:
         return None
 
 
-def curves_of(ctx: CheckContext) -> list[Curves]:
+def curves_of(art: Artifacts) -> list[Curves]:
     """Train/validation series: those the probe read from the namespace (Keras History, lists
     named train_losses/val_losses), then pairs of lines in the captured figures."""
     found: list[Curves] = []
-    for h in probe_records(ctx).get("histories") or []:
+    for h in probe_records(art).get("histories") or []:
         if not isinstance(h, dict):
             continue
         train, val = _numbers(h.get("train")), _numbers(h.get("val"))
         if train and val:
             found.append(Curves(str(h.get("source", "?")), str(h.get("metric", "loss")), train, val))
-    for fig in ctx.figures:
+    for fig in art.figures:
         lines = [ln for ax in fig.get("axes", []) for ln in ax.get("lines", []) if isinstance(ln, dict)]
         kinds = {notebook.series_kind(str(ln.get("label", ""))): ln for ln in lines}
         if kinds.get("train") is not None and kinds.get("val") is not None:
@@ -338,20 +339,16 @@ def curves_of(ctx: CheckContext) -> list[Curves]:
     return sorted(found, key=lambda c: c.metric != "loss")
 
 
-def check_overfitting(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    lang = ctx.lang
-    found = curves_of(ctx)
+def check_overfitting(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    lang = art.lang
+    found = curves_of(art)
     if not found:
-        shown = notebook.check_curves(ctx, params)
+        shown = notebook.check_curves(art, params)
         key = "no_numbers" if shown.key == "ok" else shown.key
         return Outcome(key, shown.message if key != "no_numbers" else msg("hw3.overfitting.no_numbers"))
     curves = found[0]
     over = overfitting(curves)
-    figures: tuple[str, ...] = ()
-    try:
-        figures = (save_curves_figure(curves, over, ctx.out_dir),)
-    except Exception:  # a missing picture never costs points
-        logger.exception("learning curves figure failed")
+    figures = (curves_figure(curves, over),)
     metrics = {"epochs": float(over.last_epoch), "best_epoch": float(over.best_epoch),
                "overfit_epochs": float(len(over.epochs)), "worse_than_best": over.worse_by}
     fields = dict(source=curves.source, metric=curves.metric, epochs=over.last_epoch, best=over.best_epoch,
@@ -362,12 +359,12 @@ def check_overfitting(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
 
 
 # -- retrained within the budget ------------------------------------------------------------
-def check_retrained(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
-    lang = ctx.lang
-    ev = evaluation_of(ctx)
+def check_retrained(art: Artifacts, params: dict[str, Any]) -> Outcome:
+    lang = art.lang
+    ev = evaluation_of(art)
     if ev.setup.retrain is None:
         return Outcome("not_run", msg("hw3.retrain.not_run"))
-    raw = {str(m.get("name")): m for m in probe_records(ctx).get("models", []) if isinstance(m, dict)}
+    raw = {str(m.get("name")): m for m in probe_records(art).get("models", []) if isinstance(m, dict)}
     done = [s for s in ev.scored if s.record.retrain]
     if not done:
         failed = [s.record for s in ev.scored if s.record.retrain_error]
@@ -386,11 +383,7 @@ def check_retrained(ctx: CheckContext, params: dict[str, Any]) -> Outcome:
     good = float(params.get("good_accuracy", 0.9))
     floor = float(params.get("min_accuracy", DEFAULT_MIN_ACCURACY))
     key = "good" if acc >= good else ("fair" if acc >= floor else "low")
-    figures: tuple[str, ...] = ()
-    try:
-        figures = (save_learning_curves(rec.retrain, rec.name, ctx.out_dir),)
-    except Exception:
-        logger.exception("retraining curves for %s failed", rec.name)
+    figures = (retrain_curves(rec.retrain, rec.name),)
     message: Text = msg(f"hw3.retrain.{key}", model=label(rec), accuracy=acc * 100, good=good * 100,
                  floor=floor * 100, seconds=float(meta.get("seconds") or 0), budget=float(meta.get("budget_s") or 0),
                  epochs=len(run.train_loss), device=str(meta.get("device", "?")))

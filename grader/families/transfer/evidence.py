@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
+
+from grader.artifacts import CurveRun, LearningCurves
 
 
 # -- learning curves ------------------------------------------------------------------------
@@ -53,30 +54,7 @@ def overfitting(c: Curves) -> Overfitting:
     return Overfitting(marked, best_i + 1, n, worse)
 
 
-def save_curves_figure(curves: Curves, over: Overfitting, folder: Path, name: str = "learning_curves.png") -> str:
-    """Training and validation per epoch, the epochs with overfitting marked (matplotlib, Agg)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    fig = Figure(figsize=(5.2, 3.4), dpi=80)
-    ax = fig.add_subplot(1, 1, 1)
-    ax.plot(range(1, len(curves.train) + 1), curves.train, color="tab:blue", marker=".", label="train")
-    ax.plot(range(1, len(curves.val) + 1), curves.val, color="tab:orange", marker=".", label="validation")
-    marked = [e for e in over.epochs if 1 <= e <= len(curves.val)]
-    if marked:
-        ax.scatter(marked, [curves.val[e - 1] for e in marked], color="red", marker="x", zorder=3,
-                   label="overfitting")
-    if 1 <= over.best_epoch <= len(curves.val):
-        ax.axvline(over.best_epoch, color="grey", linestyle=":", linewidth=1)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(curves.metric)
-    ax.set_title(curves.source[:70], fontsize=9)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    folder.mkdir(parents=True, exist_ok=True)
-    fig.savefig(str(folder / name))
-    return name
+def curves_figure(curves: Curves, over: Overfitting, name: str = "learning_curves.png") -> LearningCurves:
+    """Training and validation per epoch, the epochs with overfitting marked (drawn by the report)."""
+    return LearningCurves(name, curves.source[:70], curves.metric, CurveRun(curves.train, curves.val, over.epochs),
+                          over.best_epoch)
