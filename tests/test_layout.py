@@ -216,3 +216,56 @@ def test_nothing_in_grader_inside_imports_grader() -> None:
         if edge.path.is_relative_to(inside) and (edge.target == "grader" or edge.target.startswith("grader."))
     ]
     assert not crossings, "grader_inside runs in the sandbox, where grader is absent:\n" + "\n".join(crossings)
+
+
+# -- assignment families (grader/families/<name>/) ---------------------------------------------
+FAMILY_PREFIX = "grader.families."
+PIPELINE_ONLY = ("grader.run", "grader.report", "grader.executors", "grader.grading", "grader.cli",
+                 "grader.review")  # what a check may not reach: it gets its inputs as data
+RUNNING = (".stage", ".hooks")  # a family's modules that run the sandbox or prepare a batch
+
+
+def _family_of(module: str) -> str | None:
+    return module.split(".")[2] if module.startswith(FAMILY_PREFIX) else None
+
+
+def test_no_module_outside_a_family_imports_from_a_family() -> None:
+    """The pipeline reads families through the table (grader.families) alone."""
+    crossings = [edge.where() for module, edges in GRAPH.items() if _family_of(module) is None
+                 for edge in edges if _family_of(edge.target) is not None and not edge.package]
+    assert not crossings, "import a family through grader.families, not its modules:\n" + "\n".join(crossings)
+
+
+def _check_modules() -> set[str]:
+    """The modules of every check kind's function, and what they import within the families."""
+    from grader.families import all_families
+
+    todo = [f"{fam.package}.{kind.check.partition(':')[0]}" for fam in all_families() for kind in fam.kinds.values()]
+    seen: set[str] = set()
+    while todo:
+        module = todo.pop()
+        if module in seen or module not in GRAPH:
+            continue
+        seen.add(module)
+        todo += [edge.target for edge in GRAPH[module] if edge.target.startswith(FAMILY_PREFIX) and not edge.package]
+    return seen
+
+
+def test_checks_import_neither_the_runner_nor_the_report() -> None:
+    """Checks are pure functions of (artifacts, params): what they need from the run comes as
+    data, drawing belongs to the report, running belongs to the hooks."""
+    modules = _check_modules()
+    assert {"grader.families.gd.checks", "grader.families.apps.checks", "grader.families.toy.checks"} <= modules
+    reached = [edge.where() for module in sorted(modules | {"grader.artifacts"}) for edge in GRAPH[module]
+               if edge.target.startswith(PIPELINE_ONLY) or edge.target.endswith(RUNNING)]
+    assert not reached, "a check module imports the pipeline:\n" + "\n".join(reached)
+
+
+def test_a_familys_probe_file_imports_nothing_of_grader() -> None:
+    """A family's probe file runs in the student's kernel, where only grader_inside is mounted."""
+    from grader.families import all_families
+
+    crossings = [edge.where() for fam in all_families() for where in fam.probes.values() if where.endswith(".py")
+                 for edge in GRAPH[f"{fam.package}.{where.removesuffix('.py')}"]
+                 if edge.target == "grader" or edge.target.startswith("grader.")]
+    assert not crossings, "a probe file may import grader_inside, never grader:\n" + "\n".join(crossings)
