@@ -5,7 +5,7 @@ import csv
 import io
 from pathlib import Path
 
-from grader.report import write_gradebook_csv
+from grader.report.gradebook import write_gradebook_csv
 from grader.results import BatchResult, CheckResult, SubmissionResult
 
 

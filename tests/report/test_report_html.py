@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.report import render_index, render_student_report
+from grader.report.html import render_index, render_student_report
 from grader.report.html import format_number, score_histogram, strip_ansi, summarise_checks
 from grader.results import BatchResult, CellError, CheckResult, SubmissionResult
 

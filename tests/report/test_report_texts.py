@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.report import render_student_report
+from grader.report.html import render_student_report
 from grader.report.html import bonus_points, format_when, own_name
 from grader.results import CellError, CheckResult, SubmissionResult
 
