@@ -13,6 +13,14 @@ from browser_support import browser  # noqa: F401  (the `browser` fixture, for e
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (pyproject's addopts) for the default run only: a run that selects the slow
+    end-to-end batches (`-m slow`, or no `-m` filter) keeps them in one process, one batch at a
+    time, as CI has always run them (each batch runs its own workers and some load the machine on
+    purpose). None: xdist's own count, one worker per core."""
+    return None if "not slow" in (config.option.markexpr or "") else 0
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if shutil.which("bwrap") is None:
         skip = pytest.mark.skip(reason="bubblewrap (bwrap) is not installed")
