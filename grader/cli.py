@@ -8,12 +8,13 @@ import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from grader.errors import GraderError
 from grader.executors import EXECUTORS
+from grader.families import options as family_options
 from grader.results import load_batch
 
 if TYPE_CHECKING:
@@ -28,18 +29,41 @@ def _setup_logging(verbose: bool) -> None:
                         format="%(levelname)s %(name)s: %(message)s")
 
 
-def _data_options(values: tuple[str, ...]) -> dict[str, Path]:
+def _named_folders(flag: str, values: tuple[str, ...]) -> dict[str, Path]:
     """`--data mnist=<folder>` options as {name: folder}."""
     out: dict[str, Path] = {}
     for value in values:
         name, sep, folder = value.partition("=")
         if not sep or not name.strip() or not folder.strip():
-            raise click.BadParameter(f"expected NAME=FOLDER (e.g. mnist=./mnist), got {value!r}", param_hint="--data")
+            raise click.BadParameter(f"expected NAME=FOLDER (e.g. mnist=./mnist), got {value!r}", param_hint=flag)
         path = Path(folder.strip()).expanduser()
         if not path.is_dir():
-            raise click.BadParameter(f"{path} is not a folder", param_hint="--data")
+            raise click.BadParameter(f"{path} is not a folder", param_hint=flag)
         out[name.strip().lower()] = path
     return out
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _family_options(command: F) -> F:
+    """The options the assignment families add to `grade` (grader.families), in the table's order."""
+    for opt in reversed(family_options()):
+        if opt.kind == "flag":
+            command = click.option(opt.flag, opt.name, is_flag=True, help=opt.help)(command)
+        elif opt.kind == "folder":
+            command = click.option(opt.flag, opt.name, type=click.Path(exists=True, file_okay=False, path_type=Path),
+                                   default=None, metavar=opt.metavar, help=opt.help)(command)
+        else:  # named_folders: NAME=FOLDER, repeatable
+            command = click.option(opt.flag, opt.name, multiple=True, metavar=opt.metavar, help=opt.help)(command)
+    return command
+
+
+def _family_values(given: dict[str, Any]) -> dict[str, Any]:
+    """The families' option values as their hooks read them."""
+    kinds = {opt.name: opt for opt in family_options()}
+    return {name: _named_folders(kinds[name].flag, value) if kinds[name].kind == "named_folders" else value
+            for name, value in given.items()}
 
 
 @click.group()
@@ -69,21 +93,8 @@ def main(verbose: bool) -> None:
                    "(default: one found in FOLDER).")
 @click.option("--moodle-lang", type=click.Choice(["ru", "en"]), default=None,
               help="Language of the Moodle interface the grades are uploaded in (column titles).")
-@click.option("--data", "data", multiple=True, metavar="NAME=FOLDER",
-              help="Dataset for the runs, e.g. mnist=<folder> with the four MNIST IDX files (plain or .gz) "
-                   "or a torchvision root (Task 2; default: the built-in demo data).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
               help="Where student models are evaluated (Task 2): a GPU when there is one (auto), or forced.")
-@click.option("--retrain", is_flag=True,
-              help="Task 2: re-initialise each student PyTorch architecture and train it with the reference loop "
-                   "(the example's budget and seeds), in the sandbox. HW 3: retrain from the pretrained start "
-                   "within the rubric's time budget.")
-@click.option("--weights", "weights", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              metavar="FOLDER", help="HW 3: folder of pretrained weight files under their download names (resnet18-f37072fd.pth ...), "
-                   "served offline as the torch hub and Keras caches.")
-@click.option("--docker", "docker", is_flag=True,
-              help="Task 2 bonus: build and run the students' Dockerfiles and compose files with the Docker engine "
-                   "(without it, or without an engine, they are checked as files and reported as not verified).")
 @click.option("--executor", type=click.Choice(list(EXECUTORS)), default="local", show_default=True,
               help="Where the sandboxed runs happen: " + "; ".join(f"{name}: {e.summary}" for name, e in EXECUTORS.items())
                    + ". The checks, results and reports are always made here.")
@@ -93,11 +104,11 @@ def main(verbose: bool) -> None:
 @click.option("--check-memory", "check_memory_mb", type=click.IntRange(min=512), default=4096, show_default=True,
               metavar="MB", help="Memory each process that runs the checks may use; a submission whose checks need "
                    "more gets an error that says so, and the batch goes on.")
+@_family_options
 def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None, workers: int | None,
           timeout_s: float | None, force: bool, sandbox: str, allow_file_times: bool,
-          moodle_worksheet: Path | None, moodle_lang: str | None, data: tuple[str, ...], device: str,
-          retrain: bool, weights: Path | None, docker: bool, executor: str, address: str | None,
-          check_memory_mb: int) -> None:
+          moodle_worksheet: Path | None, moodle_lang: str | None, device: str, executor: str,
+          address: str | None, check_memory_mb: int, **family: Any) -> None:
     """Grade every submission in FOLDER (one sub-folder or file per student)."""
     from grader.grading import GradeOptions, Progress, default_workers, grade_batch
     from grader.i18n import localized, tr
@@ -117,8 +128,8 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
         options = GradeOptions(out_dir=out, lang=lang, workers=workers or default_workers(),
                                timeout_s=timeout_s, force=force, sandbox=sandbox,
                                allow_file_times=allow_file_times, moodle_worksheet=worksheet,
-                               data=_data_options(data), device=device, retrain=retrain, weights=weights,
-                               docker=docker, executor=executor, address=address, check_memory_mb=check_memory_mb)
+                               device=device, family_options=_family_values(family), executor=executor,
+                               address=address, check_memory_mb=check_memory_mb)
         tty = sys.stderr.isatty()
         shown_lang = lang or rubric.lang
 
@@ -150,7 +161,7 @@ def grade(folder: Path, assignment: str, out_dir: Path | None, lang: str | None,
         click.echo(line)
     click.echo(tr(shown_lang, "cli.sandbox", sandbox=localized(batch.sandbox, sandbox_summary(batch.sandbox),
                                                                shown_lang)))
-    _echo_missing_weights(out, shown_lang)
+    _echo_notices(out, shown_lang)
     click.echo(tr(shown_lang, "cli.results", path=out / "results.json"))
     click.echo(tr(shown_lang, "cli.report", path=index))
     if any(path.name == "moodle_grades.csv" for path in exported.paths):
@@ -174,9 +185,9 @@ def _bonus_policy(rubric: Rubric) -> BonusPolicy:
     return BonusPolicy(rubric.moodle.bonus, top_score=rubric.top_score)
 
 
-def _echo_missing_weights(out: Path, lang: str) -> None:
-    """HW 3: pretrained files the students' code needed and the grader lacks, said once per batch
-    (the same notice as above the table in index.html)."""
+def _echo_notices(out: Path, lang: str) -> None:
+    """What the instructor must fix once for the batch (HW 3: pretrained files the students' code
+    needed and the grader lacks), the same notices as above the table in index.html."""
     from grader.report.batch import instructor_notices
 
     for notice in instructor_notices(out, lang):
@@ -221,7 +232,7 @@ def report(out_dir: Path, assignment: str | None, lang: str | None, overrides_pa
     waiting = awaiting_review(batch)
     if waiting:
         click.echo(tr(shown, "cli.awaiting", count=waiting))
-    _echo_missing_weights(out_dir, shown)
+    _echo_notices(out_dir, shown)
     click.echo(tr(shown, "cli.report", path=index))
 
 

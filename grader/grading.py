@@ -19,12 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grader
-from grader.apps import app_checks
 from grader.checkproc import DEFAULT_MEMORY_MB, CheckProcesses, OutOfMemory, ProcessLost
 from grader.errors import GraderError
+from grader.families import CHECKS, hooks, option_defaults, rubric_families, run_evidence
+from grader.family import BatchSetup
+from grader.artifacts import MANUAL_KEY, NOTHING_FOUND, CheckContext, Outcome
 from grader.executors import Executor, open_executor
 from grader.i18n import Text, catalogue, joined, kept_message, msg, said
 from grader.intake import Submission, discover
@@ -38,9 +40,6 @@ from grader.run.runner import CellRecord, RunOutcome, RunRequest, run_submission
 from grader.sandbox import GIB, MIB, Limits, Sandbox
 from grader.tracebacks import execution_counts, in_student_cells
 
-if TYPE_CHECKING:  # imported where used: the first run starts before the checks' and models' modules load
-    from grader.checks import CheckContext, Outcome
-    from grader.models.setup import DeviceChoice, ModelsSetup
 
 logger = logging.getLogger(__name__)
 
@@ -58,14 +57,15 @@ class GradeOptions:
     sandbox: str = "auto"
     allow_file_times: bool = False  # file mtimes may serve as submission times (late penalties)
     moodle_worksheet: Path | None = None  # Moodle grading worksheet with submission times
-    data: Mapping[str, Path] = field(default_factory=dict)  # --data NAME=FOLDER (Task 2: mnist)
-    device: DeviceChoice = "auto"  # where student models are evaluated: auto | cpu | cuda
-    retrain: bool = False  # Task 2: equal-budget retraining of each student architecture
-    weights: Path | None = None  # HW 3: --weights, the pretrained files (torch hub / Keras caches)
-    docker: bool = False  # Task 2 bonus: build and run the students' Docker files (needs a Docker engine)
+    device: str = "auto"  # where student models run and are evaluated: auto | cpu | cuda
+    family_options: Mapping[str, Any] = field(default_factory=dict)  # the options families add (--data, ...)
     executor: str = "local"  # where the sandboxed runs happen: a name in grader.executors.EXECUTORS
     address: str | None = None  # the cluster an executor connects to (ray: auto or HOST:PORT)
     check_memory_mb: int = DEFAULT_MEMORY_MB  # each check process's data limit (grader.checkproc)
+
+    def family_values(self) -> dict[str, Any]:
+        """What the families' hooks read: every family option (its default when not given) and the device."""
+        return {**option_defaults(), **self.family_options, "device": self.device}
 
 
 @dataclass(frozen=True)
@@ -81,15 +81,9 @@ def cache_key(sub: Submission, rubric: Rubric, options: GradeOptions, lang: str,
     parts = [sub.sha256, rubric.digest, grader.__version__, lang, str(options.timeout_s)]
     if when is not None and when.at is not None:  # a changed submission time re-grades
         parts.append(when.at.isoformat())
-    if options.data or options.device != "auto" or options.retrain:
-        parts.append(repr(sorted((k, str(v)) for k, v in options.data.items())) + options.device
-                     + ("+retrain" if options.retrain else ""))
-    if options.weights is not None:  # a file added to the folder re-grades
-        from grader.models.transfer import folder_digest
-
-        parts.append(folder_digest(options.weights))
-    if options.docker:
-        parts.append("+docker")
+    values = options.family_values()
+    for parts_of in hooks(rubric_families(rubric, values), "cache_parts"):  # e.g. a changed --data folder
+        parts += parts_of(values)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -190,15 +184,15 @@ def _checked(ran: RanSubmission, processes: CheckProcesses, plan: BatchPlan) -> 
     return outcome
 
 
-def _prepare_setup(rubric: Rubric, options: GradeOptions, out: Path) -> ModelsSetup | None:
-    """The datasets and models evaluation of the rubric (None for a rubric without them, such as
-    Task 1, whose batch then never loads the models' modules)."""
-    if not (rubric.data or rubric.evaluation is not None or options.data):
-        return None
-    from grader.models.setup import prepare_setup
-
-    return prepare_setup(rubric, options.data, options.device, out / ".data", retrain=options.retrain,
-                         weights=options.weights)
+def _prepare_setup(rubric: Rubric, options: GradeOptions, out: Path) -> BatchSetup | None:
+    """What the rubric's families prepare once per batch (Task 2, HW 3: datasets, hidden splits,
+    baselines); None for a rubric whose families prepare nothing, such as Task 1."""
+    values = options.family_values()
+    for prepare in hooks(rubric_families(rubric, values), "prepare"):
+        setup = prepare(rubric, values, out / ".data")
+        if setup is not None:
+            return setup  # type: ignore[no-any-return]
+    return None
 
 
 def _cached(path: Path, key: str) -> SubmissionResult | None:
@@ -249,8 +243,8 @@ class PlannedRun:
     timeout: float
     start: float
     when: SubmissionTime | None
-    setup: ModelsSetup | None
-    docker: bool
+    setup: BatchSetup | None
+    options: Mapping[str, Any]  # the families' option values (GradeOptions.family_values)
 
 
 @dataclass(frozen=True)
@@ -267,7 +261,7 @@ class RanSubmission:
     timeout: float
     start: float
     when: SubmissionTime | None
-    setup: ModelsSetup | None
+    setup: BatchSetup | None
 
 
 Staged = RanSubmission | SubmissionResult  # what a run hands to the checks
@@ -283,7 +277,7 @@ class BatchPlan:
     out: Path
     lang: str
     times: Mapping[str, SubmissionTime]
-    setup: ModelsSetup | None
+    setup: BatchSetup | None
 
     def run(self, sub: Submission, box: Sandbox) -> Staged:
         """The whole run on this machine; a failure of ours becomes this student's error result."""
@@ -307,7 +301,7 @@ class BatchPlan:
 
 def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
               options: GradeOptions, when: SubmissionTime | None = None,
-              setup: ModelsSetup | None = None,
+              setup: BatchSetup | None = None,
               progress: Callable[[int, int], None] | None = None) -> SubmissionResult:
     """Grade one submission; `when` (its hand-in time) applies the rubric's late policy;
     `setup` (Task 2) brings the data splits, their mounts and the models probe; `progress(cell,
@@ -318,7 +312,7 @@ def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: st
 
 def run_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
             options: GradeOptions, when: SubmissionTime | None = None,
-            setup: ModelsSetup | None = None, progress: Callable[[int, int], None] | None = None) -> Staged:
+            setup: BatchSetup | None = None, progress: Callable[[int, int], None] | None = None) -> Staged:
     """The sandboxed run of one submission (or its result already, when it cannot run)."""
     planned = plan_run(sub, rubric, out, lang, options, box.description, when, setup)
     if isinstance(planned, SubmissionResult):
@@ -327,7 +321,7 @@ def run_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: str,
 
 
 def plan_run(sub: Submission, rubric: Rubric, out: Path, lang: str, options: GradeOptions, sandbox: str,
-             when: SubmissionTime | None = None, setup: ModelsSetup | None = None) -> PlannedRun | SubmissionResult:
+             when: SubmissionTime | None = None, setup: BatchSetup | None = None) -> PlannedRun | SubmissionResult:
     """What the sandboxed run of `sub` will be (or its result already, when it cannot run)."""
     start = time.monotonic()
     key = cache_key(sub, rubric, options, lang, when)
@@ -342,21 +336,17 @@ def plan_run(sub: Submission, rubric: Rubric, out: Path, lang: str, options: Gra
                          cell_timeout_s=min(rubric.limits.cell_timeout_s, timeout), timeout_s=timeout,
                          limits=_limits(rubric), parameters=params,
                          **(_data_request(setup) if setup is not None else {}))
-    return PlannedRun(sub, rubric, lang, key, student_dir, request, timeout, start, when, setup, options.docker)
+    return PlannedRun(sub, rubric, lang, key, student_dir, request, timeout, start, when, setup,
+                      options.family_values())
 
 
 def execute_run(planned: PlannedRun, box: Sandbox, student_dir: Path,
                 progress: Callable[[int, int], None] | None = None) -> RunOutcome:
     """The sandboxed part of a run, on the machine that has `box`: the notebook's run into
-    `student_dir`/run, then the app stage's runs into `student_dir`/apps (rubrics with app checks)."""
+    `student_dir`/run, then each family's stage (the apps' runs into `student_dir`/apps)."""
     run = run_submission(planned.request, box, student_dir / "run", progress)
-    if app_checks(planned.rubric.checks):
-        from grader.apps.stage import run_app_stage
-
-        request = planned.request
-        root = request.files_root if request.files_root is not None else request.entry.parent
-        run_app_stage(request.files, root, planned.rubric, box, student_dir, planned.setup, request.limits,
-                      planned.docker)
+    for stage in hooks(rubric_families(planned.rubric, planned.options), "stage"):
+        stage(planned, box, student_dir)
     return run
 
 
@@ -379,8 +369,6 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
         cells = read_cells(sub.entry)
     except (ValueError, OSError, UnicodeDecodeError):
         cells = []
-    from grader.checks import CheckContext
-
     ctx = CheckContext(lang=lang, cells=cells, run_cells=run.cells, probe=run.probe,
                        figures=list(run.figures), out_dir=ran.student_dir, data=setup)
     scored = [_score(spec, ctx, run, lang) for spec in rubric.checks]
@@ -394,14 +382,11 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
     notes: list[str | Text] = [m or t for t, m in zip(sub.notes, sub.note_msgs or [None] * len(sub.notes))]
     notes += _run_notes(run, ran.timeout)
     if setup is not None:
-        from grader.models.transfer import missing_weights
-
         notes += setup.notes(lang) + setup.run_notes(run.outbox, _error_texts(run), lang)
         flags += setup.flags(lang)  # demo data: not a grade on the course's dataset
-        missing = missing_weights(run.outbox) if setup.images is not None else ()
-        if missing and error is None:  # the instructor's to fix, said once and plainly
-            status, error = "error", msg("hw3.weights_missing", files=", ".join(missing),
-                                         folder=str(setup.images.weights.source or "--weights <folder>"))
+        setup_error = setup.run_error(run.outbox)
+        if setup_error is not None and error is None:  # the instructor's to fix, said once and plainly
+            status, error = "error", setup_error
     figures = tuple(f"run/{f['png']}" for f in run.figures if f.get("png"))
     error_text, error_msg = said(error, lang) if error is not None else (None, None)
     shown = [said(note, lang) for note in notes]
@@ -430,7 +415,7 @@ def _error_texts(run: RunOutcome) -> list[str]:
     return [f"{c.evalue}\n{c.traceback}" for c in run.cells if c.status == "error"]
 
 
-def _data_request(setup: ModelsSetup) -> dict[str, Any]:
+def _data_request(setup: BatchSetup) -> dict[str, Any]:
     return {"mounts": setup.mounts(), "env": setup.env(), "models": setup.probe_config(),
             "device": setup.sandbox_device()}
 
@@ -528,16 +513,11 @@ def _score(spec: CheckSpec, ctx: CheckContext, run: RunOutcome, lang: str) -> tu
 
 def _outcome(spec: CheckSpec, ctx: CheckContext) -> Outcome | None:
     """What the rubric's check kind says of this submission (None: no such kind)."""
-    from grader.checks import CHECKS
-
     fn = CHECKS.get(spec.kind)
     return None if fn is None else fn(ctx, dict(spec.params))
 
 
 def _result(spec: CheckSpec, title: str, outcome: Outcome, run: RunOutcome, lang: str) -> CheckResult:
-    from grader.checks import NOTHING_FOUND, RUN_EVIDENCE_KINDS
-    from grader.checks.manual import MANUAL_KEY
-
     message: str | Text = outcome.message
     if outcome.key == MANUAL_KEY:  # the instructor's points come later, from the overrides file
         return CheckResult(spec.id, title, "manual", 0.0, spec.points, **_message(message, lang),
@@ -545,7 +525,7 @@ def _result(spec: CheckSpec, title: str, outcome: Outcome, run: RunOutcome, lang
     share = spec.credit.get(outcome.key, 1.0 if outcome.key == "ok" else 0.0)
     points = round(spec.points * share, 4)
     status = "pass" if share >= 1.0 else ("fail" if share <= 0.0 else "partial")
-    if share < 1.0 and spec.kind in RUN_EVIDENCE_KINDS and outcome.key in NOTHING_FOUND:
+    if share < 1.0 and run_evidence(spec.kind) and outcome.key in NOTHING_FOUND:
         failed = [c for c in run.cells if c.status in ("error", "timeout", "died")]
         if failed:
             first = failed[0]

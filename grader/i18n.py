@@ -1,7 +1,8 @@
 """One message catalogue for students and instructors, in Russian and English.
 
-Messages live in YAML files under ``grader/messages/`` (one file per owner module, listed in
-``CATALOGUE_FILES``); each key maps to ``{ru: ..., en: ...}`` templates.
+Messages live in YAML files: the pipeline's under ``grader/messages/`` (listed in ``CATALOGUE_FILES``), each
+assignment family's in its folder (``grader/families/<name>/messages.yaml``); each key maps to
+``{ru: ..., en: ...}`` templates.
 
 Templates are ICU MessageFormat (parsed by pyicumessageformat; plural rules, numbers and dates
 from CLDR through Babel):
@@ -51,15 +52,17 @@ from babel.numbers import format_decimal, format_percent, format_scientific
 from pyicumessageformat import Parser
 
 from grader.errors import GraderError
+from grader.families import message_files
 
 logger = logging.getLogger(__name__)
 E = TypeVar("E", bound=GraderError)
 
 Lang = Literal["ru", "en"]
 LANGS: tuple[Lang, ...] = ("ru", "en")
-CATALOGUE_FILES = ("common.yaml", "run.yaml", "intake.yaml", "gd.yaml", "report.yaml", "selfcheck.yaml",
-                   "models.yaml", "notebook.yaml", "manual.yaml", "hw3.yaml", "apps.yaml", "integrity.yaml",
+CATALOGUE_FILES = ("common.yaml", "run.yaml", "intake.yaml", "report.yaml", "selfcheck.yaml", "integrity.yaml",
                    "review.yaml", "cluster.yaml")
+"""The pipeline's own catalogue files in grader/messages; each assignment family's messages are in its
+folder (grader/families/<name>/messages.yaml) and are read with these."""
 # Catalogue files still holding str.format templates; none is left (every file is ICU MessageFormat).
 LEGACY_FILES: frozenset[str] = frozenset()
 
@@ -227,11 +230,15 @@ def _load() -> tuple[dict[str, dict[str, str]], frozenset[str]]:
     merged: dict[str, dict[str, str]] = {}
     legacy: set[str] = set()
     base = resources.files("grader") / "messages"
+    sources: list[tuple[str, str]] = []
     for name in CATALOGUE_FILES:
         res = base / name
-        if not res.is_file():
-            continue
-        data = yaml.load(res.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+        if not res.is_file():  # a listed file that is not there is our bug, not a message less
+            raise FileNotFoundError(f"message catalogue {name} is missing from grader/messages")
+        sources.append((name, res.read_text(encoding="utf-8")))
+    sources += [(str(path), path.read_text(encoding="utf-8")) for path in message_files()]
+    for name, content in sources:
+        data = yaml.load(content, Loader=_LOADER) or {}
         for key, texts in data.items():
             if key in merged:
                 raise ValueError(f"message key {key!r} is defined twice (second time in {name})")

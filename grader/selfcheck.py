@@ -5,7 +5,7 @@
 never run here: they are counted, with their points, but neither their names nor their messages
 reach this output. Nothing is retrained (retraining is an instructor option of ``grade``).
 Checks that need the instructor's data (the trained models scored on a hidden test split, the
-apps fed hidden inputs: kinds ``models.``, ``transfer.``, ``app.``) cannot run here either: they
+apps fed hidden inputs: the families marked ``instructor_data``) cannot run here either: they
 are named in one line that says why, and the rubric's ``{data.*}`` / ``{device}`` parameters,
 which only the instructor's grading fills in, are left out of the student's run.
 Bubblewrap is used when it works; otherwise the run falls back to a plain process and says so.
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import click
 
+from grader.families import family_of
 from grader.errors import IntakeError
 from grader.grading import GradeOptions, grade_one
 from grader.i18n import error, tr
@@ -38,7 +39,6 @@ logger = logging.getLogger(__name__)
 
 STATUS_COLOURS = {"pass": "green", "partial": "yellow", "fail": "red", "error": "red", "manual": "blue"}
 MIN_MESSAGE_WIDTH = 28
-DATA_KINDS = ("models.", "transfer.", "app.")  # scored against the instructor's data and hidden split
 _FILLED_BY_GRADING = re.compile(r"\{(?:data\.[^{}]+|device)\}")
 
 
@@ -64,7 +64,8 @@ def split_checks(rubric: Rubric, now: datetime) -> tuple[list[CheckSpec], list[C
 
 def needs_instructor_data(spec: CheckSpec) -> bool:
     """Whether the check scores the student's models or apps on the instructor's data."""
-    return spec.kind.startswith(DATA_KINDS)
+    fam = family_of(spec.kind)
+    return fam is not None and fam.instructor_data
 
 
 def student_parameters(rubric: Rubric) -> dict[str, object]:

@@ -58,7 +58,7 @@ class HarnessSpec:
     cell_timeout_s: float = 60.0  # CPU seconds a student cell may use
     deadline_s: float = 300.0  # CPU seconds the student's cells may use in all
     idle_s: float = 30.0  # wall seconds a cell may wait without using the CPU (sleep, input())
-    probes: list[str] = field(default_factory=list)
+    probes: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> {module} or {source, file}
     trace: bool = False
     seed: int = 0
     output_bytes: int = 1_000_000

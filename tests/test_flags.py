@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import checks
-from grader.checks import CheckContext, Outcome
+from grader import families as checks
+from grader.artifacts import CheckContext, Outcome
 from grader.grading import _score
 from grader.report.html import render_index, render_student_report
 from grader.results import BatchResult, CheckResult, Flag, SubmissionResult

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import checks
-from grader.checks import CheckContext, Outcome
+from grader import families as checks
+from grader.artifacts import CheckContext, Outcome
 from grader.grading import _score
 from grader.rubric import load_rubric
 from grader.run.runner import CellRecord, RunOutcome

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.checks.base import CheckContext
+from grader.artifacts import CheckContext
 from grader.cli import main
 from grader.errors import OverridesError
 from grader.overrides import (

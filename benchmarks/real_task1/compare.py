@@ -32,7 +32,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from grader.checks import CHECKS, CheckContext  # noqa: E402
+from grader.artifacts import CheckContext
+from grader.families import CHECKS  # noqa: E402
 from grader.grading import GradeOptions, grade_batch  # noqa: E402
 from grader.intake import discover  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402

@@ -28,8 +28,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from grader.checks.base import CheckContext  # noqa: E402
-from grader.checks.notebook_answers import check_answers  # noqa: E402
+from grader.artifacts import CheckContext  # noqa: E402
+from grader.families.notebook.answers import check_answers  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402
 from grader_inside.notebook import read_cells  # noqa: E402
 

@@ -30,7 +30,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ray
 import ray.exceptions
@@ -45,9 +45,6 @@ from grader.i18n import msg
 from grader.intake import Submission
 from grader.run.runner import MAX_ARTIFACT_FILES, RunOutcome
 from grader.sandbox import GIB, Sandbox, get_sandbox
-
-if TYPE_CHECKING:  # a Task 1 batch never loads the models' modules, on the driver or a worker
-    from grader.models.setup import ModelsSetup
 
 logger = logging.getLogger(__name__)
 
@@ -180,17 +177,7 @@ def for_worker(planned: PlannedRun, submission: Path, data: dict[Path, Path]) ->
     request = replace(req, entry=submission / submission_path(req.entry, req.files_root), files=files,
                       files_root=submission,
                       mounts=tuple(replace(m, source=data.get(m.source, m.source)) for m in req.mounts))
-    return replace(planned, request=request, setup=_setup_for_worker(planned.setup, data))
-
-
-def _setup_for_worker(setup: ModelsSetup | None, data: dict[Path, Path]) -> ModelsSetup | None:
-    """The app stage (Task 2 bonus) reads the student's digits on the host and mounts the hidden
-    images: both point at this node's copies."""
-    if setup is None or setup.mnist is None:
-        return setup
-    m = setup.mnist
-    hidden = data.get(m.hidden_images.parent, m.hidden_images.parent) / m.hidden_images.name
-    return replace(setup, mnist=replace(m, student_dir=data.get(m.student_dir, m.student_dir), hidden_images=hidden))
+    return replace(planned, request=request, setup=planned.setup.on_worker(data) if planned.setup is not None else None)
 
 
 _remote_run = ray.remote(_run_on_worker)

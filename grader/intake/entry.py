@@ -70,7 +70,7 @@ def is_checkpoint(rel: PurePosixPath) -> bool:
 
 def _is_app(rel: PurePosixPath) -> bool:
     """A web app or API server (app.py, mnist_app.py, server.py ...): graded by running it as an
-    app (grader.apps), never the notebook to execute when the work is there too."""
+    app (grader.families.apps), never the notebook to execute when the work is there too."""
     if rel.suffix.casefold() != ".py":
         return False
     stem = rel.stem.casefold()

@@ -5,6 +5,7 @@ import json
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
+from grader.families import all_families, hooks
 from grader.i18n import localized, tr
 from grader.report.gradebook import write_gradebook_csv
 from grader.report.html import render_index, render_student_report
@@ -13,7 +14,6 @@ from grader.rubric.schema import Rubric, text
 from grader.similarity.model import load_similarity
 
 FOLDERS_FILE = ".folders.json"
-NAMED_STUDENTS = 10  # a notice names at most this many students, then "..."
 
 
 def student_folders(out_dir: Path) -> dict[str, str]:
@@ -26,19 +26,12 @@ def student_folders(out_dir: Path) -> dict[str, str]:
 
 
 def instructor_notices(out_dir: Path, lang: str, folders: dict[str, str] | None = None) -> list[str]:
-    """What the instructor must fix once for the whole batch, read from the runs' records: the
-    pretrained weights files (HW 3) that students' code asked for and the --weights folder lacks,
-    each file named once with the students who need it. Shown above the class table and at the
-    end of `grader grade`; each student's own report keeps its own message."""
-    from grader.models.transfer import batch_missing_weights  # grader.models is slow to import
-
-    missing = batch_missing_weights(out_dir, student_folders(out_dir) if folders is None else folders)
-    if not missing:
-        return []
-    students = sorted({s for names in missing.values() for s in names})
-    shown = ", ".join(students[:NAMED_STUDENTS]) + (" ..." if len(students) > NAMED_STUDENTS else "")
-    return [tr(lang, "hw3.batch_weights_missing", files=", ".join(sorted(missing)), count=len(students),
-               students=shown)]
+    """What the instructor must fix once for the whole batch, read from the runs' records by each
+    family that has such notices (HW 3: the pretrained weights files that students' code asked for
+    and the --weights folder lacks). Shown above the class table and at the end of `grader grade`;
+    each student's own report keeps its own message."""
+    folders = student_folders(out_dir) if folders is None else folders
+    return [notice for notices in hooks(all_families(), "notices") for notice in notices(out_dir, folders, lang)]
 
 
 def check_titles(rubric: Rubric, lang: str) -> dict[str, str]:

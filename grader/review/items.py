@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from grader.checks.manual import topic_cells
+from grader.families import family_of
 from grader.i18n import tr
 from grader.overrides import automatic
 from grader.report.html import shown_points
@@ -61,13 +61,15 @@ def left_to_review(result: SubmissionResult) -> int:
     return sum(1 for c in result.checks if needs_review(c, result) and c.review is None)
 
 
-def _look_for(rubric: Rubric | None, check_id: str) -> list[str]:
+def _pointed(rubric: Rubric | None, check_id: str, cells: Sequence[Cell]) -> tuple[int, ...]:
+    """The cells a reviewer is shown for the check, as its family finds them (none by default)."""
     try:
         spec = rubric.check(check_id) if rubric is not None else None
     except KeyError:
-        return []
-    words = spec.params.get("look_for") if spec is not None and spec.kind == "manual" else None
-    return [str(w) for w in words] if isinstance(words, list) else []
+        return ()
+    fam = family_of(spec.kind) if spec is not None else None
+    find = fam.hook("review_cells") if fam is not None else None
+    return tuple(find(spec.params, cells)) if find is not None and spec is not None and cells else ()
 
 
 def review_items(result: SubmissionResult, rubric: Rubric | None,
@@ -77,9 +79,7 @@ def review_items(result: SubmissionResult, rubric: Rubric | None,
     others: list[Item] = []
     for check in result.checks:
         flags = tuple(f for f in result.flags if f.check == check.id)
-        look_for = _look_for(rubric, check.id)
-        pointed = tuple(n for n, _ in topic_cells(cells, look_for)) if look_for else ()
-        item = Item(check, flags, is_manual(check), pointed)
+        item = Item(check, flags, is_manual(check), _pointed(rubric, check.id, cells))
         (to_review if needs_review(check, result) else others).append(item)
     return to_review, others
 

@@ -3,7 +3,7 @@
 Every problem is reported as ``FILE:LINE: KEY.PATH: message``, one line each, so an instructor
 can jump straight to the mistake. Lines come from composing the YAML once (``yaml.compose``)
 and mapping each key path, e.g. ``("checks", 2, "points")``, to the line where it appears.
-Besides the schema, each check is held to its kind (``grader.rubric.kinds``): the kind must exist,
+Besides the schema, each check is held to its kind (its family's declaration (``grader.families``)): the kind must exist,
 ``params`` must fit the kind's parameter model and every ``credit`` key must be one of its outcomes.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 import grader
 from grader.errors import RubricError
 from grader.i18n import error, msg
-from grader.rubric.kinds import KINDS
+from grader.families import kinds
 from grader.rubric.schema import Rubric
 
 logger = logging.getLogger(__name__)
@@ -278,7 +278,7 @@ def _kind_problems(shown: str, data: Any, lines: dict[KeyPath, int]) -> list[Pro
             continue
         at: KeyPath = ("checks", index)
         name = check["kind"]
-        kind = KINDS.get(name)
+        kind = kinds().get(name)
         if kind is None:
             problems.append(_problem(shown, (*at, "kind"), _unknown_kind(name), lines))
             continue
@@ -297,10 +297,10 @@ def _kind_problems(shown: str, data: Any, lines: dict[KeyPath, int]) -> list[Pro
 
 
 def _unknown_kind(name: str) -> str:
-    close = _did_you_mean(name, list(KINDS))
+    close = _did_you_mean(name, list(kinds()))
     if close:
         return f"unknown check kind '{name}'{close}"
-    return f"unknown check kind '{name}' (known kinds: {', '.join(sorted(KINDS))})"
+    return f"unknown check kind '{name}' (known kinds: {', '.join(sorted(kinds()))})"
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from grader import jsonbudget
 from grader.integrity import Integrity
+from grader.families import probe_specs
 from grader.sandbox import GIB, MIB, Limits, Mount, Sandbox, SandboxResult, SandboxSpec
 from grader.run.bytecode import ensure_compiled
 from grader.run.progress import CellProgress
@@ -256,7 +257,7 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path,
         harness_spec = {
             "entry": str(entry), "outbox": str(live),
             "cell_timeout_s": req.cell_timeout_s, "deadline_s": req.timeout_s, "idle_s": req.cell_timeout_s,
-            "probes": list(req.probes), "trace": req.trace, "seed": req.seed,
+            "probes": probe_specs(req.probes), "trace": req.trace, "seed": req.seed,
             "output_bytes": req.limits.output_bytes, "parameters": req.parameters,
             "models": {**req.models, "outbox": str(live)} if req.models else {},
         }

@@ -14,6 +14,7 @@ import os
 import random
 import sys
 import time
+import types
 import warnings
 from pathlib import Path
 from typing import Any
@@ -24,14 +25,16 @@ from grader_inside.probes.trace import Tracer
 
 logger = logging.getLogger(__name__)
 
-# Probe name (as the rubric's `probes:` list spells it) -> module with `collect(namespace, session)`.
-PROBE_MODULES = {"gd": "grader_inside.probes.gd", "notebook": "grader_inside.probes.notebook"}
+# A probe (named as the rubric's `probes:` list spells it) is a module of grader_inside or the source
+# of a family's probe file, as the grader resolved it (grader.families.probe_specs); either has
+# `collect(namespace, session)`.
+INSIDE_PREFIX = "grader_inside."
 PROBE_MIME = "application/vnd.grader.probe+json"  # as grader_inside.harness reads it
 
 
 
 class KernelSession:
-    def __init__(self, outbox: Path, probes: list[str], trace: bool, cell_files_dir: str) -> None:
+    def __init__(self, outbox: Path, probes: dict[str, dict[str, str]], trace: bool, cell_files_dir: str) -> None:
         self.outbox = outbox
         self.probes = probes
         self.capture = FigureCapture(outbox)
@@ -78,7 +81,7 @@ def next_cell(number: int) -> None:
         _SESSION.pending = number
 
 
-def install(outbox: str, probes: list[str], trace: bool, seed: int = 0, wire: str = "") -> None:
+def install(outbox: str, probes: dict[str, dict[str, str]], trace: bool, seed: int = 0, wire: str = "") -> None:
     """Prepare the kernel: seeds, Agg figures captured, tracing of student cells, tripwires."""
     global _SESSION
     warnings.filterwarnings("ignore", message=".*non-interactive.*")
@@ -119,6 +122,18 @@ def run_models(namespace: dict[str, Any], config: dict[str, Any]) -> None:
             _SESSION.wire.seal_file(path, Path(config["outbox"]))
 
 
+def _probe(name: str, spec: dict[str, str]) -> Any:
+    """The probe's module: imported from grader_inside, or made from the family's probe source."""
+    module = spec.get("module", "")
+    if module.startswith(INSIDE_PREFIX):
+        return importlib.import_module(module)
+    if "source" in spec:
+        made = types.ModuleType(f"grader_probe_{name}")
+        exec(compile(spec["source"], f"<grader probe {spec.get('file', name)}>", "exec"), made.__dict__)
+        return made
+    raise ValueError(f"unknown probe {name!r}")
+
+
 def finish(namespace: dict[str, Any]) -> None:
     """Run the rubric's probes on what the student's code left behind; hand the data back to the
     harness as this cell's output, sealed on the wire."""
@@ -129,13 +144,14 @@ def finish(namespace: dict[str, Any]) -> None:
         session.tracer.stop()
     session.capture.flush()
     out: dict[str, Any] = {"cells_run": session.cells_run}
-    for name in session.probes:
-        module = PROBE_MODULES.get(name)
-        if module is None:
-            out[f"{name}_error"] = f"unknown probe {name!r}"
+    for name, spec in session.probes.items():
+        try:
+            probe = _probe(name, spec)
+        except (ValueError, SyntaxError) as exc:
+            out[f"{name}_error"] = str(exc)
             continue
         try:
-            out[name] = importlib.import_module(module).collect(namespace, session)
+            out[name] = probe.collect(namespace, session)
         except Exception as exc:  # a probe failure is reported, never fatal
             logger.exception("%s probe failed", name)
             out[f"{name}_error"] = f"{type(exc).__name__}: {exc}"

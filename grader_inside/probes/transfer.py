@@ -1,7 +1,7 @@
 """HW 3 probe, transfer learning: how close a model's early weights are to the pretrained files
 (against what unrelated weights give), what was frozen, and (with --retrain) the architecture
 retrained from its pretrained start within a time budget. The decision is the grader's
-(grader/checks/transfer.py): this only measures.
+(grader/families/transfer/checks.py): this only measures.
 
 Runs in the student's kernel (in the sandbox), called by grader_inside/probes/images.py for each PyTorch
 model. The pretrained files are the instructor's `--weights` folder, mounted read-only where
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 BACKBONES = ("ResNet", "VGG", "DenseNet", "MobileNetV2", "MobileNetV3", "EfficientNet", "Inception3", "GoogLeNet",
              "AlexNet", "SqueezeNet", "ShuffleNetV2", "RegNet", "ConvNeXt", "VisionTransformer", "SwinTransformer",
              "MNASNet", "MaxVit")
-STEM_TENSORS = 8  # early tensors compared with the file (the grader combines their z: grader/checks/transfer.py)
+STEM_TENSORS = 8  # early tensors compared with the file (the grader combines their z: grader/families/transfer/checks.py)
 MIN_FILTERS = 4
 MAX_FILES = 4
 WEIGHT_SUFFIXES = (".pth", ".pt", ".pth.tar", ".ckpt", ".bin")

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.apps.stage import run_app_stage
-from grader.checks import CHECKS, CheckContext
-from grader.models.setup import ModelsSetup
+from grader.families.apps.stage import run_app_stage
+from grader.artifacts import CheckContext
+from grader.families import CHECKS
+from grader.families.models.setup import ModelsSetup
 from grader.rubric import Rubric, load_rubric
 from grader.sandbox import GIB, Limits, Sandbox
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app_support import SAMPLES, app_rubric
-from grader.models.setup import ModelsSetup, prepare_setup
+from grader.families.models.setup import ModelsSetup, prepare_setup
 from grader.sandbox import Sandbox
 from grader.sandbox.detect import bwrap_unavailable_reason
 

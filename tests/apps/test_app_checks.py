@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.checks.app import check_api, check_web
-from grader.checks.base import CheckContext
+from grader.families.apps.checks import check_api, check_web
+from grader.artifacts import CheckContext
 from grader.errors import GraderError
-from grader.models.setup import ModelsSetup
+from grader.families.models.setup import ModelsSetup
 from grader.results import write_json_atomic
 from grader.i18n import text_of
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from app_support import app_rubric, grade_folder
-from grader.apps.stage import SANDBOX_GRACE_S
+from grader.families.apps.stage import SANDBOX_GRACE_S
 from grader.i18n import text_of
-from grader.models.setup import ModelsSetup
+from grader.families.models.setup import ModelsSetup
 from grader.sandbox import Sandbox
 from grader.i18n import text_of
 

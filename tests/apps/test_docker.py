@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.apps.docker import analyse_compose, analyse_dockerfile, docker_engine, find_docker_files
-from grader.apps.source import find_apps
-from grader.apps.stage import docker_report
-from grader.checks.app import check_compose, check_docker
-from grader.checks.base import CheckContext
+from grader.families.apps.docker import analyse_compose, analyse_dockerfile, docker_engine, find_docker_files
+from grader.families.apps.source import find_apps
+from grader.families.apps.stage import docker_report
+from grader.families.apps.checks import check_compose, check_docker
+from grader.artifacts import CheckContext
 from grader.results import write_json_atomic
 from grader.i18n import text_of
 
@@ -119,7 +119,7 @@ def test_with_an_engine_images_are_built_run_offline_and_removed(tmp_path: Path,
     log = tmp_path / "calls.log"
     _fake_docker(tmp_path / "bin", log)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setattr("grader.apps.docker.time.sleep", lambda s: None)
+    monkeypatch.setattr("grader.families.apps.docker.time.sleep", lambda s: None)
     ctx = _stage_docker(SAMPLES / "zaitseva_compose", tmp_path / "out", use_engine=True)
     web, compose = check_docker(ctx, {"target": "web"}), check_compose(ctx, {})
     assert web.key == "ok" and "Built and started with Docker 27.0.1" in text_of(web.message, "en")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app_support import app_rubric, grade_folder
-from grader.models.setup import ModelsSetup
+from grader.families.models.setup import ModelsSetup
 from grader.sandbox import Sandbox
 from grader.i18n import text_of
 

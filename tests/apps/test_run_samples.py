@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from app_support import SAMPLES, Graded, app_rubric, grade_folder
-from grader.models.setup import ModelsSetup
+from grader.families.models.setup import ModelsSetup
 from grader.sandbox import Sandbox
 from grader.i18n import text_of
 from requires import installed

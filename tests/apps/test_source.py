@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.apps.source import find_apps, pick
+from grader.families.apps.source import find_apps, pick
 
 from app_support import SAMPLES
 

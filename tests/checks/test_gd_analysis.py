@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from grader.i18n import text_of
-from grader.checks import CHECKS, CheckContext
-from grader.checks.gd_analysis import analyse, quantum
-from grader.checks.gd_stoprule import Roles, loop_rules
+from grader.artifacts import CheckContext
+from grader.families import CHECKS
+from grader.families.gd.analysis import analyse, quantum
+from grader.families.gd.stoprule import Roles, loop_rules
 from grader_inside.notebook import Cell
 from reference import gd as ref
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from grader.i18n import text_of
-from grader.checks import CHECKS, CheckContext
+from grader.artifacts import CheckContext
+from grader.families import CHECKS
 from grader.run.runner import CellRecord
 from grader_inside.notebook import Cell
 from reference import gd as ref
@@ -415,8 +416,8 @@ def test_task1_messages_are_catalogue_messages_that_render_in_either_language(tm
 
 
 def test_an_evidence_problem_reads_in_the_report_s_language(tmp_path: Path) -> None:
-    from grader.checks.gd_evidence import evidence_problem
-    from grader.checks.gd_analysis import Sequence as Steps
+    from grader.families.gd.evidence import evidence_problem
+    from grader.families.gd.analysis import Sequence as Steps
 
     seq = Steps("s0", "trace", "hidden_xs", scope=None, cell=None, values=(1.0, 0.5))
     problem = evidence_problem([Cell("code", "x = 1", 1)], (), seq, None)

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from grader.checks.base import CheckContext
-from grader.checks.manual import check_manual
-from grader.checks.notebook import check_augmentation, check_curves, check_pretrained, check_save_load
-from grader.checks.notebook_answers import AnswersParams, check_answers, find_answers
-from grader.checks.notebook_ast import RunInfo, parse_cell
+from grader.artifacts import CheckContext
+from grader.families.manual.checks import check_manual
+from grader.families.notebook.checks import check_augmentation, check_curves, check_pretrained, check_save_load
+from grader.families.notebook.answers import AnswersParams, check_answers, find_answers
+from grader.families.notebook.source import RunInfo, parse_cell
 from grader.errors import RubricError
 from grader.i18n import text_of
 from grader_inside.notebook import Cell

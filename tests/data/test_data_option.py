@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from grader.cli import main
 from grader.errors import DataError
-from grader.models.setup import prepare_setup
+from grader.families.models.setup import prepare_setup
 from grader.rubric import load_rubric
 
 

@@ -37,8 +37,8 @@ def test_hw3_on_ray_is_graded_as_locally_with_the_data_shipped(ray_head: str, tm
     before = set(shipped.iterdir()) if shipped.is_dir() else set()
 
     def options(out: str, **more: str) -> GradeOptions:
-        return GradeOptions(out_dir=tmp_path / out, workers=2, lang="en", sandbox="bwrap", data={"afhq": data},
-                            weights=weights, **more)  # type: ignore[arg-type]
+        return GradeOptions(out_dir=tmp_path / out, workers=2, lang="en", sandbox="bwrap",
+                            family_options={"data": {"afhq": data}, "weights": weights}, **more)  # type: ignore[arg-type]
 
     local = grade_batch(folder, small_rubric(), options("local"))
     on_ray = grade_batch(folder, small_rubric(), options("ray", executor="ray", address=ray_head))

@@ -16,7 +16,7 @@ from grader.errors import ExecutorError  # noqa: E402
 from grader.executors.ray import Demand, RayExecutor, _answers, _fits, for_worker  # noqa: E402
 from grader.grading import BatchPlan, GradeOptions, PlannedRun  # noqa: E402
 from grader.intake import discover  # noqa: E402
-from grader.models.setup import ModelsSetup  # noqa: E402
+from grader.families.models.setup import ModelsSetup  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402
 from grader.sandbox import GIB, Mount  # noqa: E402
 

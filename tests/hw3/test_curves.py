@@ -1,7 +1,8 @@
 """Overfitting read from training and validation series (numbers, not pictures)."""
 from __future__ import annotations
 
-from grader.models.transfer import Curves, overfitting, unserved_paths
+from grader.families.models.weights import unserved_paths
+from grader.families.transfer.evidence import Curves, overfitting
 
 
 def test_rising_validation_loss_is_flagged() -> None:

@@ -104,7 +104,7 @@ def test_training_histories_are_read(prepared, tmp_path: Path) -> None:
 
 
 def test_evaluation_remarks_reach_the_report(prepared, tmp_path: Path) -> None:
-    from grader.models.transfer import transform_notes
+    from grader.families.models.weights import transform_notes
 
     tf = T.Compose([T.Lambda(lambda im: im.rotate(0)), T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize(MEAN, STD)])
     _run({"net": ColourNet(), "test_transform": tf}, prepared, tmp_path)

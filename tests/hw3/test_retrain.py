@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from grader.data.imagefolder import ImageFolderSettings, prepare_imagefolder
-from grader.models.artifacts import read_probe_report
+from grader.families.models.artifacts import read_probe_report
 
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")

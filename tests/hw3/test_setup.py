@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import DataError
-from grader.models.setup import prepare_setup
+from grader.families.models.setup import prepare_setup
 from grader.rubric import load_rubric
 
 

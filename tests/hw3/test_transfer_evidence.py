@@ -17,11 +17,11 @@ torchvision = pytest.importorskip("torchvision")
 from hw3_data import CLASSES, resnet18_file_name, shape_image, write_fake_weights  # noqa: E402
 
 from grader.i18n import text_of
-from grader.checks.base import CheckContext  # noqa: E402
-from grader.checks.models import Evaluation, Scored  # noqa: E402
-from grader.checks.transfer import DEFAULT_MIN_Z, check_layers, check_transfer_learning, stem_evidence, stem_z  # noqa: E402
-from grader.models.artifacts import ModelRecord, ProbeReport  # noqa: E402
-from grader.models.evaluate import score_predictions  # noqa: E402
+from grader.artifacts import CheckContext  # noqa: E402
+from grader.families.models.checks import Evaluation, Scored  # noqa: E402
+from grader.families.transfer.checks import DEFAULT_MIN_Z, check_layers, check_transfer_learning, stem_evidence, stem_z  # noqa: E402
+from grader.families.models.artifacts import ModelRecord, ProbeReport  # noqa: E402
+from grader.families.models.evaluate import score_predictions  # noqa: E402
 from grader_inside.probes.transfer import inspect, similarity  # noqa: E402
 
 pytestmark = [pytest.mark.torch]

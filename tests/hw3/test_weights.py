@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from requires import installed
 
-from grader.models.transfer import batch_missing_weights, missing_weights, prepare_weights, used_weights
+from grader.families.models.weights import batch_missing_weights, missing_weights, prepare_weights, used_weights
 
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")

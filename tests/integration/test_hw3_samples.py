@@ -46,7 +46,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[BatchResult, Path,
     weights = write_fake_weights(base / "weights").parent
     out = base / "out"
     batch = grade_batch(SAMPLES, small_rubric(), GradeOptions(out_dir=out, workers=2, lang="en", sandbox="bwrap",
-                                                               data={"afhq": data}, weights=weights))
+                                                               family_options={"data": {"afhq": data}, "weights": weights}))
     return batch, out, weights
 
 
@@ -77,7 +77,7 @@ def test_missing_weights_named_once_for_the_instructor(graded) -> None:
     result = result_named(batch, "volkova_maria")
     assert result.error is not None and "resnet50-11ad3fa6.pth" in result.error and str(weights) in result.error
     assert "Traceback" not in result.error
-    from grader.models.transfer import batch_missing_weights
+    from grader.families.models.weights import batch_missing_weights
     from grader.report.batch import student_folders
 
     assert batch_missing_weights(out, student_folders(out)) == {"resnet50-11ad3fa6.pth": ["volkova_maria"]}
@@ -96,7 +96,7 @@ def test_hidden_labels_never_in_the_sandbox(graded) -> None:
     batch, out, _ = graded
     cache = out / ".data"
     labels = next(cache.glob("afhq-*/parent/labels-*.npy"))
-    from grader.models.setup import prepare_setup
+    from grader.families.models.setup import prepare_setup
 
     setup = prepare_setup(small_rubric(), {"afhq": next(cache.parent.parent.glob("data/afhq"))}, "cpu", cache)
     assert setup is not None

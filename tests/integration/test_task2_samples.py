@@ -97,7 +97,7 @@ def test_full_size_dataset(tmp_path: Path) -> None:
         "data": {"mnist": data}, "parameters": {**rubric.parameters, "EPOCHS": 2},
         "evaluation": ev.model_copy(update={"baseline": ev.baseline.model_copy(update={"seeds": 1})})})
     batch = grade_batch(folder, rubric, GradeOptions(out_dir=tmp_path / "out", workers=2, lang="en",
-                                                     data={"mnist": FASHION}))
+                                                     family_options={"data": {"mnist": FASHION}}))
     good, mlp = result_named(batch, "ivanova_anna"), result_named(batch, "smirnov_oleg")
     for result in (good, mlp):
         assert result.status == "graded", result.error

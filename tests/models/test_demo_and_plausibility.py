@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.checks.base import CheckContext
-from grader.checks.models import check_accuracy
+from grader.artifacts import CheckContext
+from grader.families.models.checks import check_accuracy
 from grader.classroom import check_tests, classroom_outcome
 from grader.data import write_idx
 from grader.data.splits import prepare_mnist
 from grader.errors import RubricError
-from grader.models.setup import ModelsSetup
+from grader.families.models.setup import ModelsSetup
 from grader.report.exports import gradescope_result, moodle_feedback
 from grader.report.gradebook import write_gradebook_csv
 from grader.results import BatchResult, CheckResult, Flag, SubmissionResult

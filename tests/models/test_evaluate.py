@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.models import read_probe_report, score_predictions
+from grader.families.models.artifacts import read_probe_report
+from grader.families.models.evaluate import score_predictions
 
 
 def test_accuracy_per_class_and_confusion() -> None:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from grader.i18n import text_of
-from grader.checks.base import CheckContext
-from grader.checks.models import (
+from grader.artifacts import CheckContext
+from grader.families.models.checks import (
     check_accuracy,
     check_beats_example,
     check_convolutional,
@@ -18,8 +18,8 @@ from grader.checks.models import (
 )
 from grader.data import write_idx
 from grader.data.splits import SplitSettings, prepare_mnist
-from grader.models.baseline import Baseline, BaselineModel, BaselineSettings
-from grader.models.setup import ModelsSetup
+from grader.families.models.baseline import Baseline, BaselineModel, BaselineSettings
+from grader.families.models.setup import ModelsSetup
 
 N = 200
 HIDDEN_LABELS = np.arange(N) % 10  # replaced by the served order once the data is prepared

@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.models.setup import OFFLINE_ENV
+from grader.families.models.setup import OFFLINE_ENV
 from grader.run.runner import RunRequest, run_submission
 from grader.sandbox import Limits
 from grader.sandbox.detect import get_sandbox

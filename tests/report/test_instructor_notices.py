@@ -79,11 +79,11 @@ def test_notice_in_russian_and_long_lists_shortened(tmp_path: Path) -> None:
 
 
 def test_grade_command_ends_with_the_same_notice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from grader.cli import _echo_missing_weights
+    from grader.cli import _echo_notices
 
     out = tmp_path / "out"
     batch_folder(out, {"Anna": ["resnet18-f37072fd.pth"], "Oleg": ["resnet18-f37072fd.pth"]})
-    _echo_missing_weights(out, "en")
+    _echo_notices(out, "en")
     err = capsys.readouterr().err
     assert err.count("resnet18-f37072fd.pth") == 1 and "Anna, Oleg" in err
     assert err.strip() == instructor_notices(out, "en")[0]

@@ -1,5 +1,5 @@
 """Strict rubrics: every check is held to its kind's parameters and outcome keys, and the kinds
-table (grader/rubric/kinds.py) is kept in step with the check functions' source."""
+each family declares (grader/families/<name>/__init__.py) is kept in step with the check functions' source."""
 from __future__ import annotations
 
 import ast
@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
-from grader.checks import CHECKS
+from grader.artifacts import MANUAL_KEY
+from grader.families import CHECKS, kinds
 from grader.rubric import available_rubrics, default_rubrics_dir, load_rubric, validate_rubric_file
-from grader.rubric.kinds import KINDS, MANUAL_KEY
-from grader.rubric.params import AppRunParams, ComposeParams, DockerParams
+from grader.families.apps.params import AppRunParams, ComposeParams, DockerParams
+
+KINDS = kinds()
 
 ISSUE_EXAMPLE = (Path(__file__).resolve().parents[1] / "fixtures" / "rubrics" / "misspelt.yaml").read_text(
     encoding="utf-8")  # issue 17's example: a misspelt kind, parameter and credit key
@@ -109,30 +111,37 @@ def test_every_shipped_rubric_validates(name: str) -> None:
 
 def test_the_kinds_table_has_every_check_kind_and_no_other() -> None:
     assert set(KINDS) == set(CHECKS)
-    assert len(KINDS) == 26
+    assert len(KINDS) == 27  # the course's 26 and the toy family's one
 
 
 # -- the table against the check functions' source ------------------------------------------
 #
 # For each kind the check function is parsed with `ast`, and so is every function it reaches
-# by name: module-level functions of its own module, and functions of other grader.checks
-# modules it imports (`from grader.checks.models import _missing`, `notebook.check_curves`).
+# by name: module-level functions of its own module, and functions of other grader.families
+# modules it imports (`from grader.families.models.checks import _missing`, `notebook.check_curves`).
 # In those functions every `params.get("x")` / `params["x"]` must name a field of the kind's
 # model (with the same default, where the default is a literal or a module constant), and every
 # `Outcome("key", ...)` with a literal key must be one of the kind's outcomes.
 #
 # What this does not catch: keys built at run time (`f"{framework}_only"`, `Outcome(rule.kind)`,
 # `Outcome(key)` with `key` chosen in an expression, the key of another check's outcome passed
-# on); parameters read under another name than `params`, or outside grader/checks (the apps
+# on); parameters read under another name than `params`, or outside the check modules (the apps
 # stage reads the app kinds' budgets: see the AppPlan test below; the review page reads
 # `manual`'s look_for); and a function reached only through a value (a callback). A kind may
 # also declare an outcome that the code no longer returns: that is caught only when the key's
 # string is gone from the check's functions (test_every_declared_outcome_is_named_in_the_check).
 
 
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ModuleNotFoundError, AttributeError):  # an attribute of a module, not a module
+        return False
+
+
 @cache
 def _module(name: str) -> tuple[dict[str, ast.FunctionDef], dict[str, tuple[str, str | None]], dict[str, Any]]:
-    """(top-level functions, grader.checks names imported -> (module, attribute or None for a
+    """(top-level functions, grader.families names imported -> (module, attribute or None for a
     module), module-level constants) of the module `name`."""
     tree = ast.parse(inspect.getsource(importlib.import_module(name)))
     functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
@@ -142,9 +151,9 @@ def _module(name: str) -> tuple[dict[str, ast.FunctionDef], dict[str, tuple[str,
         if isinstance(node, ast.ImportFrom) and node.module:
             for alias in node.names:
                 target = f"{node.module}.{alias.name}"
-                if node.module == "grader.checks" and importlib.util.find_spec(target) is not None:
+                if node.module.startswith("grader.families") and _is_module(target):
                     imports[alias.asname or alias.name] = (target, None)
-                elif node.module.startswith("grader.checks."):
+                elif node.module.startswith("grader.families."):
                     imports[alias.asname or alias.name] = (node.module, alias.name)
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
             for target_node in node.targets:
@@ -240,7 +249,7 @@ def test_every_literal_outcome_a_check_returns_is_declared(kind: str) -> None:
                for fn in reached for n in ast.walk(fn)), f"{kind}: no Outcome found in the check's source"
     returned = set().union(*(_outcome_keys(fn) for fn in reached))
     assert returned <= KINDS[kind].outcomes, f"{kind} returns {sorted(returned - KINDS[kind].outcomes)}, " \
-                                             "which grader/rubric/kinds.py does not declare"
+                                             "which its family does not declare"
 
 
 def test_every_declared_outcome_is_named_in_the_check() -> None:
@@ -257,9 +266,9 @@ def test_every_declared_outcome_is_named_in_the_check() -> None:
 
 
 def test_the_apps_stage_reads_only_declared_app_parameters() -> None:
-    """grader/apps/stage.py takes the run budgets from the app checks' params: each one it reads
+    """grader/families/apps/stage.py takes the run budgets from the app checks' params: each one it reads
     is a parameter of the app kinds, with the same default."""
-    from grader.apps.stage import AppPlan
+    from grader.families.apps.stage import AppPlan
 
     declared = {**AppRunParams.model_fields, **DockerParams.model_fields, **ComposeParams.model_fields}
     for field in dataclasses.fields(AppPlan):

@@ -41,7 +41,7 @@ def _on_torch(torch: ModuleType) -> None:
 
 def install(outbox: str | None = None, serve_apps: bool = False) -> None:
     """Register the hooks once; data shims only when the grader passed a data folder.
-    `serve_apps`: the app grader (grader.apps) starts apps itself, so launch() is left alone."""
+    `serve_apps`: the app grader (grader.families.apps) starts apps itself, so launch() is left alone."""
     global _FINDER
     if _FINDER is not None:
         return

@@ -1,6 +1,6 @@
 """Web apps started inside a notebook (`demo.launch(debug=True)`, `uvicorn.run(app)`) do not
 block the run: the call returns at once and the report says so. Apps are graded from the
-submission's app files, each in its own sandbox (grader.apps), not from the notebook."""
+submission's app files, each in its own sandbox (grader.families.apps), not from the notebook."""
 from __future__ import annotations
 
 import functools

@@ -1,0 +1,36 @@
+"""HW 3: transfer learning on AFHQ. The checks (checks.py) read what the models, images and transfer
+probes found in the kernel (grader_inside/probes/): a pretrained backbone, which of its layers were
+frozen, the learning curves (evidence.py reads them as numbers), and the retraining from the
+pretrained start. The data, the hidden split and the weights folder are the models family's set-up.
+"""
+from __future__ import annotations
+
+from grader.artifacts import MANUAL_KEY
+from grader.family import CheckKind, Family
+from grader.families.notebook import CURVES, PRETRAINED
+from grader.families.transfer.params import TransferLayersParams, TransferLearningParams, TransferRetrainedParams
+from grader.rubric.params import NoParams
+
+
+def _kind(check: str, params: type, *outcomes: str) -> CheckKind:
+    return CheckKind(f"checks:{check}", params, frozenset(outcomes), run_evidence=True)
+
+
+# Keys a check passes on from another check it consults are listed in full: transfer.overfitting
+# returns notebook.curves' keys but "ok"; transfer.transfer_learning returns notebook.pretrained's
+# for a Keras model.
+FAMILY = Family(
+    name="transfer",
+    package=__name__,
+    instructor_data=True,
+    kinds={
+        "transfer.transfer_learning": _kind("check_transfer_learning", TransferLearningParams, "code_only", "custom",
+                                            "weights_missing", *PRETRAINED),
+        "transfer.layers": _kind("check_layers", TransferLayersParams, "frozen", "partial", "fine_tuned",
+                                 "all_frozen", "no_backbone", "missing"),
+        "transfer.overfitting": _kind("check_overfitting", NoParams, "overfit", "no_numbers", *CURVES),
+        "transfer.retrained": _kind("check_retrained", TransferRetrainedParams, "good", "fair", "low", "failed",
+                                    "not_run", MANUAL_KEY),
+    },
+    requires=("models",),
+)
