@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -11,9 +13,42 @@ from browser_support import browser  # noqa: F401  (the `browser` fixture, for e
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (pyproject's addopts) for the default run only: a run that selects the slow
+    end-to-end batches (`-m slow`, or no `-m` filter) keeps them in one process, one batch at a
+    time, as CI has always run them (each batch runs its own workers and some load the machine on
+    purpose). None: xdist's own count, one worker per core."""
+    return None if "not slow" in (config.option.markexpr or "") else 0
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if shutil.which("bwrap") is None:
         skip = pytest.mark.skip(reason="bubblewrap (bwrap) is not installed")
         for item in items:
             if "sandbox" in item.keywords:
                 item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One batch data folder with the demo dataset prepared in it, shared by the data, models and
+    apps tests; prepare_mnist / prepare_setup on it reuse that batch's secret and demo files.
+
+    Building the demo's 70,000 images takes seconds, so it happens once per run: under xdist the
+    first worker builds it into the run's shared temporary folder (the others wait on a lock) and
+    each worker works on a copy of its own, so no two workers write into one folder."""
+    from grader.data import prepare_mnist
+
+    folder = tmp_path_factory.mktemp("demo_batch")
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        prepare_mnist(None, folder)
+        return folder
+    shared = tmp_path_factory.getbasetemp().parent / "demo_batch"  # this run's, not another run's
+    with open(shared.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        built = shared / "BUILT"
+        if not built.exists():
+            prepare_mnist(None, shared)
+            built.touch()
+    shutil.copytree(shared, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("BUILT"))
+    return folder

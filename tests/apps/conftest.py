@@ -14,8 +14,8 @@ from grader.sandbox.detect import bwrap_unavailable_reason
 
 
 @pytest.fixture(scope="session")
-def demo_setup(tmp_path_factory: pytest.TempPathFactory) -> ModelsSetup:
-    setup = prepare_setup(app_rubric(), {}, "cpu", tmp_path_factory.mktemp("data"), with_baseline=False)
+def demo_setup(demo_cache: Path) -> ModelsSetup:
+    setup = prepare_setup(app_rubric(), {}, "cpu", demo_cache, with_baseline=False)
     assert setup is not None
     return setup
 

@@ -13,11 +13,10 @@ from app_support import SAMPLES, Graded, app_rubric, grade_folder
 from grader.families.models.setup import ModelsSetup
 from grader.sandbox import Sandbox
 from grader.i18n import text_of
+from requires import installed
 
-for _module in ("gradio", "gradio_client", "fastapi", "uvicorn", "torch"):  # the `apps` and `models` extras
-    pytest.importorskip(_module)
-
-pytestmark = [pytest.mark.sandbox, pytest.mark.slow, pytest.mark.torch, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow, pytest.mark.torch, pytest.mark.timeout(120),
+              installed("gradio", "gradio_client", "fastapi", "uvicorn", "torch")]  # the `apps` and `models` extras
 EXPECTED = yaml.safe_load((SAMPLES / "EXPECTED.yaml").read_text(encoding="utf-8"))
 DIGITS = 40
 _graded: dict[str, Graded] = {}

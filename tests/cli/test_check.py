@@ -57,7 +57,9 @@ def work(tmp_path: Path) -> Path:
 
 
 def check(args: list[str], env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(main, ["check", *args], env=env or {})
+    # a fixed terminal width: the table wraps titles to a third of it, and the width the test
+    # process sees differs (an xdist worker is told COLUMNS=80, a plain run falls back to 100)
+    return CliRunner().invoke(main, ["check", *args], env={"COLUMNS": "100", **(env or {})})
 
 
 def test_hidden_checks_are_counted_but_never_named(monkeypatch, work: Path) -> None:

@@ -40,13 +40,3 @@ def mnist_folder() -> Callable[..., dict]:
 def mnist_arrays() -> Callable[..., dict[str, np.ndarray]]:
     return _arrays
 
-
-@pytest.fixture(scope="session")
-def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One batch data folder with the demo dataset prepared in it (built once per session: a few
-    seconds); prepare_mnist / prepare_setup on it reuse that batch's secret and files."""
-    from grader.data import prepare_mnist
-
-    folder = tmp_path_factory.mktemp("demo_batch")
-    prepare_mnist(None, folder)
-    return folder

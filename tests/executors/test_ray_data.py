@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from grader.grading import GradeOptions, grade_batch
+from requires import installed
 
-for _module in ("torch", "torchvision"):
-    pytest.importorskip(_module)
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
@@ -24,7 +23,8 @@ from test_ray_cluster import summary  # noqa: E402
 SAMPLES = ROOT / "submissions" / "hw3"
 CHOSEN = ("ivanov_ivan", "volkova_maria")  # a full solution; one whose weights file is missing
 
-pytestmark = [pytest.mark.slow, pytest.mark.kernel, pytest.mark.sandbox, pytest.mark.torch, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.slow, pytest.mark.kernel, pytest.mark.sandbox, pytest.mark.torch, pytest.mark.timeout(1800),
+              installed("torch", "torchvision")]
 
 
 def test_hw3_on_ray_is_graded_as_locally_with_the_data_shipped(ray_head: str, tmp_path: Path) -> None:

@@ -25,9 +25,10 @@ from grader.results import BatchResult, SubmissionResult
 from grader.rubric import load_rubric
 from grader.sandbox import get_sandbox
 from grader.sandbox.detect import bwrap_unavailable_reason
+from requires import installed
 
-pytest.importorskip("torch")
-pytestmark = [pytest.mark.sandbox, pytest.mark.kernel, pytest.mark.slow, pytest.mark.torch, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.sandbox, pytest.mark.kernel, pytest.mark.slow, pytest.mark.torch, pytest.mark.timeout(900),
+              installed("torch")]
 
 ROOT = Path(__file__).resolve().parents[2]
 N_TRAIN, N_TEST = 600, 500

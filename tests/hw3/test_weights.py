@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from requires import installed
 
 from grader.families.models.weights import batch_missing_weights, missing_weights, prepare_weights, used_weights
 
@@ -79,8 +80,8 @@ def test_kaggle_downloads_resolve_to_the_served_data(tmp_path: Path, weights: Pa
     assert "opendatasets.download" in log and "no download" in log
 
 
+@installed("keras")
 def test_keras_applications_use_the_weights_folder(weights: Path, tmp_path: Path) -> None:
-    pytest.importorskip("keras")
     code = ("import os\nos.environ.setdefault('KERAS_BACKEND', 'torch')\n"
             "from keras.src.utils import file_utils\n"
             "print('HIT', file_utils.get_file('resnet18-f37072fd.pth', 'https://example.org/resnet18-f37072fd.pth', "

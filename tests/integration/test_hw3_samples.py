@@ -14,9 +14,8 @@ from grader.grading import GradeOptions, grade_batch
 from grader.results import BatchResult
 from grader.rubric import Rubric, load_rubric
 from expected_grades import assert_expected_grades, load_expected, result_named
+from requires import installed
 
-for _module in ("torch", "torchvision"):
-    pytest.importorskip(_module)
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 from hw3_data import make_shapes_dataset, write_fake_weights  # noqa: E402
@@ -25,7 +24,7 @@ SAMPLES = ROOT / "submissions" / "hw3"
 EXPECTED = load_expected(SAMPLES)
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.torch, pytest.mark.sandbox,
-              pytest.mark.timeout(1800)]
+              pytest.mark.timeout(1800), installed("torch", "torchvision")]
 
 
 def small_rubric() -> Rubric:

@@ -10,14 +10,14 @@ import pytest
 from grader.grading import GradeOptions, grade_batch
 from grader.results import BatchResult
 from expected_grades import assert_graded_as_expected, load_expected, result_for_key
+from requires import installed
 from task2_support import demo_rubric
 
-for _module in ("torch", "torchvision", "keras"):  # the `models` extra: what the notebooks import
-    pytest.importorskip(_module)
 HIDDEN = Path(__file__).resolve().parents[1] / "fixtures" / "task2_hidden"
 EXPECTED = load_expected(HIDDEN)
 
-pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.torch, pytest.mark.timeout(3600)]
+pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.torch, pytest.mark.timeout(3600),
+              installed("torch", "torchvision", "keras")]  # the `models` extra: what the notebooks import
 
 
 @pytest.fixture(scope="module")

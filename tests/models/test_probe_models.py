@@ -28,8 +28,8 @@ class Templates(torch.nn.Module):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    return prepare_mnist(None, tmp_path_factory.mktemp("cache"))
+def demo(demo_cache: Path):
+    return prepare_mnist(None, demo_cache)
 
 
 def test_format_search_and_hidden_predictions(demo, tmp_path: Path) -> None:

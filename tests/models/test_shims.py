@@ -11,10 +11,10 @@ import pytest
 
 from grader.data import prepare_mnist
 
-for _module in ("torch", "torchvision", "keras", "sklearn"):  # the `models` extra
-    pytest.importorskip(_module)
-from grader_inside.prepare import SHIMS  # noqa: E402
-pytestmark = [pytest.mark.torch, pytest.mark.slow]
+from grader_inside.prepare import SHIMS
+from requires import installed
+
+pytestmark = [pytest.mark.torch, pytest.mark.slow, installed("torch", "torchvision", "keras", "sklearn")]  # the `models` extra
 
 
 def run_with_shims(code: str, data_dir: Path | None, outbox: Path) -> dict:
@@ -31,8 +31,8 @@ def run_with_shims(code: str, data_dir: Path | None, outbox: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    return prepare_mnist(None, tmp_path_factory.mktemp("cache"))
+def demo(demo_cache: Path):
+    return prepare_mnist(None, demo_cache)
 
 
 def test_datasets_come_from_the_grader(demo, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from requires import installed
 
 from grader_inside.prepare import SHIMS  # noqa: E402
 
@@ -26,9 +27,9 @@ def _run(code: str, tmp_path: Path, serve_apps: bool = False) -> tuple[str, str]
     return proc.stdout, log.read_text(encoding="utf-8") if log.exists() else ""
 
 
+@installed("keras")
 @pytest.mark.torch
 def test_keras2_optimizer_arguments_and_generators_run_on_keras3(tmp_path: Path) -> None:
-    pytest.importorskip("keras")
     out, log = _run("""
         import numpy as np
         from keras.models import Sequential
@@ -50,8 +51,8 @@ def test_keras2_optimizer_arguments_and_generators_run_on_keras3(tmp_path: Path)
     assert "lr= read as learning_rate=" in log and "fit_generator" in log and "decay= ignored" in log
 
 
+@installed("gradio")
 def test_gradio_launch_in_a_notebook_returns_at_once(tmp_path: Path) -> None:
-    pytest.importorskip("gradio")
     code = """
         import time, gradio as gr
         demo = gr.Interface(fn=lambda s: s, inputs="text", outputs="text")

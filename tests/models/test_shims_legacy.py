@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from requires import installed
 
 from grader_inside.prepare import SHIMS  # noqa: E402
 pytestmark = pytest.mark.torch
@@ -29,12 +30,12 @@ def _run(code: str, tmp_path: Path) -> tuple[str, str]:
     return proc.stdout, log.read_text(encoding="utf-8") if log.exists() else ""
 
 
+@installed("keras")
 def test_image_data_generator_through_fit_generator(tmp_path: Path) -> None:
     """`from keras.preprocessing.image import ImageDataGenerator` (removed from Keras 3's public
     API) and tf.keras's spelling both work, and `fit_generator(datagen.flow(...))` trains
     `steps_per_epoch` batches in every epoch, as in Keras 2, also where `steps_per_epoch` is not the
     iterator's length (`len(x) // batch_size`; Keras 3 alone runs out and trains some epochs on one batch)."""
-    pytest.importorskip("keras")
     out, log = _run("""
         import numpy as np
         from keras.models import Sequential
@@ -60,10 +61,10 @@ def test_image_data_generator_through_fit_generator(tmp_path: Path) -> None:
     assert "keras.preprocessing.image.ImageDataGenerator" in log and "fit_generator" in log
 
 
+@installed("keras")
 def test_predict_classes_and_predict_proba(tmp_path: Path) -> None:
     """Keras 2's `model.predict_classes(x)` and `predict_proba(x)` (removed in TensorFlow 2.6) give
     what they gave: the argmax of predict, a 0/1 threshold for one sigmoid output, predict itself."""
-    pytest.importorskip("keras")
     out, log = _run("""
         import numpy as np
         from keras.models import Sequential
@@ -81,10 +82,10 @@ def test_predict_classes_and_predict_proba(tmp_path: Path) -> None:
     assert "predict_classes" in log and "predict_proba" in log
 
 
+@installed("keras")
 def test_keras_two_metric_names_in_the_history(tmp_path: Path) -> None:
     """Before Keras 2.3, metrics=["accuracy"] was logged as "acc"/"val_acc": old plotting code that
     reads history.history['acc'] gets the accuracy, not a KeyError; unknown names still fail."""
-    pytest.importorskip("keras")
     out, log = _run("""
         import numpy as np, keras
         x = np.random.default_rng(0).random((20, 4)).astype("float32")
@@ -104,10 +105,10 @@ def test_keras_two_metric_names_in_the_history(tmp_path: Path) -> None:
     assert "history.history['acc']" in log
 
 
+@installed("keras")
 def test_tensorboard_callback_without_tensorflow(tmp_path: Path) -> None:
     """Keras' TensorBoard callback writes through tf.summary; without TensorFlow the fit must
     still run (and say so), not fail with "No module named 'tensorflow.summary'"."""
-    pytest.importorskip("keras")
     if __import__("importlib.util").util.find_spec("tensorflow") is not None:
         pytest.skip("a real TensorFlow is installed: Keras' own callback is kept")
     out, log = _run("""
@@ -124,10 +125,10 @@ def test_tensorboard_callback_without_tensorflow(tmp_path: Path) -> None:
     assert "TensorBoard: TensorFlow is not installed" in log
 
 
+@installed("torch")
 def test_whole_model_pickled_with_torch_save_loads_back(tmp_path: Path) -> None:
     """torch.save(model, path); torch.load(path) as written for PyTorch < 2.6 (also from an open
     file); a student's explicit weights_only=True still refuses the file."""
-    pytest.importorskip("torch")
     out, log = _run("""
         import pickle, torch
         from torch import nn

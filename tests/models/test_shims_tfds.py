@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from requires import installed
 
 from grader.data import write_idx
 from grader_inside.prepare import SHIMS
@@ -150,12 +151,12 @@ print(json.dumps({"acc": float(acc), "pred": list(pred.shape), "keys": sorted(hi
 """
 
 
+@installed("keras")
 @pytest.mark.slow
 @pytest.mark.torch
 def test_keras_trains_on_a_tfds_pipeline(data_dir: Path, tmp_path: Path) -> None:
     """The TensorFlow Datasets Keras example, in our words: load, map, cache, shuffle, batch, prefetch,
     fit with validation_data, evaluate, predict; and tf.data.Dataset.from_tensor_slices into fit."""
-    pytest.importorskip("keras")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADER_", "KERAS_"))}
     env.update(PYTHONPATH=f"{SHIMS}{os.pathsep}{env.get('PYTHONPATH', '')}", KERAS_BACKEND="torch",
                GRADER_DATA_MNIST=str(data_dir))
