@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import numpy as np
@@ -142,7 +143,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[BatchResult, Batch
         (out / ".data" / SECRET_FILE).write_text(secret, encoding="utf-8")
     task = rubric(tmp)
     box = get_sandbox("bwrap")
-    options = {"workers": 2, "lang": "en", "data": {"mnist": data}}
+    options: dict[str, Any] = {"workers": 2, "lang": "en", "family_options": {"data": {"mnist": data}}}
     return (grade_batch(mixed, task, GradeOptions(out_dir=tmp / "out_mixed", **options), sandbox=box),
             grade_batch(alone, task, GradeOptions(out_dir=tmp / "out_alone", **options), sandbox=box))
 
