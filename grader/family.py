@@ -54,6 +54,12 @@ class CheckKind:
     run_evidence: bool = False  # found in the run: "nothing found" says which cell failed first
 
 
+def run_kind(function: str, params: type[BaseModel], *outcomes: str) -> CheckKind:
+    """A kind whose check is `function` of the family's checks.py and whose evidence is found in
+    the run (gradient descent, models, transfer learning)."""
+    return CheckKind(f"checks:{function}", params, frozenset(outcomes), run_evidence=True)
+
+
 @dataclass(frozen=True)
 class Option:
     """A command-line option of `grader grade` that the family adds; its value reaches the
@@ -128,4 +134,4 @@ class BatchSetup(Protocol):
     def on_worker(self, moved: Mapping[Path, Path]) -> BatchSetup: ...
 
 
-__all__ = ["BatchSetup", "CheckKind", "Family", "Option", "load"]
+__all__ = ["BatchSetup", "CheckKind", "Family", "Option", "load", "run_kind"]

@@ -8,7 +8,7 @@ images.py, transfer.py), configured by the set-up; hidden labels never leave thi
 from __future__ import annotations
 
 from grader.artifacts import MANUAL_KEY
-from grader.family import CheckKind, Family, Option
+from grader.family import Family, Option, run_kind
 from grader.families.models.params import AccuracyParams, BeatsExampleParams, ConvolutionalParams, RetrainedParams
 from grader.rubric.params import NoParams
 
@@ -18,24 +18,20 @@ MODELS_JSON = f"{MODELS_FOLDER}/models.json"
 MISSING_WEIGHTS = "weights_missing.txt"  # in the run's outbox: written by the weights shim (grader_offline/weights.py)
 
 
-def _kind(check: str, params: type, *outcomes: str) -> CheckKind:
-    return CheckKind(f"checks:{check}", params, frozenset(outcomes), run_evidence=True)
-
-
 FAMILY = Family(
     name="models",
     package=__name__,
     instructor_data=True,
     kinds={
-        "models.inventory": _kind("check_inventory", NoParams, "both", "torch_only", "keras_only", "missing"),
-        "models.accuracy": _kind("check_accuracy", AccuracyParams, "good", "fair", "low", "constant", "missing",
-                                 MANUAL_KEY),
-        "models.beats_example": _kind("check_beats_example", BeatsExampleParams, "beats", "tie", "below",
-                                      "constant", "missing", MANUAL_KEY),
-        "models.convolutional": _kind("check_convolutional", ConvolutionalParams, "ok", "untrained",
-                                      "not_convolutional", "missing"),
-        "models.retrained": _kind("check_retrained", RetrainedParams, "beats", "tie", "below", "failed", "not_run",
-                                  "missing"),
+        "models.inventory": run_kind("check_inventory", NoParams, "both", "torch_only", "keras_only", "missing"),
+        "models.accuracy": run_kind("check_accuracy", AccuracyParams, "good", "fair", "low", "constant", "missing",
+                                    MANUAL_KEY),
+        "models.beats_example": run_kind("check_beats_example", BeatsExampleParams, "beats", "tie", "below",
+                                         "constant", "missing", MANUAL_KEY),
+        "models.convolutional": run_kind("check_convolutional", ConvolutionalParams, "ok", "untrained",
+                                         "not_convolutional", "missing"),
+        "models.retrained": run_kind("check_retrained", RetrainedParams, "beats", "tie", "below", "failed", "not_run",
+                                     "missing"),
     },
     sections=("data", "evaluation"),
     records=(MODELS_JSON, f"{MODELS_FOLDER}/*.npy"),

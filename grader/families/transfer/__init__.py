@@ -6,7 +6,7 @@ pretrained start. The data, the hidden split and the weights folder are the mode
 from __future__ import annotations
 
 from grader.artifacts import MANUAL_KEY
-from grader.family import CheckKind, Family
+from grader.family import Family, run_kind
 from grader.families.models import MISSING_WEIGHTS, MODELS_JSON
 from grader.families.notebook import CURVES, PRETRAINED
 from grader.families.transfer.params import TransferLayersParams, TransferLearningParams, TransferRetrainedParams
@@ -14,10 +14,6 @@ from grader.rubric.params import NoParams
 
 
 WEIGHTS_MISSING = f"run/{MISSING_WEIGHTS}"  # the weight files the run asked for and did not get
-
-
-def _kind(check: str, params: type, *outcomes: str) -> CheckKind:
-    return CheckKind(f"checks:{check}", params, frozenset(outcomes), run_evidence=True)
 
 
 # Keys a check passes on from another check it consults are listed in full: transfer.overfitting
@@ -28,13 +24,13 @@ FAMILY = Family(
     package=__name__,
     instructor_data=True,
     kinds={
-        "transfer.transfer_learning": _kind("check_transfer_learning", TransferLearningParams, "code_only", "custom",
-                                            "weights_missing", *PRETRAINED),
-        "transfer.layers": _kind("check_layers", TransferLayersParams, "frozen", "partial", "fine_tuned",
-                                 "all_frozen", "no_backbone", "missing"),
-        "transfer.overfitting": _kind("check_overfitting", NoParams, "overfit", "no_numbers", *CURVES),
-        "transfer.retrained": _kind("check_retrained", TransferRetrainedParams, "good", "fair", "low", "failed",
-                                    "not_run", MANUAL_KEY),
+        "transfer.transfer_learning": run_kind("check_transfer_learning", TransferLearningParams, "code_only", "custom",
+                                               "weights_missing", *PRETRAINED),
+        "transfer.layers": run_kind("check_layers", TransferLayersParams, "frozen", "partial", "fine_tuned",
+                                    "all_frozen", "no_backbone", "missing"),
+        "transfer.overfitting": run_kind("check_overfitting", NoParams, "overfit", "no_numbers", *CURVES),
+        "transfer.retrained": run_kind("check_retrained", TransferRetrainedParams, "good", "fair", "low", "failed",
+                                       "not_run", MANUAL_KEY),
     },
     requires=("models",),
     records=(MODELS_JSON, WEIGHTS_MISSING),
