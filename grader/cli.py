@@ -61,8 +61,8 @@ def _family_options(command: F) -> F:
 
 def _family_values(given: dict[str, Any]) -> dict[str, Any]:
     """The families' option values as their hooks read them."""
-    kinds = {opt.name: opt for opt in family_options()}
-    return {name: _named_folders(kinds[name].flag, value) if kinds[name].kind == "named_folders" else value
+    declared = {opt.name: opt for opt in family_options()}
+    return {name: _named_folders(declared[name].flag, value) if declared[name].kind == "named_folders" else value
             for name, value in given.items()}
 
 

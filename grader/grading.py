@@ -41,7 +41,6 @@ from grader.run.runner import RunOutcome, RunRequest, run_submission
 from grader.sandbox import GIB, MIB, Limits, Sandbox
 from grader.tracebacks import execution_counts, in_student_cells
 
-
 logger = logging.getLogger(__name__)
 
 RESULT_FILE = "result.json"

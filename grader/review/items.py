@@ -68,8 +68,8 @@ def _pointed(rubric: Rubric | None, check_id: str, cells: Sequence[Cell]) -> tup
     except KeyError:
         return ()
     fam = family_of(spec.kind) if spec is not None else None
-    find = fam.hook("review_cells") if fam is not None else None
-    return tuple(find(spec.params, cells)) if find is not None and spec is not None and cells else ()
+    find = fam.hook("review_cells") if fam is not None and cells else None
+    return tuple(find(spec.params, cells)) if find is not None else ()
 
 
 def review_items(result: SubmissionResult, rubric: Rubric | None,

@@ -8,7 +8,7 @@ Nothing here imports torch: the comparisons with the pretrained files run inside
 from __future__ import annotations
 
 import hashlib
-import math
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -147,8 +147,6 @@ def batch_missing_weights(out_dir: Path, folders: dict[str, str]) -> dict[str, l
 def transform_notes(outbox: Path) -> list[tuple[str, str, str]]:
     """(model, input pipeline, remark) for the evaluation remarks the models probe made (random
     augmentation left out, a transform applied to PIL images one by one)."""
-    import json
-
     path = outbox / "models" / "models.json"
     try:
         if path.stat().st_size > 8 * 1024 * 1024:
