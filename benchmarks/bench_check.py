@@ -1,6 +1,6 @@
 """How long a student's `grader check` takes on a Task 1 notebook, and where the time goes.
 
-    /work/venv/bin/python benchmarks/bench_check.py [SAMPLE ...] [--all-samples] [--repeat 3]
+    .venv/bin/python benchmarks/bench_check.py [SAMPLE ...] [--all-samples] [--repeat 3]
         [--sandbox auto|bwrap|plain] [--json figures.json]
 
 For each sample (default: submissions/task1/ivanov_ivan) it runs the real command a student runs,

@@ -1,6 +1,6 @@
 """How long `grader similarity` takes on a class of 300 notebooks (target: under 30 s).
 
-    /work/main/.venv/bin/python benchmarks/bench_similarity.py [--n 300] [--repeat 3] [--json figures.json]
+    .venv/bin/python benchmarks/bench_similarity.py [--n 300] [--repeat 3] [--json figures.json]
         [--keep DIR]
 
 It writes N generated notebooks into a batch folder laid out as `grader grade` leaves it
