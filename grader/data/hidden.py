@@ -71,15 +71,24 @@ def batch_secret(folder: Path, noise: int = NOISE_LEVELS) -> HiddenSecret:
         raise DataError(f"unreadable hidden-split secret {path}: {exc}; delete it to draw a new one "
                         "(every student of this batch is then graded on a newly shuffled hidden split)") from exc
     secret = HiddenSecret(secrets.randbits(128), noise)
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process of the same batch drew it first
+    if not pin_secret(folder, secret):  # another process of the same batch drew it first
         return batch_secret(folder, noise)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"value": str(secret.value), "noise": secret.noise}, fh)
     logger.info("drew the hidden split's secret order and noise for this batch (%s)", path)
     return secret
+
+
+def pin_secret(folder: Path, secret: HiddenSecret) -> bool:
+    """Write `secret` as the batch's secret in `folder`, readable by the grader alone. False, and
+    nothing written, when the folder has one already. Batches draw theirs (batch_secret); the tests
+    pin one so that the same hidden digits are asked on every run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(folder / SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump({"value": str(secret.value), "noise": secret.noise}, fh)
+    return True
 
 
 def served_order(n: int, secret: HiddenSecret, purpose: str) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from grader.data import PreparedMnist, SplitSettings, load_mnist, prepare_mnist, read_idx
-from grader.data.hidden import HiddenSecret, served_order
+from grader.data.hidden import SECRET_FILE, HiddenSecret, batch_secret, pin_secret, served_order
 from grader.data.splits import ENV_DATA, ENV_HIDDEN
 
 SECRET = HiddenSecret(12345)
@@ -106,3 +106,11 @@ def test_the_demo_hidden_split_cannot_be_rebuilt_from_public_code(tmp_path: Path
     nearest = np.sqrt(np.maximum(d2.min(1), 0)) / np.sqrt(784)  # root-mean-square per pixel, in grey levels
     assert nearest.min() > 3  # no served image is a public one with the secret noise on it
     assert (nearest < 10).mean() <= 0.01
+
+
+def test_a_pinned_secret_is_the_batch_secret_and_is_never_overwritten(tmp_path: Path) -> None:
+    assert pin_secret(tmp_path / "batch", HiddenSecret(7))
+    assert batch_secret(tmp_path / "batch") == HiddenSecret(7)
+    assert (tmp_path / "batch" / SECRET_FILE).stat().st_mode & 0o077 == 0
+    assert not pin_secret(tmp_path / "batch", HiddenSecret(8))  # a batch's secret stays what it was
+    assert batch_secret(tmp_path / "batch") == HiddenSecret(7)
