@@ -3,8 +3,8 @@
 A family (gradient descent, models, transfer learning, notebook content, apps, manual review)
 is one folder. Its `__init__.py` declares one `Family`: the check kinds it grades (each with a
 typed `Params` model and its outcome keys), its in-kernel probes, its messages file, the rubric
-sections and command-line options it owns, the run's files its checks read (`records`), and its
-hooks. Checks are pure functions of (grader.artifacts.Artifacts, params): the pipeline reads the
+sections (with their types) and command-line options it owns, the run's files its checks read
+(`records`), and its hooks. Checks are pure functions of (grader.artifacts.Artifacts, params): the pipeline reads the
 records for them and draws the figures they return as data. The pipeline (grading, cli, i18n,
 rubric, report) reads families through `grader.families` and names none of them.
 
@@ -21,6 +21,8 @@ that family is graded: a Task 1 batch never imports the models' or the apps' mod
         what the instructor must fix once for a whole batch (read from the runs' records)
     review_cells(params, cells) -> list[int]
         the cells a reviewer is shown for a check of the family
+    datasets(rubric) -> tuple[str, ...]
+        the instructor's datasets the rubric names (a self-check cannot run those checks)
 
 This module imports nothing of the grader but the results' types, so that every family, the
 rubric loader and the pipeline can import it without a cycle.
@@ -77,12 +79,22 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A top-level rubric section the family owns (e.g. `data:`): the loader validates it with
+    `type` (a pydantic-validatable type; strict models, so misspelt keys are errors, named with
+    their line) and `Rubric.section(name)` gives the validated value, or `default` when absent."""
+
+    type: Any
+    default: Any = None
+
+
+@dataclass(frozen=True)
 class Family:
     name: str
     package: str  # the family's package, e.g. "grader.families.gd"
     kinds: Mapping[str, CheckKind]
     probes: Mapping[str, str] = field(default_factory=dict)  # rubric's `probes:` name -> in-kernel module
-    sections: tuple[str, ...] = ()  # top-level rubric sections the family reads (e.g. "data")
+    sections: Mapping[str, Section] = field(default_factory=dict)  # top-level rubric sections it owns
     requires: tuple[str, ...] = ()  # families whose set-up this one uses
     instructor_data: bool = False  # its checks score the work on the instructor's hidden data: not in self-checks
     options: tuple[Option, ...] = ()
@@ -94,6 +106,7 @@ class Family:
     stage: str | None = None
     notices: str | None = None
     review_cells: str | None = None
+    datasets: str | None = None
     messages: str = "messages.yaml"  # in the family's folder
 
     def hook(self, name: str) -> Any:
@@ -134,4 +147,4 @@ class BatchSetup(Protocol):
     def on_worker(self, moved: Mapping[Path, Path]) -> BatchSetup: ...
 
 
-__all__ = ["BatchSetup", "CheckKind", "Family", "Option", "load", "run_kind"]
+__all__ = ["BatchSetup", "CheckKind", "Family", "Option", "Section", "load", "run_kind"]

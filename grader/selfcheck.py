@@ -25,7 +25,7 @@ from pathlib import Path
 
 import click
 
-from grader.families import family_of
+from grader.families import datasets, family_of
 from grader.errors import IntakeError
 from grader.grading import GradeOptions, grade_one
 from grader.i18n import error, tr
@@ -116,7 +116,7 @@ def run_self_check(path: Path, rubric: Rubric, *, lang: str, sandbox: SandboxKin
     visible = [c for c in shown if not needs_instructor_data(c)]
     not_run = tuple(c for c in shown if needs_instructor_data(c))
     common = dict(title=text(rubric.title, lang), visible=tuple(visible), hidden_count=len(hidden),
-                  not_run=not_run, data_names=tuple(rubric.data),
+                  not_run=not_run, data_names=datasets(rubric),
                   hidden_points=sum(c.points for c in hidden if not c.bonus),
                   after_due_count=sum(1 for c in hidden if c.visibility == "after_due"), due=rubric.due)
     if not visible:

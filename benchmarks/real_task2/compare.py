@@ -47,7 +47,7 @@ def graded(corpus: Path, entries: list[dict[str, Any]], train_limit: int, out: P
     from grader.grading import GradeOptions, grade_batch
 
     rubric = load_rubric("task2")
-    data = rubric.data["mnist"].model_copy(update={"train_limit": train_limit})
+    data = rubric.section("data")["mnist"].model_copy(update={"train_limit": train_limit})
     limits = rubric.limits.model_copy(update={"timeout_s": 1500, "cell_timeout_s": 1200})
     rubric = rubric.model_copy(update={"data": {"mnist": data}, "limits": limits})
     klass = out / "class"

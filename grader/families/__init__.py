@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader.family import CheckKind, Family, Option
+from grader.family import CheckKind, Family, Option, Section
 
 if TYPE_CHECKING:
     from grader.rubric import Rubric
@@ -60,6 +60,28 @@ def _kind_index() -> dict[str, tuple[Family, CheckKind]]:
 def kinds() -> dict[str, CheckKind]:
     """Every check kind a rubric may name -> what it takes and returns."""
     return {kind: spec for kind, (_, spec) in _kind_index().items()}
+
+
+@cache
+def sections() -> dict[str, tuple[Family, Section]]:
+    """Every top-level rubric section a family owns (e.g. `data:`) -> its family and type."""
+    index: dict[str, tuple[Family, Section]] = {}
+    for fam in all_families():
+        for name, section in fam.sections.items():
+            if name in index:
+                raise TypeError(f"rubric section {name!r} is declared by {index[name][0].name} and {fam.name}")
+            index[name] = (fam, section)
+    return index
+
+
+def datasets(rubric: Rubric) -> tuple[str, ...]:
+    """The instructor's datasets the rubric names (e.g. mnist, afhq), from its families."""
+    names: list[str] = []
+    for fam in rubric_families(rubric):
+        hook = fam.hook("datasets")
+        if hook is not None:
+            names += [n for n in hook(rubric) if n not in names]
+    return tuple(names)
 
 
 def family_of(kind: str) -> Family | None:
@@ -125,7 +147,7 @@ def rubric_families(rubric: Rubric, options: Mapping[str, Any] | None = None) ->
         if fam is not None:
             names.add(fam.name)
     for fam in all_families():
-        if any(getattr(rubric, section, None) for section in fam.sections):
+        if any(rubric.section(name) for name in fam.sections):
             names.add(fam.name)
         if options and any(options.get(opt.name, opt.default) != opt.default for opt in fam.options):
             names.add(fam.name)
@@ -174,5 +196,6 @@ def hooks(families: Iterable[Family], name: str) -> list[Any]:
     return [fn for fam in families if (fn := fam.hook(name)) is not None]
 
 
-__all__ = ["CHECKS", "FAMILIES", "CheckTable", "all_families", "family", "family_of", "hooks", "kinds",
-           "message_files", "option_defaults", "options", "probe_specs", "rubric_families", "run_evidence"]
+__all__ = ["CHECKS", "FAMILIES", "CheckTable", "all_families", "datasets", "family", "family_of", "hooks", "kinds",
+           "message_files", "option_defaults", "options", "probe_specs", "rubric_families", "run_evidence",
+           "sections"]

@@ -3,8 +3,10 @@
 Every problem is reported as ``FILE:LINE: KEY.PATH: message``, one line each, so an instructor
 can jump straight to the mistake. Lines come from composing the YAML once (``yaml.compose``)
 and mapping each key path, e.g. ``("checks", 2, "points")``, to the line where it appears.
-Besides the schema, each check is held to its kind (its family's declaration (``grader.families``)): the kind must exist,
-``params`` must fit the kind's parameter model and every ``credit`` key must be one of its outcomes.
+Besides the schema, each check is held to its kind (its family's declaration in ``grader.families``):
+the kind must exist, ``params`` must fit the kind's parameter model and every ``credit`` key must be
+one of its outcomes. A top-level key that is not the rubric's own must be a section a family owns
+(the models family's ``data:`` and ``evaluation:``), held to the type the family declares.
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ import grader
 from grader.errors import RubricError
 from grader.i18n import error, msg
 from grader.families import kinds
-from grader.rubric.schema import Rubric
+from grader.families import sections as family_sections
+from grader.rubric.schema import Rubric, section_adapter, top_level_keys
 
 logger = logging.getLogger(__name__)
 
@@ -138,15 +141,15 @@ def _load(path: Path) -> tuple[Rubric | None, list[str]]:
     except yaml.YAMLError as exc:  # compose succeeded, so this is rare (e.g. a bad tag value)
         return None, [_yaml_problem(shown, exc)]
 
-    problems = _kind_problems(shown, data, lines)
+    problems = _kind_problems(shown, data, lines) + _section_problems(shown, data, lines)
+    own = {k: v for k, v in data.items() if k in Rubric.model_fields} if isinstance(data, dict) else data
     try:
-        rubric = Rubric.model_validate(data)
+        Rubric.model_validate(own)  # the rubric's own keys; the families' sections were held to their types
     except ValidationError as exc:
         problems += [_format_error(shown, err, lines) for err in exc.errors()]
-        rubric = None
     if problems:
         return None, [text for _, text in sorted(problems, key=lambda p: p[0])]
-    assert rubric is not None
+    rubric = Rubric.model_validate(data)
     return rubric.with_source(path, hashlib.sha256(raw).hexdigest()), []
 
 
@@ -243,7 +246,7 @@ def format_key_path(path: KeyPath) -> str:
 
 
 def _format_error(shown: str, err: Any, lines: dict[KeyPath, int]) -> Problem:
-    loc: KeyPath = tuple(err["loc"])
+    loc: KeyPath = _without_tags(tuple(err["loc"]), lines)
     kind = err["type"]
     ctx = err.get("ctx") or {}
     message = err["msg"]
@@ -257,9 +260,46 @@ def _format_error(shown: str, err: Any, lines: dict[KeyPath, int]) -> Problem:
     return _problem(shown, loc, message, lines)
 
 
+def _without_tags(loc: KeyPath, lines: dict[KeyPath, int]) -> KeyPath:
+    """The key path as written in the file: pydantic puts the member's tag of a tagged union (the
+    `imagefolder` of `data.afhq.imagefolder.mounts`) where the file has no key."""
+    kept: KeyPath = ()
+    for index, part in enumerate(loc):
+        rest = loc[index + 1:index + 2]
+        if (*kept, part) not in lines and rest and (*kept, *rest) in lines:
+            continue
+        kept = (*kept, part)
+    return kept
+
+
 def _problem(shown: str, loc: KeyPath, message: str, lines: dict[KeyPath, int]) -> Problem:
     line = line_for(loc, lines)
     return line, f"{shown}:{line}: {format_key_path(loc)}: {message}"
+
+
+# --- the families' sections ----------------------------------------------------------------------
+
+
+def _section_problems(shown: str, data: Any, lines: dict[KeyPath, int]) -> list[Problem]:
+    """Top-level keys that are neither the rubric's own nor a family's section, and each family
+    section (e.g. `data:`, `evaluation:`) held to the type its family declares."""
+    if not isinstance(data, dict):
+        return []
+    problems: list[Problem] = []
+    owned = family_sections()
+    allowed = top_level_keys()
+    for key, value in data.items():
+        if key in Rubric.model_fields:
+            continue
+        if key not in owned:
+            message = f"unknown key (allowed: {', '.join(allowed)})"
+            problems.append(_problem(shown, (key,), message, lines))
+            continue
+        try:
+            section_adapter(key).validate_python(value)
+        except ValidationError as exc:
+            problems += [_format_error(shown, {**err, "loc": (key, *err["loc"])}, lines) for err in exc.errors()]
+    return problems
 
 
 # --- each check against its kind ----------------------------------------------------------------
@@ -335,8 +375,15 @@ def _param_problem(shown: str, name: str, model: type[BaseModel], err: Any, at: 
 
 
 def _allowed_keys(parent: KeyPath) -> list[str]:
-    """The field names of the model found at ``parent`` in the Rubric schema."""
-    model = _model_at(Rubric, parent)
+    """The field names of the model found at ``parent`` in the Rubric schema (a family's section
+    read by its own type)."""
+    if not parent:
+        return top_level_keys()
+    owned = family_sections()
+    if parent[0] in owned:
+        model = _model_at(owned[str(parent[0])][1].type, parent[1:])
+    else:
+        model = _model_at(Rubric, parent)
     return list(model.model_fields) if model is not None else []
 
 

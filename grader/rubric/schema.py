@@ -2,7 +2,9 @@
 
 A rubric describes one assignment: its title, where the student's entry file is, which probes
 run, the resource limits, and the list of checks with their points. Every model forbids unknown
-keys, so a misspelt key is reported instead of silently ignored.
+keys, so a misspelt key is reported instead of silently ignored. Any other top-level key must be a
+section a family owns (`grader.family.Section`, e.g. the models family's `data:`), validated with
+the type the family declares and read with ``Rubric.section(name)``.
 
 Localised text (``Text``) is either a plain string or a mapping with ``ru`` and/or ``en``;
 ``text(value, lang)`` picks the wanted language and falls back to the other one.
@@ -10,7 +12,7 @@ Localised text (``Text``) is either a plain string or a mapping with ``ru`` and/
 from __future__ import annotations
 
 import hashlib
-import re
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -18,16 +20,19 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
-    Discriminator,
     Field,
     PlainSerializer,
     PlainValidator,
     PrivateAttr,
-    Tag,
+    TypeAdapter,
+    ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from grader.families import sections as family_sections
 
 Lang = Literal["ru", "en"]
 LANGS: tuple[str, ...] = ("ru", "en")
@@ -149,106 +154,6 @@ class LateSpec(_Model):
     """Minutes after ``due`` that still count as on time (upload delays)."""
 
 
-class MnistDataSpec(_Model):
-    """An MNIST-like dataset for the runs (Task 2): how the official files are split.
-
-    The student's code gets the training files minus a seeded validation part (and that part
-    wherever it asks for test data); the official test files are the hidden test split.
-    """
-
-    validation: float = Field(default=0.1, gt=0, lt=1)
-    """Share of the training files held out and handed out as the student's test data."""
-    seed: int = 0
-    train_limit: int | None = Field(default=None, gt=0)
-    """Keep at most this many training images (short runs for tests and demos)."""
-
-
-DEFAULT_IMAGE_MOUNTS = ["/content/afhq", "./afhq", "/kaggle/input/animal-faces/afhq", "/content/drive/MyDrive/afhq",
-                        "/content/animal-faces/afhq"]
-
-
-class ImageFolderDataSpec(_Model):
-    """An image-folder dataset (HW 3, AFHQ): `<folder>/train/<class>/*`, `<folder>/val/<class>/*`.
-
-    The student's code gets `train` and what is left of `validation`; the hidden test split is
-    the folder `hidden` when given, else a seeded stratified `hidden_share` of `validation`.
-    """
-
-    kind: Literal["imagefolder"]
-    train: str = "train"
-    validation: str = "val"
-    hidden: str | None = None
-    """A split folder (e.g. ``test``) kept whole as the hidden test split; None: hold out part of val."""
-    hidden_share: float = Field(default=0.5, gt=0, lt=1)
-    seed: int = 0
-    image_size: int = Field(default=256, ge=16, le=1024)
-    """Side of the decoded hidden images (decoded once per batch); each student's transform resizes from it."""
-    fit: Literal["crop", "squash"] = "crop"
-    """crop: shorter side to image_size, centre square; squash: resized to a square."""
-    train_limit: int | None = Field(default=None, gt=0)
-    """Keep at most this many training images per class (short runs for tests and demos)."""
-    mounts: list[str] = DEFAULT_IMAGE_MOUNTS
-    """Where the data appears in the sandbox (read-only): absolute paths, or ./name in the working folder."""
-    kaggle: dict[str, str] = {"andrewmvd/animal-faces": "afhq"}
-    """Kaggle datasets (owner/name) that download calls resolve to this data -> folder name in the archive."""
-
-    @field_validator("mounts")
-    @classmethod
-    def _mount_paths(cls, mounts: list[str]) -> list[str]:
-        for m in mounts:
-            if not (m.startswith("/") or m.startswith("./")) or ".." in m.split("/") or m.rstrip("/") in ("", "."):
-                raise PydanticCustomError("mount_path", "mount point '{path}' must be an absolute path or "
-                                          "./name inside the working folder, without '..'", {"path": m})
-        return mounts
-
-
-def _data_kind(value: Any) -> str:
-    return str(value.get("kind", "mnist")) if isinstance(value, dict) else str(getattr(value, "kind", "mnist"))
-
-
-DataSpec = Annotated[Union[Annotated[MnistDataSpec, Tag("mnist")], Annotated[ImageFolderDataSpec, Tag("imagefolder")]],
-                     Discriminator(_data_kind)]
-
-
-class RetrainBudgetSpec(_Model):
-    """HW 3: each PyTorch model retrained from its pretrained start within a time budget (`--retrain`)."""
-
-    budget_s: float = Field(default=120, gt=0)
-    """Seconds of training per model on a GPU."""
-    cpu_budget_s: float | None = Field(default=None, gt=0)
-    """Seconds on the CPU; None: on a CPU the models are only evaluated, not retrained."""
-    epochs: int = Field(default=3, gt=0)
-    batch_size: int = Field(default=32, gt=0)
-    lr: float = Field(default=1e-3, gt=0)
-    images_per_class: int = Field(default=200, gt=0)
-    """Training images per class decoded for retraining."""
-
-
-class BaselineSpec(_Model):
-    """How the course example's models are trained for the "beats the example" comparison."""
-
-    epochs: int = Field(default=2, gt=0)
-    batch_size: int = Field(default=64, gt=0)
-    lr: float = Field(default=1e-3, gt=0)
-    subset: int | None = Field(default=None, gt=0)
-    seeds: int = Field(default=1, gt=0, le=20)
-
-
-class EvaluationSpec(_Model):
-    """Evaluation of the student's models on the hidden test split (inside the sandbox)."""
-
-    batch_size: int = Field(default=500, gt=0)
-    format_images: int = Field(default=1000, gt=0)
-    """Validation images used to work out each model's input format."""
-    timeout_s: float = Field(default=300, gt=0)
-    """Time for discovering and evaluating every model, after the student's cells."""
-    baseline: BaselineSpec = BaselineSpec()
-    retrain: bool = False
-    """Retrain each PyTorch architecture with the baseline's budget and seeds (also `--retrain`)."""
-    retrain_budget: RetrainBudgetSpec | None = None
-    """HW 3: retrain from the pretrained start within a time budget instead of the baseline's epochs."""
-
-
 class Rubric(_Model):
     """A whole rubric. Build it with ``grader.rubric.load_rubric`` to get file-aware errors."""
 
@@ -269,11 +174,10 @@ class Rubric(_Model):
     """Penalty for work handed in after ``due``; None: lateness is recorded, not penalised."""
     moodle: MoodleSpec = MoodleSpec()
     """How the Moodle export treats bonus points above the maximum."""
-    data: dict[str, DataSpec] = {}
-    """Datasets the runs use; `--data NAME=<folder>` names the files (mnist default: the demo data)."""
-    evaluation: EvaluationSpec | None = None
-    """Set to evaluate the student's models on the hidden split (the models probe)."""
     checks: list[CheckSpec] = Field(min_length=1)
+    # Any other top-level key is a section a family owns (e.g. the models family's `data:` and
+    # `evaluation:`): validated with the family's type, read with `section(name)`.
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     # Set by the loader, never read from the YAML.
     _source_path: Path | None = PrivateAttr(default=None)
@@ -294,14 +198,25 @@ class Rubric(_Model):
             seen[check.id] = index
         return checks
 
-    @field_validator("data")
-    @classmethod
-    def _data_names(cls, data: dict[str, Any]) -> dict[str, Any]:
-        for name, spec in data.items():
-            if (name == "mnist") != isinstance(spec, MnistDataSpec) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-                raise PydanticCustomError("data_name", "dataset '{name}': 'mnist' is the MNIST-like dataset; any "
-                                          "other lower-case name needs kind: imagefolder", {"name": name})
-        return data
+    @model_validator(mode="after")
+    def _family_sections(self) -> Rubric:
+        # The loader reports each problem with its line first; this holds for rubrics built in code.
+        extra = self.__pydantic_extra__ or {}
+        owners = family_sections()
+        unknown = sorted(k for k in extra if k not in owners)
+        if unknown:
+            raise PydanticCustomError("unknown_section", "unknown key(s) {keys} (allowed: {allowed})",
+                                      {"keys": ", ".join(unknown), "allowed": ", ".join(top_level_keys())})
+        errors: list[InitErrorDetails] = []
+        for name, value in extra.items():
+            try:
+                extra[name] = section_adapter(name).validate_python(value)
+            except ValidationError as exc:  # the same errors, located under the section's key
+                errors += [InitErrorDetails(type=PydanticCustomError(e["type"], e["msg"]), loc=(name, *e["loc"]),
+                                            input=e["input"]) for e in exc.errors()]
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
 
     @field_validator("late")
     @classmethod
@@ -333,6 +248,13 @@ class Rubric(_Model):
             return self._digest
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
+    def section(self, name: str) -> Any:
+        """A family's top-level section, validated by its type; the family's default when absent.
+        KeyError for a name no family declares."""
+        _, section = family_sections()[name]
+        extra = self.__pydantic_extra__ or {}
+        return extra[name] if name in extra else section.default
+
     def check(self, check_id: str) -> CheckSpec:
         """The check with this id; KeyError if there is none."""
         for c in self.checks:
@@ -346,3 +268,14 @@ class Rubric(_Model):
         copy._source_path = path
         copy._digest = digest
         return copy
+
+
+@cache
+def section_adapter(name: str) -> TypeAdapter[Any]:
+    """The validator of a family's top-level rubric section."""
+    return TypeAdapter(family_sections()[name][1].type)
+
+
+def top_level_keys() -> list[str]:
+    """What a rubric may say at its top level: its own keys, then the families' sections."""
+    return [*Rubric.model_fields, *family_sections()]

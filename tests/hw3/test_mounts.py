@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from grader.rubric.schema import ImageFolderDataSpec
+from grader.families.models.sections import ImageFolderDataSpec
 from grader.sandbox import Limits, Mount, SandboxSpec
 from grader.sandbox.plain import PlainSandbox
 

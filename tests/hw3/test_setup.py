@@ -38,11 +38,12 @@ def test_hw3_setup(shapes: Path, tmp_path: Path) -> None:
 
 def test_retraining_on_a_cpu_follows_the_rubric(shapes: Path, tmp_path: Path) -> None:
     rubric = load_rubric("hw3")
-    assert rubric.evaluation is not None and rubric.evaluation.retrain_budget is not None
+    ev = rubric.section("evaluation")
+    assert ev is not None and ev.retrain_budget is not None
     setup = prepare_setup(rubric, {"afhq": shapes}, "cpu", tmp_path, retrain=True)
     assert setup is not None and "retrain" not in setup.probe_config()  # cpu_budget_s: null -> evaluate only
-    budget = rubric.evaluation.retrain_budget.model_copy(update={"cpu_budget_s": 30.0, "images_per_class": 4})
-    rubric = rubric.model_copy(update={"evaluation": rubric.evaluation.model_copy(update={"retrain_budget": budget})})
+    budget = ev.retrain_budget.model_copy(update={"cpu_budget_s": 30.0, "images_per_class": 4})
+    rubric = rubric.model_copy(update={"evaluation": ev.model_copy(update={"retrain_budget": budget})})
     config = prepare_setup(rubric, {"afhq": shapes}, "cpu", tmp_path, retrain=True).probe_config()
     assert config["retrain"]["budget_s"] == 30.0 and Path(config["retrain"]["train_images"]).is_file()
 

@@ -17,7 +17,7 @@ FORMAT_IMAGES = 300
 def demo_rubric() -> Rubric:
     """rubrics/task2.yaml with the students' training and test parts cut as above."""
     rubric = load_rubric("task2")
-    data = rubric.data["mnist"].model_copy(update={"train_limit": TRAIN_LIMIT, "validation": VALIDATION})
-    assert rubric.evaluation is not None
-    evaluation = rubric.evaluation.model_copy(update={"format_images": FORMAT_IMAGES})
+    data = rubric.section("data")["mnist"].model_copy(update={"train_limit": TRAIN_LIMIT, "validation": VALIDATION})
+    assert rubric.section("evaluation") is not None
+    evaluation = rubric.section("evaluation").model_copy(update={"format_images": FORMAT_IMAGES})
     return rubric.model_copy(update={"data": {"mnist": data}, "evaluation": evaluation})

@@ -30,8 +30,8 @@ pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.torch, pytest.ma
 def small_rubric() -> Rubric:
     """rubrics/hw3.yaml with the sizes of the stand-in data: 64x64 images, short limits."""
     rubric = load_rubric("hw3")
-    afhq = rubric.data["afhq"].model_copy(update={"image_size": 64})
-    ev = rubric.evaluation
+    afhq = rubric.section("data")["afhq"].model_copy(update={"image_size": 64})
+    ev = rubric.section("evaluation")
     assert ev is not None
     return rubric.model_copy(update={
         "data": {"afhq": afhq},

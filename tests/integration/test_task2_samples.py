@@ -90,8 +90,8 @@ def test_full_size_dataset(tmp_path: Path) -> None:
     for name in ("ivanova_anna", "smirnov_oleg"):
         shutil.copytree(SAMPLES / name, folder / name)
     rubric = load_rubric("task2")
-    data = rubric.data["mnist"].model_copy(update={"train_limit": 3000})
-    ev = rubric.evaluation
+    data = rubric.section("data")["mnist"].model_copy(update={"train_limit": 3000})
+    ev = rubric.section("evaluation")
     assert ev is not None
     rubric = rubric.model_copy(update={
         "data": {"mnist": data}, "parameters": {**rubric.parameters, "EPOCHS": 2},

@@ -1,15 +1,16 @@
 """Task 2 (and HW 3's evaluation) on the grader's side: the datasets and hidden splits a batch
 prepares once (setup.py), what the models probe wrote (artifacts.py), scores on the hidden
 labels (evaluate.py), the course example's baselines (baseline.py), confusion matrices and
-learning curves (figures.py), the offline pretrained weights (weights.py), and the checks
-(checks.py). The probes that evaluate models run in the kernel (grader_inside/probes/models.py,
+learning curves (figures.py), the offline pretrained weights (weights.py), its rubric sections
+`data:` and `evaluation:` (sections.py), and the checks (checks.py). The probes that evaluate models run in the kernel (grader_inside/probes/models.py,
 images.py, transfer.py), configured by the set-up; hidden labels never leave this side.
 """
 from __future__ import annotations
 
 from grader.artifacts import MANUAL_KEY
-from grader.family import Family, Option, run_kind
+from grader.family import Family, Option, Section, run_kind
 from grader.families.models.params import AccuracyParams, BeatsExampleParams, ConvolutionalParams, RetrainedParams
+from grader.families.models.sections import DataSection, EvaluationSpec
 from grader.rubric.params import NoParams
 
 
@@ -33,7 +34,12 @@ FAMILY = Family(
         "models.retrained": run_kind("check_retrained", RetrainedParams, "beats", "tie", "below", "failed", "not_run",
                                      "missing"),
     },
-    sections=("data", "evaluation"),
+    sections={
+        # datasets the runs use; `--data NAME=<folder>` names the files (mnist default: the demo data)
+        "data": Section(DataSection, {}),
+        # set to evaluate the student's models on the hidden split (the models probe)
+        "evaluation": Section(EvaluationSpec | None, None),
+    },
     records=(MODELS_JSON, f"{MODELS_FOLDER}/*.npy"),
     options=(
         Option("data", "--data", "named_folders", metavar="NAME=FOLDER",
@@ -50,4 +56,5 @@ FAMILY = Family(
     prepare="hooks:prepare",
     cache_parts="hooks:cache_parts",
     notices="notices:notices",
+    datasets="sections:dataset_names",
 )

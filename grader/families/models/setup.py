@@ -27,7 +27,8 @@ from grader.families.models.weights import (
 )
 from grader.results import Flag
 from grader.rubric import Rubric
-from grader.rubric.schema import ImageFolderDataSpec, MnistDataSpec, RetrainBudgetSpec
+from grader.families.models.sections import (ImageFolderDataSpec, MnistDataSpec, RetrainBudgetSpec, datasets,
+                                             evaluation)
 from grader.sandbox import Mount
 from grader.sandbox.bwrap import PACKAGE_ROOT
 
@@ -213,20 +214,21 @@ def _data_words(setup: ModelsSetup) -> tuple[str, ...]:
 def prepare_setup(rubric: Rubric, data: Mapping[str, Path], device: DeviceChoice, cache_dir: Path,
                   with_baseline: bool = True, retrain: bool = False, weights: Path | None = None) -> ModelsSetup | None:
     """None for a rubric that uses no dataset; DataError for a bad data folder."""
-    known = {"mnist"} | set(rubric.data)
+    specs = datasets(rubric)
+    known = {"mnist"} | set(specs)
     unknown = sorted(set(data) - known)
     if unknown:
         raise DataError(f"unknown dataset name(s) {', '.join(unknown)} in --data (known: {', '.join(sorted(known))})")
-    image_specs = {k: v for k, v in rubric.data.items() if isinstance(v, ImageFolderDataSpec)}
+    image_specs = {k: v for k, v in specs.items() if isinstance(v, ImageFolderDataSpec)}
     if image_specs:
         return _image_setup(rubric, image_specs, data, device, cache_dir, retrain, weights)
-    if "mnist" not in rubric.data and rubric.evaluation is None:
+    ev = evaluation(rubric)
+    if "mnist" not in specs and ev is None:
         return None
-    spec = rubric.data.get("mnist")
+    spec = specs.get("mnist")
     assert spec is None or isinstance(spec, MnistDataSpec)
     settings = SplitSettings() if spec is None else SplitSettings(spec.validation, spec.seed, spec.train_limit)
     prepared = prepare_mnist(data.get("mnist"), cache_dir, settings)
-    ev = rubric.evaluation
     baseline = None
     settings = None
     if ev is not None:
@@ -248,7 +250,7 @@ def _image_setup(rubric: Rubric, specs: Mapping[str, ImageFolderDataSpec], data:
     if name not in data:
         raise DataError(f"this assignment needs its images: pass --data {name}=<folder> with "
                         f"{spec.train}/<class>/<images> and {spec.validation}/<class>/<images>")
-    ev = rubric.evaluation
+    ev = evaluation(rubric)
     budget = ev.retrain_budget if ev is not None else None
     wants_retrain = budget is not None and (retrain or (ev is not None and ev.retrain))
     settings = ImageFolderSettings(
