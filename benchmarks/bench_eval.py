@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from grader.data import prepare_mnist  # noqa: E402
+from grader.family import AfterProbe  # noqa: E402
 from grader.run.runner import RunRequest, run_submission  # noqa: E402
 from grader.sandbox.detect import get_sandbox  # noqa: E402
 
@@ -95,8 +96,10 @@ def grader_run(kind: str, prepared, batch: int, work: Path) -> dict:
     nbformat.write(nb, str(entry))
     req = RunRequest(entry=entry, timeout_s=120, cell_timeout_s=110, mounts=prepared.mounts(),
                      env=prepared.sandbox_env(),
-                     models={"data_dir": str(prepared.student_dir), "hidden_images": str(prepared.hidden_images),
-                             "device": "cpu", "batch_size": batch, "format_images": 1000, "timeout_s": 300})
+                     after=AfterProbe("grader_inside.probes.models",
+                                      {"data_dir": str(prepared.student_dir), "hidden_images": str(prepared.hidden_images),
+                                       "device": "cpu", "batch_size": batch, "format_images": 1000, "timeout_s": 300},
+                                      300, "models"))
     start = time.perf_counter()
     run = run_submission(req, get_sandbox("auto", fallback=True), work / "out")
     wall = time.perf_counter() - start

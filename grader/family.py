@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from grader.artifacts import Records
     from grader.i18n import Text
     from grader.results import Flag
     from grader.sandbox import Mount
@@ -101,6 +102,9 @@ class Family:
     # files of the student's folder its checks read (relative to it; glob patterns allowed), e.g.
     # "run/models/models.json": the pipeline reads them within a budget into Artifacts.records
     records: tuple[str, ...] = ()
+    # folders of the run's outbox that only the grader's probes write (the models probe's `models`):
+    # whatever the student's code left there unsealed is deleted before anything reads them
+    sealed: tuple[str, ...] = ()
     prepare: str | None = None
     cache_parts: str | None = None
     stage: str | None = None
@@ -130,6 +134,25 @@ def load(package: str, entry: str) -> Any:
     return getattr(importlib.import_module(f"{package}.{module}"), name)
 
 
+@dataclass(frozen=True)
+class AfterProbe:
+    """A family's probe that runs in the kernel after the student's cells, before the `probes:`
+    (the models family's evaluation): `module` (of grader_inside) is imported in the kernel and
+    `module.run(globals(), config)` called with its own CPU budget. The folder `folder` of the
+    outbox is its alone: emptied before it runs, and what is left there unsealed is deleted."""
+
+    module: str
+    config: dict[str, Any]
+    timeout_s: float
+    folder: str
+
+    def __post_init__(self) -> None:
+        if not self.module.startswith("grader_inside."):
+            raise ValueError(f"an after-run probe is a module of grader_inside, not {self.module!r}")
+        if not self.folder or "/" in self.folder or self.folder.startswith("."):
+            raise ValueError(f"an after-run probe's folder is one plain name in the outbox, not {self.folder!r}")
+
+
 class BatchSetup(Protocol):
     """What a family's `prepare` hook returns and the pipeline asks of it for each run."""
 
@@ -138,13 +161,13 @@ class BatchSetup(Protocol):
     def parameters(self, base: Mapping[str, Any]) -> dict[str, Any]: ...
     def mounts(self) -> tuple[Mount, ...]: ...
     def env(self) -> dict[str, str]: ...
-    def probe_config(self) -> dict[str, Any] | None: ...
+    def after_probe(self) -> AfterProbe | None: ...
     def sandbox_device(self) -> str: ...
     def notes(self, lang: str) -> list[Text]: ...
-    def run_notes(self, outbox: Path, errors: list[str], lang: str) -> list[Text]: ...
-    def run_error(self, outbox: Path) -> Text | None: ...
+    def run_notes(self, records: Records, errors: list[str], lang: str) -> list[Text]: ...
+    def run_error(self, records: Records) -> Text | None: ...
     def flags(self, lang: str) -> tuple[Flag, ...]: ...
     def on_worker(self, moved: Mapping[Path, Path]) -> BatchSetup: ...
 
 
-__all__ = ["BatchSetup", "CheckKind", "Family", "Option", "Section", "load", "run_kind"]
+__all__ = ["AfterProbe", "BatchSetup", "CheckKind", "Family", "Option", "Section", "load", "run_kind"]

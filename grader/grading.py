@@ -35,7 +35,7 @@ from grader.late import SubmissionClock, SubmissionTime, apply_lateness
 from grader.results import BatchResult, CellError, CheckResult, Flag, SubmissionResult, write_json_atomic
 from grader.rubric import Rubric
 from grader.rubric.schema import CheckSpec, text
-from grader_inside.notebook import Cell, read_cells
+from grader_inside.notebook import read_cells
 from grader.report.figures import draw_all
 from grader.run.runner import RunOutcome, RunRequest, run_submission
 from grader.sandbox import GIB, MIB, Limits, Sandbox
@@ -304,7 +304,7 @@ def grade_one(sub: Submission, rubric: Rubric, box: Sandbox, out: Path, lang: st
               setup: BatchSetup | None = None,
               progress: Callable[[int, int], None] | None = None) -> SubmissionResult:
     """Grade one submission; `when` (its hand-in time) applies the rubric's late policy;
-    `setup` (Task 2) brings the data splits, their mounts and the models probe; `progress(cell,
+    `setup` (Task 2) brings the data splits, their mounts and the after-run probe; `progress(cell,
     cells)` is called as each of the student's code cells starts."""
     staged = run_one(sub, rubric, box, out, lang, options, when, setup, progress)
     return staged if isinstance(staged, SubmissionResult) else check_one(staged)
@@ -335,6 +335,7 @@ def plan_run(sub: Submission, rubric: Rubric, out: Path, lang: str, options: Gra
                          probes=tuple(rubric.probes), trace=rubric.trace,
                          cell_timeout_s=min(rubric.limits.cell_timeout_s, timeout), timeout_s=timeout,
                          limits=_limits(rubric), parameters=params,
+                         sealed=tuple(f for fam in rubric_families(rubric, options.family_values()) for f in fam.sealed),
                          **(_data_request(setup) if setup is not None else {}))
     return PlannedRun(sub, rubric, lang, key, student_dir, request, timeout, start, when, setup,
                       options.family_values())
@@ -382,9 +383,9 @@ def check_one(ran: RanSubmission) -> SubmissionResult:
     notes: list[str | Text] = [m or t for t, m in zip(sub.notes, sub.note_msgs or [None] * len(sub.notes))]
     notes += _run_notes(run, ran.timeout)
     if setup is not None:
-        notes += setup.notes(lang) + setup.run_notes(run.outbox, _error_texts(run), lang)
+        notes += setup.notes(lang) + setup.run_notes(art.records, _error_texts(run), lang)
         flags += setup.flags(lang)  # demo data: not a grade on the course's dataset
-        setup_error = setup.run_error(run.outbox)
+        setup_error = setup.run_error(art.records)
         if setup_error is not None and error is None:  # the instructor's to fix, said once and plainly
             status, error = "error", setup_error
     figures = tuple(f"run/{f['png']}" for f in run.figures if f.get("png"))
@@ -416,7 +417,7 @@ def _error_texts(run: RunOutcome) -> list[str]:
 
 
 def _data_request(setup: BatchSetup) -> dict[str, Any]:
-    return {"mounts": setup.mounts(), "env": setup.env(), "models": setup.probe_config(),
+    return {"mounts": setup.mounts(), "env": setup.env(), "after": setup.after_probe(),
             "device": setup.sandbox_device()}
 
 

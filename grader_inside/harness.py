@@ -10,7 +10,7 @@ and a whole-notebook deadline. The harness's own records go into the outbox:
     executed.ipynb    the student's cells with their outputs (capped)
     probe.json        what the probes found, as the probe cell returned it to the harness
     figures.json      the captured plots' data (their PNGs are files the kernel wrote)
-The kernel shares the harness's user, so everything else in the outbox (figure PNGs, the models
+The kernel shares the harness's user, so everything else in the outbox (figure PNGs, the after-run
 probe's files, the shims' log) is the kernel's and only as good as its seal. The records are
 written last: as the sandbox's init the harness first ends every other process of the run, then
 replaces whatever was put at their names.
@@ -64,7 +64,7 @@ class HarnessSpec:
     seed: int = 0
     output_bytes: int = 1_000_000
     parameters: dict[str, Any] = field(default_factory=dict)
-    models: dict[str, Any] = field(default_factory=dict)  # Task 2 models probe config ({}: not run)
+    after: dict[str, Any] | None = None  # the after-run probe: {module, config, timeout_s, folder} (None: none)
     wire: str = ""  # the tripwires' FIFO (made by grader_inside.boot before the kernel started)
 
 
@@ -116,8 +116,8 @@ def _marker_source(number: int) -> str:
     return f"{_KERNEL}.next_cell({number})"
 
 
-def _models_source(config: dict[str, Any]) -> str:
-    return f"{_KERNEL}.run_models(globals(), {config!r})\n"
+def _after_source(after: dict[str, Any]) -> str:
+    return f"{_KERNEL}.run_after(globals(), {after['module']!r}, {after['config']!r})\n"
 
 
 def _tagged_parameters_cell(entry: Path) -> int | None:
@@ -202,10 +202,10 @@ def run(spec: HarnessSpec, km: Any = None) -> dict[str, Any]:
         nb.cells.append(nbcell)
         if tagged == cell.number:
             nb.cells.append(_parameters_cell(spec.parameters))
-    if spec.models:
-        models = nbformat.v4.new_code_cell(_models_source(spec.models))
-        models.id = "grader-models"
-        nb.cells.append(models)
+    if spec.after:
+        after = nbformat.v4.new_code_cell(_after_source(spec.after))
+        after.id = "grader-after"
+        nb.cells.append(after)
     probe = nbformat.v4.new_code_cell(PROBE_SOURCE)
     probe.id = "grader-probe"
     nb.cells.append(probe)
@@ -331,8 +331,8 @@ def _cell_limits(cell: Any, number: int | None, left: float, spec: HarnessSpec) 
     """(CPU budget, idle window) of a cell: the student's get the rubric's, the grader's their own."""
     if number is not None:
         return max(1.0, min(spec.cell_timeout_s, left)), spec.idle_s
-    if cell.get("id") == "grader-models":
-        budget = float(spec.models.get("timeout_s", PROBE_RESERVE_S * 3))
+    if cell.get("id") == "grader-after" and spec.after:
+        budget = float(spec.after.get("timeout_s", PROBE_RESERVE_S * 3))
     else:
         budget = PROBE_RESERVE_S * 3
     return budget, budget * WALL_FACTOR  # the grader's cells never wait: only the CPU counts

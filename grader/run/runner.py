@@ -20,6 +20,7 @@ from grader import jsonbudget
 from grader.artifacts import CellRecord
 from grader.integrity import Integrity
 from grader.families import probe_specs
+from grader.family import AfterProbe
 from grader.sandbox import GIB, MIB, Limits, Mount, Sandbox, SandboxResult, SandboxSpec
 from grader.run.bytecode import ensure_compiled
 from grader.run.progress import CellProgress
@@ -61,7 +62,8 @@ class RunRequest:
     mounts: tuple[Mount, ...] = ()
     seed: int = 0
     env: dict[str, str] = field(default_factory=dict)  # extra environment (data folders, WandB offline)
-    models: dict[str, Any] = field(default_factory=dict)  # Task 2 models probe config ({}: none)
+    after: AfterProbe | None = None  # a family's probe after the student's cells (the models' evaluation)
+    sealed: tuple[str, ...] = ()  # outbox folders only the grader's probes write: unsealed files there are deleted
     device: Literal["cpu", "cuda"] = "cpu"
 
 
@@ -247,14 +249,14 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path,
             "cell_timeout_s": req.cell_timeout_s, "deadline_s": req.timeout_s, "idle_s": req.cell_timeout_s,
             "probes": probe_specs(req.probes), "trace": req.trace, "seed": req.seed,
             "output_bytes": req.limits.output_bytes, "parameters": req.parameters,
-            "models": {**req.models, "outbox": str(live)} if req.models else {},
+            "after": _after_spec(req.after, live),
         }
         spec_path = live / "spec.json"
         spec_path.write_text(json.dumps(harness_spec), encoding="utf-8")
         limits = req.limits
         # the harness counts the student's CPU; the wall clock only stops what blocks for ever
-        models_s = float(req.models.get("timeout_s", 0) if req.models else 0)
-        wall = (req.timeout_s + models_s) * WALL_FACTOR + HARNESS_GRACE_S
+        after_s = req.after.timeout_s if req.after is not None else 0.0
+        wall = (req.timeout_s + after_s) * WALL_FACTOR + HARNESS_GRACE_S
         if limits.wall_time_s != wall:
             limits = Limits(**{**limits.__dict__, "wall_time_s": wall})
         spec = SandboxSpec(
@@ -268,7 +270,20 @@ def run_submission(req: RunRequest, sandbox: Sandbox, outbox: Path,
     finally:
         remove_scratch(scratch)
         remove_scratch(live)
-    return _outcome(result, outbox, sandbox.description, limits, collected)
+    return _outcome(result, outbox, sandbox.description, limits, collected, _sealed_folders(req))
+
+
+def _sealed_folders(req: RunRequest) -> tuple[str, ...]:
+    folders = (*req.sealed, *((req.after.folder,) if req.after is not None else ()))
+    return tuple(dict.fromkeys(folders))
+
+
+def _after_spec(after: AfterProbe | None, live: Path) -> dict[str, Any] | None:
+    """What the harness is told of the after-run probe; the probe's config gets the outbox and its folder."""
+    if after is None:
+        return None
+    config = {**after.config, "outbox": str(live), "folder": str(live / after.folder)}
+    return {"module": after.module, "config": config, "timeout_s": after.timeout_s, "folder": after.folder}
 
 
 def _not_run(outbox: Path, description: str, problem: Remark) -> RunOutcome:
@@ -311,14 +326,16 @@ def _crash_problem(result: SandboxResult) -> Remark:
     return Remark("run.crashed", {"detail": _stderr_tail(result.stderr) or f"exit status {code}"})
 
 
-def _keep_sealed(outbox: Path, integrity: Integrity, figures: list[Any]) -> list[dict[str, Any]]:
-    """What the kernel wrote counts only where a probe sealed it: other files of the models
-    probe's folder are deleted, and a figure whose PNG is not the probe's keeps its data (sealed
-    with the probe's) but loses its picture."""
-    models = outbox / "models"
-    for path in sorted(models.rglob("*")) if models.is_dir() else ():
-        if path.is_file() and not integrity.sealed(str(path.relative_to(outbox))):
-            path.unlink()
+def _keep_sealed(outbox: Path, integrity: Integrity, figures: list[Any],
+                 sealed: tuple[str, ...]) -> list[dict[str, Any]]:
+    """What the kernel wrote counts only where a probe sealed it: other files of the sealed
+    folders (the after-run probe's, and those the rubric's families name) are deleted, and a figure
+    whose PNG is not the probe's keeps its data (sealed with the probe's) but loses its picture."""
+    for name in sealed:
+        folder = outbox / name
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+            if path.is_file() and not integrity.sealed(str(path.relative_to(outbox))):
+                path.unlink()
     kept = []
     for figure in figures:
         if not isinstance(figure, dict):
@@ -331,14 +348,14 @@ def _keep_sealed(outbox: Path, integrity: Integrity, figures: list[Any]) -> list
 
 
 def _outcome(result: SandboxResult, outbox: Path, description: str, limits: Limits,
-             collected: Collected | None = None) -> RunOutcome:
+             collected: Collected | None = None, sealed: tuple[str, ...] = ()) -> RunOutcome:
     refused: list[str] = []
     report = _read_json(outbox / "run.json", refused=refused)
     report = report if isinstance(report, dict) else {}
     integrity = Integrity.from_report(report.get("integrity"))
     probe = _read_json(outbox / "probe.json", jsonbudget.PROBE, refused) or {}
     figures = _read_json(outbox / "figures.json", refused=refused)
-    figures = _keep_sealed(outbox, integrity, figures if isinstance(figures, list) else [])
+    figures = _keep_sealed(outbox, integrity, figures if isinstance(figures, list) else [], sealed)
     status: RunStatus = "ok"
     message = ""
     problem: Remark | None = None

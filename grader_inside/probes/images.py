@@ -1,7 +1,8 @@
 """HW 3 probe: the student's models on image folders, fed through the student's own transform.
 
-Runs in the student's kernel (in the sandbox) after the student's cells; `grader_inside.probes.kernel.run_models`
-runs it instead of Task 2's `models` probe when the grader's config has an `images` section. The hidden images come as one
+Runs in the student's kernel (in the sandbox) after the student's cells, as the models family's
+after-run probe for an image-folder dataset (`grader_inside.probes.kernel.run_after`; Task 2's is
+`models`). The hidden images come as one
 uint8 array (N x S x S x 3, decoded once per batch by the grader: grader/data/cache.py), and so
 does a labelled subset of the student's own validation images.
 
@@ -12,7 +13,7 @@ tensors (ToTensor becomes a division by 255; Resize, CenterCrop, Normalize ... r
 only when none of them runs with the model, standard ones (ImageNet normalisation at 224, 0..1 ...).
 The candidate with the best validation accuracy predicts the hidden images in batches. A student transform that cannot run
 on tensors is applied image by image to PIL images instead, and the record says so.
-Plain data only: <outbox>/models/models.json (as in Task 2, plus `transform`, `transfer`,
+Plain data only: <folder>/models.json (the probe's folder, outbox/models; as in Task 2, plus `transform`, `transfer`,
 `histories`) and int16 predictions pred_<k>.npy. No hidden label is ever here.
 """
 from __future__ import annotations
@@ -447,7 +448,7 @@ def histories(namespace: dict[str, Any]) -> list[dict[str, Any]]:
 
 # -- entry point ----------------------------------------------------------------------------
 def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-    out = Path(config["outbox"]) / "models"
+    out = Path(config["folder"])
     out.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"models": [], "skipped": 0, "error": None, "kind": "images"}
     budget = WorkBudget(float(config.get("budget_s", 240.0)))

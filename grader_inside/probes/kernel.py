@@ -105,25 +105,21 @@ def install(outbox: str, probes: dict[str, dict[str, str]], trace: bool, seed: i
     session.wire = tripwire.install(wire, session._is_student_file, lambda: session.cell)
 
 
-def run_models(namespace: dict[str, Any], config: dict[str, Any]) -> None:
-    """The models probe, in a grader cell after the student's last one: Task 2's (`models`), or with
-    an `images` section in the config HW 3's (`images`: image folders, the student's own
-    transforms). Its folder is emptied first, so only what the probe itself writes there is sealed."""
+def run_after(namespace: dict[str, Any], module: str, config: dict[str, Any]) -> None:
+    """A family's after-run probe (the models family's evaluation: grader_inside.probes.models for
+    Task 2, .images for HW 3), in a grader cell after the student's last one: `module.run(namespace,
+    config)`. Its folder (`config["folder"]`) is emptied first, so only what the probe itself
+    writes there is sealed. The module is imported only in the kernels that run it."""
+    import importlib
     import shutil
 
-    folder = Path(config["outbox"]) / "models"
+    if not module.startswith("grader_inside."):
+        raise ValueError(f"an after-run probe is a module of grader_inside, not {module!r}")
+    folder = Path(config["folder"])
     shutil.rmtree(folder, ignore_errors=True)
     if folder.exists() or folder.is_symlink():  # a file or a link planted in its place
         folder.unlink()
-    # each probe is imported only in the kernels that run it (numpy, some 500 lines each)
-    if config.get("images"):
-        from grader_inside.probes import images
-
-        images.run(namespace, config)
-    else:
-        from grader_inside.probes import models
-
-        models.run(namespace, config)
+    importlib.import_module(module).run(namespace, config)
     if _SESSION is not None and _SESSION.wire is not None:
         for path in sorted(folder.glob("*")) if folder.is_dir() else ():
             _SESSION.wire.seal_file(path, Path(config["outbox"]))

@@ -1,8 +1,8 @@
 """Task 2 probe: find the student's models, work out their input format, predict hidden images.
 
-Runs inside the student's kernel (in the sandbox) after the student's cells, in a grader cell
-(`grader_inside.probes.kernel.run_models`, which runs HW 3's `images` probe instead when the
-config has an `images` section):
+Runs inside the student's kernel (in the sandbox) after the student's cells, in a grader cell, as
+the models family's after-run probe (`grader_inside.probes.kernel.run_after`; HW 3's image folders
+have `images` instead):
 
     models.run(globals(), config)
 
@@ -10,9 +10,9 @@ It finds every `torch.nn.Module` and Keras model left in the namespace (also one
 list, tuple or dict), tries candidate input formats (shape x value range) on the validation split
 the student was given, keeps the best, predicts the hidden images in batches and writes plain
 data only:
-    <outbox>/models/models.json   one record per model (name, framework, sizes, layers, chosen
-                                  format, validation accuracy per candidate, timing, errors)
-    <outbox>/models/pred_<k>.npy  int16 class predictions for the hidden images
+    <folder>/models.json       one record per model (name, framework, sizes, layers, chosen
+                               format, validation accuracy per candidate, timing, errors)
+    <folder>/pred_<k>.npy      int16 class predictions for the hidden images
 It never sees a hidden label. torch and keras are used only if the student's code imported them.
 """
 from __future__ import annotations
@@ -355,7 +355,7 @@ def pick_device(requested: str) -> str:
 
 def run(namespace: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     """Evaluate every model in `namespace`; write models.json and predictions under the outbox."""
-    out = Path(config["outbox"]) / "models"
+    out = Path(config["folder"])
     out.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"models": [], "skipped": 0, "error": None}
     budget = WorkBudget(float(config.get("budget_s", 240.0)))

@@ -29,7 +29,8 @@ def setup(shapes: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 def _config(prepared, weights: Path, out: Path, budget: float) -> dict:
-    return {"outbox": str(out), "hidden_images": str(prepared.hidden_images), "device": "cpu", "batch_size": 16,
+    return {"outbox": str(out), "folder": str(out / "models"), "hidden_images": str(prepared.hidden_images),
+            "device": "cpu", "batch_size": 16,
             "images": {"classes": list(prepared.classes), "format_images": str(prepared.format_images),
                        "format_labels": str(prepared.format_labels), "size": 32, "weights_dir": str(weights)},
             "retrain": {"budget_s": budget, "epochs": 2, "batch_size": 4, "lr": 1e-3,

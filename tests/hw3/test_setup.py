@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.artifacts import Records
 from grader.errors import DataError
 from grader.families.models.setup import prepare_setup
 from grader.rubric import load_rubric
@@ -31,7 +32,7 @@ def test_hw3_setup(shapes: Path, tmp_path: Path) -> None:
     assert setup.parameters({"DATA_DIR": "{data.afhq}", "DEVICE": "{device}"}) == \
         {"DATA_DIR": str(data.student_dir), "DEVICE": "cpu"}
     assert "18 hidden test images" in setup.notes("en")[0]
-    notes = setup.run_notes(tmp_path, ["FileNotFoundError: [Errno 2] No such file or directory: '/afhq/train'",
+    notes = setup.run_notes(Records(), ["FileNotFoundError: [Errno 2] No such file or directory: '/afhq/train'",
                                        "No such file or directory: 'model_weights.pth'"], "en")
     assert len(notes) == 1 and "/afhq/train" in notes[0] and "/content/afhq" in notes[0]
 

@@ -38,8 +38,9 @@ def test_format_search_and_hidden_predictions(demo, tmp_path: Path) -> None:
     conv = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.Flatten(), torch.nn.Linear(4 * 26 * 26, 10))
     ns = {"tmpl": Templates(x, y), "cnn": conv, "loss": torch.nn.CrossEntropyLoss(),
           "zoo": {"again": conv, "head": conv[2]}, "np": np, "Templates": Templates}
-    report = probe.run(ns, {"outbox": str(tmp_path), "data_dir": str(demo.student_dir),
-                            "hidden_images": str(demo.hidden_images), "device": "cpu", "batch_size": 64})
+    report = probe.run(ns, {"outbox": str(tmp_path), "folder": str(tmp_path / "models"),
+                            "data_dir": str(demo.student_dir), "hidden_images": str(demo.hidden_images),
+                            "device": "cpu", "batch_size": 64})
     assert report["error"] is None
     by_name = {m["name"]: m for m in report["models"]}
     assert set(by_name) == {"tmpl", "cnn"}  # the loss, the alias and the sub-module are not models
@@ -55,8 +56,8 @@ def test_format_search_and_hidden_predictions(demo, tmp_path: Path) -> None:
 
 
 def test_namespace_without_models(tmp_path: Path, demo) -> None:
-    report = probe.run({"x": 1}, {"outbox": str(tmp_path), "data_dir": str(demo.student_dir),
-                                  "hidden_images": str(demo.hidden_images)})
+    report = probe.run({"x": 1}, {"outbox": str(tmp_path), "folder": str(tmp_path / "models"),
+                                  "data_dir": str(demo.student_dir), "hidden_images": str(demo.hidden_images)})
     assert report["models"] == [] and report["error"] is None
 
 

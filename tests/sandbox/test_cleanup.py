@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.family import AfterProbe
 from grader.run.runner import _outcome, collect_artifacts
 from grader.sandbox import Limits, SandboxResult
 from grader.sandbox.limits import (
@@ -134,3 +135,27 @@ def test_a_killed_run_is_explained_by_its_signal(tmp_path: Path) -> None:
     assert run.status == "crashed"
     assert run.problem is not None and run.problem.key == "run.crashed_signal"
     assert run.problem.fields == {"signal": "SIGKILL"}
+
+
+def test_only_sealed_files_stay_in_the_folders_the_probes_own(tmp_path: Path) -> None:
+    """A file the student's code left in a probe's folder (a forged models.json) is deleted; the
+    probe's sealed files and the folders no probe owns are left as they are."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "notes").mkdir()
+    for name in ("models/models.json", "models/pred_0.npy", "models/forged.npy", "notes/own.txt"):
+        (tmp_path / name).write_text("x")
+    integrity = {"wire": True, "probe": "sealed",
+                 "files": {"models/models.json": "sealed", "models/pred_0.npy": "sealed", "models/forged.npy": "changed"}}
+    (tmp_path / "run.json").write_text(json.dumps({"integrity": integrity}))
+    result = SandboxResult(returncode=0, stdout=b"", stderr=b"", duration_s=1.0)
+    _outcome(result, tmp_path, "test", Limits(), sealed=("models",))
+    kept = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert kept == ["models/models.json", "models/pred_0.npy", "notes/own.txt", "run.json"]
+
+
+@pytest.mark.parametrize("module, folder", [("grader.families.models.setup", "models"),
+                                            ("grader_inside.probes.models", "../run"),
+                                            ("grader_inside.probes.models", ".")])
+def test_an_after_run_probe_is_grader_inside_code_writing_one_plain_folder(module: str, folder: str) -> None:
+    with pytest.raises(ValueError):
+        AfterProbe(module, {}, 10.0, folder)

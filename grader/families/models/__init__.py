@@ -14,9 +14,11 @@ from grader.families.models.sections import DataSection, EvaluationSpec
 from grader.rubric.params import NoParams
 
 
-MODELS_FOLDER = "run/models"  # where the models probe leaves models.json and the predictions (.npy)
+PROBE_FOLDER = "models"  # the models probe's folder of the run's outbox: models.json and the predictions (.npy)
+MODELS_FOLDER = f"run/{PROBE_FOLDER}"  # the same, in the student's folder
 MODELS_JSON = f"{MODELS_FOLDER}/models.json"
 MISSING_WEIGHTS = "weights_missing.txt"  # in the run's outbox: written by the weights shim (grader_offline/weights.py)
+WEIGHTS_MISSING = f"run/{MISSING_WEIGHTS}"  # the same, in the student's folder
 
 
 FAMILY = Family(
@@ -40,7 +42,8 @@ FAMILY = Family(
         # set to evaluate the student's models on the hidden split (the models probe)
         "evaluation": Section(EvaluationSpec | None, None),
     },
-    records=(MODELS_JSON, f"{MODELS_FOLDER}/*.npy"),
+    records=(MODELS_JSON, f"{MODELS_FOLDER}/*.npy", WEIGHTS_MISSING),
+    sealed=(PROBE_FOLDER,),
     options=(
         Option("data", "--data", "named_folders", metavar="NAME=FOLDER",
                help="Dataset for the runs, e.g. mnist=<folder> with the four MNIST IDX files (plain or .gz) "

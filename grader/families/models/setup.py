@@ -16,11 +16,14 @@ from grader.data.hidden import NOISE_LEVELS
 from grader.data.imagefolder import ImageFolderSettings, PreparedImages, prepare_imagefolder
 from grader.data.splits import PreparedMnist, SplitSettings, prepare_mnist
 from grader.errors import DataError
+from grader.family import AfterProbe
+from grader.artifacts import Records
+from grader.families.models import PROBE_FOLDER, WEIGHTS_MISSING
 from grader.i18n import Text, msg, tr
 from grader.families.models.baseline import Baseline, BaselineSettings, example_baseline
 from grader.families.models.weights import (
     WeightsFolder,
-    missing_weights,
+    missing_in,
     prepare_weights,
     transform_notes,
     unserved_paths,
@@ -110,6 +113,14 @@ class ModelsSetup:
             env["KERAS_BACKEND"] = "torch"  # Keras 3 runs on torch where TensorFlow is absent
         return env
 
+    def after_probe(self) -> AfterProbe | None:
+        """The models probe after the student's cells (HW 3's `images` for image folders); None when
+        the rubric does not evaluate the models."""
+        if not self.evaluate:
+            return None
+        module = "grader_inside.probes.images" if self.images is not None else "grader_inside.probes.models"
+        return AfterProbe(module, self.probe_config(), self.eval_timeout_s, PROBE_FOLDER)
+
     def probe_config(self) -> dict[str, Any]:
         if not self.evaluate:
             return {}
@@ -152,15 +163,16 @@ class ModelsSetup:
             fill[f"{{data.{self.images.prepared.name}}}"] = str(self.images.prepared.student_dir)
         return {k: fill.get(v, v) if isinstance(v, str) else v for k, v in params.items()}
 
-    def run_notes(self, outbox: Path, errors: list[str], lang: str) -> list[str]:
-        """What one run needs to hear about its data: dataset paths the grader does not serve."""
+    def run_notes(self, records: Records, errors: list[str], lang: str) -> list[str]:
+        """What one run needs to hear about its data: dataset paths the grader does not serve, and
+        the evaluation's remarks on the student's transforms."""
         if self.images is None:
             return []
         where = ", ".join(self.images.mount_points) or str(self.images.prepared.student_dir)
         notes = [tr(lang, "hw3.path_not_served", path=path, where=where)
                  for path in unserved_paths(errors, _data_words(self))]
         return notes + [tr(lang, "hw3.transform_note", model=model, transform=label, detail=detail)
-                        for model, label, detail in transform_notes(outbox)]
+                        for model, label, detail in transform_notes(records)]
 
     def on_worker(self, moved: Mapping[Path, Path]) -> ModelsSetup:
         """The set-up on another machine whose copies of the data folders are `moved` (a cluster's
@@ -173,10 +185,10 @@ class ModelsSetup:
         return replace(self, mnist=replace(m, student_dir=moved.get(m.student_dir, m.student_dir),
                                            hidden_images=hidden))
 
-    def run_error(self, outbox: Path) -> Text | None:
+    def run_error(self, records: Records) -> Text | None:
         """The run's error that is the instructor's to fix (HW 3: weight files the --weights folder
         lacks), said once and plainly; None when there is none."""
-        missing = missing_weights(outbox) if self.images is not None else ()
+        missing = missing_in(records.text(WEIGHTS_MISSING) or "") if self.images is not None else ()
         if not missing:
             return None
         assert self.images is not None

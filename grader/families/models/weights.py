@@ -8,13 +8,13 @@ Nothing here imports torch: the comparisons with the pretrained files run inside
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.families.models import MISSING_WEIGHTS
+from grader.artifacts import Records
+from grader.families.models import MISSING_WEIGHTS, MODELS_JSON
 from grader.sandbox import Mount
 
 WEIGHT_SUFFIXES = (".pth", ".pt", ".pth.tar", ".ckpt", ".bin", ".h5", ".keras", ".safetensors")
@@ -144,15 +144,13 @@ def batch_missing_weights(out_dir: Path, folders: dict[str, str]) -> dict[str, l
     return found
 
 
-def transform_notes(outbox: Path) -> list[tuple[str, str, str]]:
+def transform_notes(records: Records) -> list[tuple[str, str, str]]:
     """(model, input pipeline, remark) for the evaluation remarks the models probe made (random
-    augmentation left out, a transform applied to PIL images one by one)."""
-    path = outbox / "models" / "models.json"
+    augmentation left out, a transform applied to PIL images one by one), from the run's
+    models.json as the pipeline read it for the checks."""
     try:
-        if path.stat().st_size > 8 * 1024 * 1024:
-            return []
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = records.json(MODELS_JSON)
+    except ValueError:
         return []
     out = []
     for rec in data.get("models", []) if isinstance(data, dict) else []:

@@ -144,7 +144,6 @@ def _probe_augmented_loaders(code: NotebookCode) -> list[str]:
 def check_augmentation(art: Artifacts, params: dict[str, Any]) -> Outcome:
     code = notebook_code(art)
     flow = _flow(art, "augment", augment_kind)
-    lang = art.lang
     if not flow.sources:
         return Outcome("missing", msg("notebook.augmentation.missing"))
     names = _names(flow.sources)
@@ -235,7 +234,6 @@ def _is_false(expr: ast.expr | None) -> bool:
 def check_pretrained(art: Artifacts, params: dict[str, Any]) -> Outcome:
     code = notebook_code(art)
     flow = _flow(art, "pretrained", pretrained_kind)
-    lang = art.lang
     pre = [s for s in flow.sources if s.kind == "pretrained"]
     if not pre:
         fake = [s for s in flow.sources if s.kind == "not_pretrained"]
@@ -513,7 +511,6 @@ def _saved_file(code: NotebookCode, paths: list[str]) -> tuple[bool | None, str]
 def check_save_load(art: Artifacts, params: dict[str, Any]) -> Outcome:
     code = notebook_code(art)
     flow = _flow(art, "save_load", save_load_kind)
-    lang = art.lang
     saves = [s for s in flow.sources if s.kind == "save"]
     if not saves:
         loads = [s for s in flow.sources if s.kind == "load"]

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 from grader.artifacts import MANUAL_KEY
 from grader.family import Family, run_kind
-from grader.families.models import MISSING_WEIGHTS, MODELS_JSON
+from grader.families.models import MODELS_JSON, WEIGHTS_MISSING
 from grader.families.notebook import CURVES, PRETRAINED
 from grader.families.transfer.params import TransferLayersParams, TransferLearningParams, TransferRetrainedParams
 from grader.rubric.params import NoParams
-
-
-WEIGHTS_MISSING = f"run/{MISSING_WEIGHTS}"  # the weight files the run asked for and did not get
 
 
 # Keys a check passes on from another check it consults are listed in full: transfer.overfitting

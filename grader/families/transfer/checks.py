@@ -38,7 +38,7 @@ from grader.families.models.evaluate import score_predictions
 from grader.families.models import MODELS_JSON
 from grader.families.models.figures import retrain_curves
 from grader.families.models.weights import missing_in
-from grader.families.transfer import WEIGHTS_MISSING
+from grader.families.models import WEIGHTS_MISSING
 from grader.families.transfer.evidence import Curves, curves_figure, overfitting
 
 logger = logging.getLogger(__name__)
@@ -229,7 +229,6 @@ def check_layers(art: Artifacts, params: dict[str, Any]) -> Outcome:
     """What was frozen, read two ways: from the flags (requires_grad=False: no trainable weight
     left in the group) and from the weights themselves (every tensor of the group still equal to
     the pretrained file's: never updated, whatever the flags say, e.g. left out of the optimiser)."""
-    lang = art.lang
     best = _pick(transfers(art, params))
     if best is None:
         keras = _keras_layers(art)
@@ -340,7 +339,6 @@ def curves_of(art: Artifacts) -> list[Curves]:
 
 
 def check_overfitting(art: Artifacts, params: dict[str, Any]) -> Outcome:
-    lang = art.lang
     found = curves_of(art)
     if not found:
         shown = notebook.check_curves(art, params)
@@ -360,7 +358,6 @@ def check_overfitting(art: Artifacts, params: dict[str, Any]) -> Outcome:
 
 # -- retrained within the budget ------------------------------------------------------------
 def check_retrained(art: Artifacts, params: dict[str, Any]) -> Outcome:
-    lang = art.lang
     ev = evaluation_of(art)
     if ev.setup.retrain is None:
         return Outcome("not_run", msg("hw3.retrain.not_run"))
