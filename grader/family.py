@@ -4,9 +4,11 @@ A family (gradient descent, models, transfer learning, notebook content, apps, m
 is one folder. Its `__init__.py` declares one `Family`: the check kinds it grades (each with a
 typed `Params` model and its outcome keys), its in-kernel probes, its messages file, the rubric
 sections (with their types) and command-line options it owns, the run's files its checks read
-(`records`), and its hooks. Checks are pure functions of (grader.artifacts.Artifacts, params): the pipeline reads the
-records for them and draws the figures they return as data. The pipeline (grading, cli, i18n,
-rubric, report) reads families through `grader.families` and names none of them.
+(`records`), the outbox folders only its probes write (`sealed`), and its hooks. Checks are pure
+functions of (grader.artifacts.Artifacts, params): the pipeline reads the records for them and
+draws the figures they return as data. The pipeline (grading, cli, i18n, rubric, run, report)
+reads families through `grader.families` and names none of them; a batch set-up may ask the
+runner for an `AfterProbe` (the models' evaluation after the student's cells).
 
 Hooks are "module:function" strings inside the family's package, imported only when a rubric of
 that family is graded: a Task 1 batch never imports the models' or the apps' modules.
@@ -154,7 +156,10 @@ class AfterProbe:
 
 
 class BatchSetup(Protocol):
-    """What a family's `prepare` hook returns and the pipeline asks of it for each run."""
+    """What a family's `prepare` hook returns and the pipeline asks of it for each run: what the
+    sandbox gets (parameters, mounts, environment, device, the after-run probe), what every report
+    says (notes, flags), and what one run's records say (`run_notes`, `run_error`: read from the
+    same `Records` the checks get)."""
 
     gpu_present: bool | None
 
