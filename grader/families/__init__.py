@@ -13,15 +13,17 @@ table is cheap; its checks and hooks load when a rubric of that family is graded
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from grader.family import CheckKind, Family, Option, Section
 
 if TYPE_CHECKING:
     from grader.rubric import Rubric
+
+T = TypeVar("T")
 
 FAMILIES: dict[str, str] = {
     "gd": "grader.families.gd",
@@ -46,15 +48,20 @@ def all_families() -> list[Family]:
     return [family(name) for name in FAMILIES]
 
 
+def _index(what: str, declared: Callable[[Family], Mapping[str, T]]) -> dict[str, tuple[Family, T]]:
+    """Name -> (the family that declares it, what it declares); a name two families declare is an error."""
+    index: dict[str, tuple[Family, T]] = {}
+    for fam in all_families():
+        for name, item in declared(fam).items():
+            if name in index:
+                raise TypeError(f"{what} {name!r} is declared by {index[name][0].name} and {fam.name}")
+            index[name] = (fam, item)
+    return index
+
+
 @cache
 def _kind_index() -> dict[str, tuple[Family, CheckKind]]:
-    index: dict[str, tuple[Family, CheckKind]] = {}
-    for fam in all_families():
-        for kind, spec in fam.kinds.items():
-            if kind in index:
-                raise TypeError(f"check kind {kind!r} is declared by {index[kind][0].name} and {fam.name}")
-            index[kind] = (fam, spec)
-    return index
+    return _index("check kind", lambda fam: fam.kinds)
 
 
 def kinds() -> dict[str, CheckKind]:
@@ -65,13 +72,7 @@ def kinds() -> dict[str, CheckKind]:
 @cache
 def sections() -> dict[str, tuple[Family, Section]]:
     """Every top-level rubric section a family owns (e.g. `data:`) -> its family and type."""
-    index: dict[str, tuple[Family, Section]] = {}
-    for fam in all_families():
-        for name, section in fam.sections.items():
-            if name in index:
-                raise TypeError(f"rubric section {name!r} is declared by {index[name][0].name} and {fam.name}")
-            index[name] = (fam, section)
-    return index
+    return _index("rubric section", lambda fam: fam.sections)
 
 
 def datasets(rubric: Rubric) -> tuple[str, ...]:
