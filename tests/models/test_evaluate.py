@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.artifacts import read_records
-from grader.families.models.artifacts import probe_report
+from grader.artifacts import Records, read_records
+from grader.families.models import MODELS_JSON
+from grader.families.models.artifacts import MAX_JSON_BYTES, probe_report
 from grader.families.models.evaluate import score_predictions
+from grader.families.models.weights import transform_notes
 
 
 def test_accuracy_per_class_and_confusion() -> None:
@@ -68,3 +70,19 @@ def test_report_rejects_bad_prediction_files(tmp_path: Path) -> None:
 def test_no_report_means_the_probe_did_not_run(tmp_path: Path) -> None:
     report = probe_report(read_records(tmp_path, ("models/models.json", "models/*.npy")), "models")
     assert not report.ran and report.models == ()
+
+
+def test_every_reader_of_models_json_holds_the_same_bound() -> None:
+    """The checks and the report's remarks on the student's transforms read one models.json the
+    same way: a file over the bound is left out by both, a broken one is named by the checks."""
+    record = {"name": "net", "framework": "torch", "class": "Net",
+              "transform": {"label": "val_tf", "notes": ["RandomHorizontalFlip left out"]}}
+    body = json.dumps({"models": [record], "hidden_images": 0}).encode()
+    small = Records({MODELS_JSON: body})
+    assert transform_notes(small) == [("net", "val_tf", "RandomHorizontalFlip left out")]
+    assert probe_report(small).ran
+    padded = body[:-1] + b', "pad": "' + b"x" * MAX_JSON_BYTES + b'"}'
+    big = Records({MODELS_JSON: padded})
+    assert transform_notes(big) == [] and not probe_report(big).ran and probe_report(big).error is None
+    broken = Records({MODELS_JSON: b"[1, 2"})
+    assert transform_notes(broken) == [] and probe_report(broken).error == "unreadable models.json"

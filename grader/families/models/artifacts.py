@@ -112,19 +112,30 @@ def _retrain_runs(folder: Mapping[str, bytes], raw: Any, n_hidden: int) -> tuple
     return tuple(runs)
 
 
-def probe_report(records: Records, folder: str = MODELS_FOLDER) -> ProbeReport:
-    """The models probe's report among a run's records (models.json and the files beside it in
-    `folder`); an empty report when there is none."""
+def models_json(records: Records, folder: str = MODELS_FOLDER) -> tuple[dict[str, Any] | None, str | None]:
+    """The models probe's models.json among a run's records, as (its data, an error): (None, None)
+    when there is none or it is larger than MAX_JSON_BYTES, (None, "unreadable models.json") when
+    it is not a JSON object. Every reader of the file (the checks, the HW 3 fields, the report's
+    remarks) reads it through here, within the same bound."""
     raw = records.data(f"{folder}/models.json")
     if raw is None or len(raw) > MAX_JSON_BYTES:
-        return ProbeReport((), ran=False)
+        return None, None
     try:
         data = records.json(f"{folder}/models.json")
     except ValueError:
-        logger.warning("unreadable models.json in %s", folder)
-        return ProbeReport((), ran=False, error="unreadable models.json")
+        data = None
     if not isinstance(data, dict):
-        return ProbeReport((), ran=False, error="unreadable models.json")
+        logger.warning("unreadable models.json in %s", folder)
+        return None, "unreadable models.json"
+    return data, None
+
+
+def probe_report(records: Records, folder: str = MODELS_FOLDER) -> ProbeReport:
+    """The models probe's report among a run's records (models.json and the files beside it in
+    `folder`); an empty report when there is none."""
+    data, error = models_json(records, folder)
+    if data is None:
+        return ProbeReport((), ran=False, error=error)
     files = records.under(folder)
     n_hidden = int(data.get("hidden_images") or 0)
     models = []

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.artifacts import Records
-from grader.families.models import MISSING_WEIGHTS, MODELS_JSON
+from grader.families.models import MISSING_WEIGHTS
+from grader.families.models.artifacts import models_json
 from grader.sandbox import Mount
 
 WEIGHT_SUFFIXES = (".pth", ".pt", ".pth.tar", ".ckpt", ".bin", ".h5", ".keras", ".safetensors")
-MISSING_FILE = MISSING_WEIGHTS
 USED_FILE = "weights_used.txt"
 MAX_LINES = 50
 
@@ -99,7 +99,7 @@ def _lines(text: str) -> list[str]:
 
 def missing_weights(outbox: Path) -> tuple[str, ...]:
     """Weight files the student's code asked for that the grader does not have (file names only)."""
-    return missing_in(_text(outbox / MISSING_FILE))
+    return missing_in(_text(outbox / MISSING_WEIGHTS))
 
 
 def missing_in(text: str) -> tuple[str, ...]:
@@ -148,12 +148,9 @@ def transform_notes(records: Records) -> list[tuple[str, str, str]]:
     """(model, input pipeline, remark) for the evaluation remarks the models probe made (random
     augmentation left out, a transform applied to PIL images one by one), from the run's
     models.json as the pipeline read it for the checks."""
-    try:
-        data = records.json(MODELS_JSON)
-    except ValueError:
-        return []
+    data = models_json(records)[0] or {}
     out = []
-    for rec in data.get("models", []) if isinstance(data, dict) else []:
+    for rec in data.get("models", []):
         transform = rec.get("transform") if isinstance(rec, dict) else None
         if isinstance(transform, dict):
             for note in transform.get("notes") or []:

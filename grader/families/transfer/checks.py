@@ -23,7 +23,6 @@ Outcome keys (the rubric maps them to shares of the points):
 """
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -33,15 +32,13 @@ from grader.artifacts import Artifacts, Outcome
 from grader.artifacts import MANUAL_KEY
 from grader.families.models.checks import Scored, _missing, evaluation_of, label
 from grader.i18n import Message, Text, joined, msg
-from grader.families.models.artifacts import MAX_JSON_BYTES
+from grader.families.models.artifacts import models_json
 from grader.families.models.evaluate import score_predictions
-from grader.families.models import MODELS_JSON
 from grader.families.models.figures import retrain_curves
 from grader.families.models.weights import missing_in
 from grader.families.models import WEIGHTS_MISSING
 from grader.families.transfer.evidence import Curves, curves_figure, overfitting
 
-logger = logging.getLogger(__name__)
 
 DEFAULT_MIN_ACCURACY = 0.5
 DEFAULT_MIN_Z = 5.0  # standard deviations above unrelated weights, over the stem (p < 3e-7 by chance)
@@ -115,14 +112,7 @@ class Transfer:
 def probe_records(art: Artifacts) -> dict[str, Any]:
     """The raw models.json of the run (for the HW 3 fields the Task 2 reader leaves out)."""
     if "transfer.raw" not in art.memo:
-        data: Any = {}
-        raw = art.records.data(MODELS_JSON)
-        try:
-            if raw is not None and len(raw) <= MAX_JSON_BYTES:
-                data = art.records.json(MODELS_JSON)
-        except ValueError:
-            logger.warning("unreadable models.json")
-        art.memo["transfer.raw"] = data if isinstance(data, dict) else {}
+        art.memo["transfer.raw"] = models_json(art.records)[0] or {}
     return art.memo["transfer.raw"]
 
 
