@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.artifacts import Confusion, Figure, LearningCurves, LineChart, RetrainCurves
+from grader.artifacts import Confusion, CurveRun, Figure, LearningCurves, LineChart, RetrainCurves
 from grader.report.svgplot import Series, line_chart
 
 if TYPE_CHECKING:
@@ -73,12 +73,6 @@ def _new(width: float, height: float) -> tuple[MplFigure, Axes]:
     return fig, fig.add_subplot(1, 1, 1)
 
 
-def _integer_epochs(ax: Axes) -> None:
-    from matplotlib.ticker import MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-
-
 def _confusion(figure: Confusion) -> MplFigure:
     fig, ax = _new(4.6, 4.0)
     matrix = figure.matrix
@@ -107,14 +101,8 @@ def _retrain_curves(figure: RetrainCurves) -> MplFigure:
         epochs = range(1, len(run.train) + 1)
         ax.plot(epochs, run.train, color="tab:blue", alpha=0.7, label="train" if first else None)
         ax.plot(epochs, run.val, color="tab:orange", alpha=0.7, label="validation" if first else None)
-        marked = [e for e in run.overfit if 1 <= e <= len(run.val)]
-        ax.scatter(marked, [run.val[e - 1] for e in marked], color="red", marker="x", zorder=3,
-                   label="overfitting" if marked and first else None)
-    _integer_epochs(ax)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.set_title(figure.title, fontsize=9)
-    ax.legend(fontsize=7)
+        _mark_overfitting(ax, run, labelled=first)
+    _finish_curves(ax, "loss", figure.title)
     return fig
 
 
@@ -124,15 +112,27 @@ def _learning_curves(figure: LearningCurves) -> MplFigure:
     run = figure.run
     ax.plot(range(1, len(run.train) + 1), run.train, color="tab:blue", marker=".", label="train")
     ax.plot(range(1, len(run.val) + 1), run.val, color="tab:orange", marker=".", label="validation")
+    _mark_overfitting(ax, run, labelled=True)
+    if 1 <= figure.best_epoch <= len(run.val):
+        ax.axvline(figure.best_epoch, color="grey", linestyle=":", linewidth=1)
+    _finish_curves(ax, figure.metric, figure.title)
+    return fig
+
+
+def _mark_overfitting(ax: Axes, run: CurveRun, labelled: bool) -> None:
+    """Red crosses on the validation curve at the overfitting epochs (1-based) that it has."""
     marked = [e for e in run.overfit if 1 <= e <= len(run.val)]
     if marked:
         ax.scatter(marked, [run.val[e - 1] for e in marked], color="red", marker="x", zorder=3,
-                   label="overfitting")
-    if 1 <= figure.best_epoch <= len(run.val):
-        ax.axvline(figure.best_epoch, color="grey", linestyle=":", linewidth=1)
-    _integer_epochs(ax)
+                   label="overfitting" if labelled else None)
+
+
+def _finish_curves(ax: Axes, metric: str, title: str) -> None:
+    """Integer epochs on the x axis, the metric on the y axis, the title and the legend."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
-    ax.set_ylabel(figure.metric)
-    ax.set_title(figure.title, fontsize=9)
+    ax.set_ylabel(metric)
+    ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
-    return fig
