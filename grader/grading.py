@@ -331,14 +331,14 @@ def plan_run(sub: Submission, rubric: Rubric, out: Path, lang: str, options: Gra
         return _error_result(sub, rubric, lang, sandbox, sub.error_msg or sub.error or msg("run.no_entry"), cache=key)
     timeout = options.timeout_s or rubric.limits.timeout_s
     params = setup.parameters(rubric.parameters) if setup is not None else dict(rubric.parameters)
+    values = options.family_values()
     request = RunRequest(entry=sub.entry, files=sub.files, files_root=sub.files_root,
                          probes=tuple(rubric.probes), trace=rubric.trace,
                          cell_timeout_s=min(rubric.limits.cell_timeout_s, timeout), timeout_s=timeout,
                          limits=_limits(rubric), parameters=params,
-                         sealed=tuple(f for fam in rubric_families(rubric, options.family_values()) for f in fam.sealed),
+                         sealed=tuple(f for fam in rubric_families(rubric, values) for f in fam.sealed),
                          **(_data_request(setup) if setup is not None else {}))
-    return PlannedRun(sub, rubric, lang, key, student_dir, request, timeout, start, when, setup,
-                      options.family_values())
+    return PlannedRun(sub, rubric, lang, key, student_dir, request, timeout, start, when, setup, values)
 
 
 def execute_run(planned: PlannedRun, box: Sandbox, student_dir: Path,
